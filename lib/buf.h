@@ -1,0 +1,49 @@
+/* buf.h - a growable byte buffer, the one string builder every module uses. */
+#ifndef WEIR_BUF_H
+#define WEIR_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+#define BUF_INIT {0, 0, 0}
+
+void buf_grow(struct buf *b, size_t extra); /* ensure room for extra more bytes */
+void buf_put(struct buf *b, const void *p, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_free(struct buf *b);
+/* NUL-terminate without counting the NUL, and return the bytes */
+char *buf_cstr(struct buf *b);
+
+static inline void buf_putc(struct buf *b, char c)
+{
+	if (b->len + 1 > b->cap)
+		buf_grow(b, 1);
+	b->p[b->len++] = c;
+}
+
+static inline void buf_reset(struct buf *b)
+{
+	b->len = 0;
+}
+
+/* Unsigned LEB128 varints and zigzag, shared by the framed encoding and Thrift. */
+void buf_uvarint(struct buf *b, uint64_t v);
+static inline uint64_t zigzag64(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+static inline int64_t unzigzag64(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+/* Decode a varint from [*p, end); returns 0 on success, -1 when truncated or
+ * longer than 10 bytes. */
+int get_uvarint(const unsigned char **p, const unsigned char *end, uint64_t *out);
+
+#endif

@@ -1,0 +1,30 @@
+/* frame.h - the framed binary record encoding (specified in weir-records(5)).
+ *
+ * A stream starts with FRAME_MAGIC, then frames: a kind byte, a varint
+ * payload length, the payload.  'S' carries a Delta schema JSON (empty =
+ * untyped), 'D' one record as a tagged value, 'C' one control record as JSON
+ * text.  Values are self-describing (tag byte first), so types survive without
+ * the schema; the schema adds what values cannot say (nullability, decimal
+ * precision, column order for tables). */
+#ifndef WEIR_FRAME_H
+#define WEIR_FRAME_H
+
+#include "buf.h"
+#include "value.h"
+
+#define FRAME_MAGIC "\xffWR1"
+#define FRAME_MAGIC_LEN 4
+
+enum frame_kind { FRAME_SCHEMA = 'S', FRAME_DATA = 'D', FRAME_CONTROL = 'C' };
+
+#define FRAME_MAX_DEPTH 256
+
+void frame_put_value(struct buf *b, const struct value *v);
+/* Decode one value from [*p, end); strings point into the input.  Returns 0,
+ * or -1 on malformed input (never reads outside the range). */
+int frame_get_value(struct arena *a, const unsigned char **p, const unsigned char *end, struct value *v);
+
+/* Append a whole frame (kind, length, payload). */
+void frame_put(struct buf *b, enum frame_kind kind, const void *payload, size_t n);
+
+#endif

@@ -1,0 +1,582 @@
+/* json.c - see json.h */
+#include "json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base64.h"
+#include "diag.h"
+#include "timeutil.h"
+
+struct parser {
+	const char *p, *end, *start;
+	struct arena *a;
+	struct json_error *err;
+	/* scratch stack of values for arrays/objects under construction */
+	struct value *stack;
+	size_t top, cap;
+	int depth;
+};
+
+static int fail(struct parser *ps, const char *msg)
+{
+	if (ps->err) {
+		ps->err->offset = (size_t)(ps->p - ps->start);
+		ps->err->msg = msg;
+	}
+	return -1;
+}
+
+static inline void skip_ws(struct parser *ps)
+{
+	while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
+		ps->p++;
+}
+
+static void push(struct parser *ps, const struct value *v)
+{
+	if (ps->top == ps->cap) {
+		ps->cap = ps->cap ? ps->cap * 2 : 64;
+		ps->stack = xrealloc(ps->stack, ps->cap * sizeof *ps->stack);
+	}
+	ps->stack[ps->top++] = *v;
+}
+
+int utf8_valid(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str, *e = s + n;
+	while (s < e) {
+		/* ASCII fast path, 8 bytes at a time */
+		while (e - s >= 8) {
+			uint64_t w;
+			memcpy(&w, s, 8);
+			if (w & 0x8080808080808080ull)
+				break;
+			s += 8;
+		}
+		if (s >= e)
+			break;
+		unsigned char c = *s;
+		if (c < 0x80) {
+			s++;
+			continue;
+		}
+		int len;
+		uint32_t cp;
+		if (c >= 0xc2 && c <= 0xdf)
+			len = 2, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			len = 3, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			len = 4, cp = c & 0x07;
+		else
+			return 0;
+		if (e - s < len)
+			return 0;
+		for (int i = 1; i < len; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i] & 0x3f);
+		}
+		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+			return 0;
+		s += len;
+	}
+	return 1;
+}
+
+static int hex4(const char *p, unsigned *out)
+{
+	unsigned v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static size_t put_utf8(char *o, unsigned cp)
+{
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (char)(0xc0 | cp >> 6);
+		o[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xe0 | cp >> 12);
+		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		o[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (char)(0xf0 | cp >> 18);
+	o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	o[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+static int parse_string(struct parser *ps, struct value *v)
+{
+	const char *s = ++ps->p; /* past the quote */
+	const char *q = s;
+	bool escapes = false;
+	while (q < ps->end) {
+		unsigned char c = (unsigned char)*q;
+		if (c == '"')
+			break;
+		if (c == '\\') {
+			escapes = true;
+			q += 2;
+			continue;
+		}
+		if (c < 0x20) {
+			ps->p = q;
+			return fail(ps, "control character in string");
+		}
+		q++;
+	}
+	if (q >= ps->end) {
+		ps->p = ps->end;
+		return fail(ps, "unterminated string");
+	}
+	if (!utf8_valid(s, (size_t)(q - s))) {
+		ps->p = s;
+		return fail(ps, "invalid UTF-8 in string");
+	}
+	v->type = V_STRING;
+	if (!escapes) {
+		v->s = s;
+		v->n = (uint32_t)(q - s);
+		ps->p = q + 1;
+		return 0;
+	}
+	char *o = arena_alloc(ps->a, (size_t)(q - s) + 1), *start = o;
+	for (const char *r = s; r < q;) {
+		if (*r != '\\') {
+			*o++ = *r++;
+			continue;
+		}
+		r++;
+		switch (*r++) {
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '/': *o++ = '/'; break;
+		case 'b': *o++ = '\b'; break;
+		case 'f': *o++ = '\f'; break;
+		case 'n': *o++ = '\n'; break;
+		case 'r': *o++ = '\r'; break;
+		case 't': *o++ = '\t'; break;
+		case 'u': {
+			unsigned cp, lo;
+			if (q - r < 4 || hex4(r, &cp)) {
+				ps->p = r;
+				return fail(ps, "bad \\u escape");
+			}
+			r += 4;
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				if (q - r < 6 || r[0] != '\\' || r[1] != 'u' || hex4(r + 2, &lo) || lo < 0xdc00 || lo > 0xdfff) {
+					ps->p = r;
+					return fail(ps, "unpaired surrogate in \\u escape");
+				}
+				r += 6;
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			} else if (cp >= 0xdc00 && cp <= 0xdfff) {
+				ps->p = r;
+				return fail(ps, "unpaired surrogate in \\u escape");
+			}
+			o += put_utf8(o, cp);
+			break;
+		}
+		default:
+			ps->p = r - 1;
+			return fail(ps, "bad escape in string");
+		}
+	}
+	v->s = start;
+	v->n = (uint32_t)(o - start);
+	ps->p = q + 1;
+	return 0;
+}
+
+static int parse_number(struct parser *ps, struct value *v)
+{
+	const char *s = ps->p, *q = s;
+	bool neg = false;
+	if (q < ps->end && *q == '-')
+		neg = true, q++;
+	if (q >= ps->end || *q < '0' || *q > '9')
+		return fail(ps, "invalid number");
+	if (*q == '0' && q + 1 < ps->end && q[1] >= '0' && q[1] <= '9')
+		return fail(ps, "leading zero in number");
+	int128_t mant = 0;
+	int ndig = 0, scale = 0;
+	bool frac = false, expo = false;
+	while (q < ps->end && *q >= '0' && *q <= '9') {
+		if (ndig < 38)
+			mant = mant * 10 + (*q - '0');
+		if (mant || ndig)
+			ndig++;
+		q++;
+	}
+	if (q < ps->end && *q == '.') {
+		frac = true;
+		q++;
+		if (q >= ps->end || *q < '0' || *q > '9') {
+			ps->p = q;
+			return fail(ps, "invalid number");
+		}
+		while (q < ps->end && *q >= '0' && *q <= '9') {
+			if (ndig < 38)
+				mant = mant * 10 + (*q - '0');
+			ndig++;
+			scale++;
+			q++;
+		}
+	}
+	if (q < ps->end && (*q == 'e' || *q == 'E')) {
+		expo = true;
+		q++;
+		if (q < ps->end && (*q == '+' || *q == '-'))
+			q++;
+		if (q >= ps->end || *q < '0' || *q > '9') {
+			ps->p = q;
+			return fail(ps, "invalid number");
+		}
+		while (q < ps->end && *q >= '0' && *q <= '9')
+			q++;
+	}
+	ps->p = q;
+	if (!expo && ndig <= 38 && scale <= 38) {
+		if (!frac && ndig <= 18) {
+			v->type = V_INT;
+			v->i = (int64_t)(neg ? -mant : mant);
+			return 0;
+		}
+		if (!frac && ndig <= 19) {
+			/* the int64 edge: 19 digits fit when within range */
+			int128_t m = neg ? -mant : mant;
+			if (m >= INT64_MIN && m <= INT64_MAX) {
+				v->type = V_INT;
+				v->i = (int64_t)m;
+				return 0;
+			}
+		}
+		v->type = V_DECIMAL;
+		v->d = neg ? -mant : mant;
+		v->scale = (uint8_t)scale;
+		return 0;
+	}
+	char tmp[64];
+	size_t len = (size_t)(q - s);
+	char *heap = NULL, *txt = tmp;
+	if (len >= sizeof tmp)
+		txt = heap = xmalloc(len + 1);
+	memcpy(txt, s, len);
+	txt[len] = 0;
+	v->type = V_FLOAT;
+	v->f = strtod(txt, NULL);
+	free(heap);
+	return 0;
+}
+
+static int parse_value(struct parser *ps, struct value *v);
+
+static int parse_container(struct parser *ps, struct value *v, bool object)
+{
+	if (++ps->depth > JSON_MAX_DEPTH)
+		return fail(ps, "nesting too deep");
+	ps->p++;
+	size_t base = ps->top;
+	skip_ws(ps);
+	char close = object ? '}' : ']';
+	if (ps->p < ps->end && *ps->p == close) {
+		ps->p++;
+	} else {
+		for (;;) {
+			struct value item;
+			skip_ws(ps);
+			if (object) {
+				if (ps->p >= ps->end || *ps->p != '"')
+					return fail(ps, ps->p >= ps->end ? "truncated object" : "expected string key");
+				if (parse_string(ps, &item))
+					return -1;
+				push(ps, &item);
+				skip_ws(ps);
+				if (ps->p >= ps->end || *ps->p != ':')
+					return fail(ps, "expected ':'");
+				ps->p++;
+				skip_ws(ps);
+			}
+			if (parse_value(ps, &item))
+				return -1;
+			push(ps, &item);
+			skip_ws(ps);
+			if (ps->p >= ps->end)
+				return fail(ps, object ? "truncated object" : "truncated array");
+			if (*ps->p == ',') {
+				ps->p++;
+				continue;
+			}
+			if (*ps->p == close) {
+				ps->p++;
+				break;
+			}
+			return fail(ps, object ? "expected ',' or '}'" : "expected ',' or ']'");
+		}
+	}
+	size_t cnt = ps->top - base;
+	if (cnt > UINT32_MAX)
+		return fail(ps, "too many elements");
+	v->type = object ? V_OBJECT : V_ARRAY;
+	v->n = (uint32_t)(object ? cnt / 2 : cnt);
+	v->a = arena_alloc(ps->a, (cnt ? cnt : 1) * sizeof *v->a);
+	memcpy(v->a, ps->stack + base, cnt * sizeof *v->a);
+	ps->top = base;
+	ps->depth--;
+	return 0;
+}
+
+static int literal(struct parser *ps, const char *word, size_t n)
+{
+	if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n))
+		return fail(ps, "invalid literal");
+	ps->p += n;
+	return 0;
+}
+
+static int parse_value(struct parser *ps, struct value *v)
+{
+	if (ps->p >= ps->end)
+		return fail(ps, "unexpected end of input");
+	memset(v, 0, sizeof *v);
+	switch (*ps->p) {
+	case '{':
+		return parse_container(ps, v, true);
+	case '[':
+		return parse_container(ps, v, false);
+	case '"':
+		return parse_string(ps, v);
+	case 't':
+		v->type = V_BOOL;
+		v->b = true;
+		return literal(ps, "true", 4);
+	case 'f':
+		v->type = V_BOOL;
+		return literal(ps, "false", 5);
+	case 'n':
+		v->type = V_NULL;
+		return literal(ps, "null", 4);
+	default:
+		if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9'))
+			return parse_number(ps, v);
+		return fail(ps, "unexpected character");
+	}
+}
+
+int json_parse(struct arena *a, const char *p, size_t n, struct value *out, struct json_error *err)
+{
+	static __thread struct value *stack;
+	static __thread size_t cap;
+	struct parser ps = {.p = p, .end = p + n, .start = p, .a = a, .err = err, .stack = stack, .cap = cap};
+	skip_ws(&ps);
+	int rc = parse_value(&ps, out);
+	if (!rc) {
+		skip_ws(&ps);
+		if (ps.p != ps.end)
+			rc = fail(&ps, "trailing characters after JSON value");
+	}
+	/* keep the scratch stack for the next record */
+	stack = ps.stack;
+	cap = ps.cap;
+	return rc;
+}
+
+/* ---- writing ---- */
+
+void json_write_string(struct buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	buf_grow(b, n + 2);
+	b->p[b->len++] = '"';
+	size_t i = 0;
+	while (i < n) {
+		size_t run = i;
+		while (run < n) {
+			unsigned char c = (unsigned char)s[run];
+			if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80)
+				break;
+			run++;
+		}
+		buf_put(b, s + i, run - i);
+		i = run;
+		if (i >= n)
+			break;
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x80) {
+			/* copy a whole valid UTF-8 sequence, replace invalid bytes */
+			size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+			if (len > 1 && i + len <= n && utf8_valid(s + i, len)) {
+				buf_put(b, s + i, len);
+				i += len;
+			} else {
+				buf_puts(b, "\xef\xbf\xbd");
+				i++;
+			}
+			continue;
+		}
+		char esc[7] = {'\\', 0};
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		default:
+			esc[1] = 'u';
+			esc[2] = '0';
+			esc[3] = '0';
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+		}
+		buf_put(b, esc, esc[1] == 'u' ? 6 : 2);
+		i++;
+	}
+	buf_putc(b, '"');
+}
+
+void json_write_double(struct buf *b, double d)
+{
+	if (isnan(d)) {
+		buf_puts(b, "\"NaN\"");
+		return;
+	}
+	if (isinf(d)) {
+		buf_puts(b, d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+		return;
+	}
+	char tmp[40];
+	int n = 0;
+	for (int prec = 15; prec <= 17; prec++) {
+		n = snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+		if (strtod(tmp, NULL) == d)
+			break;
+	}
+	if (!strpbrk(tmp, ".eEn"))
+		tmp[n++] = '.', tmp[n++] = '0', tmp[n] = 0;
+	buf_put(b, tmp, (size_t)n);
+}
+
+static void write_key(struct buf *b, const struct value *k)
+{
+	if (k->type == V_STRING) {
+		json_write_string(b, k->s, k->n);
+		return;
+	}
+	/* Spark's to_json writes non-string map keys in their text form */
+	struct buf t = BUF_INIT;
+	json_write(&t, k);
+	if (t.len && t.p[0] == '"')
+		buf_put(b, t.p, t.len);
+	else
+		json_write_string(b, t.p, t.len);
+	buf_free(&t);
+}
+
+void json_write(struct buf *b, const struct value *v)
+{
+	char tmp[48];
+	int n;
+	switch (v->type) {
+	case V_NULL:
+		buf_put(b, "null", 4);
+		return;
+	case V_BOOL:
+		if (v->b)
+			buf_put(b, "true", 4);
+		else
+			buf_put(b, "false", 5);
+		return;
+	case V_INT: {
+		/* hand-rolled: this is the hottest formatting path */
+		char d[24];
+		int k = 0;
+		uint64_t u = v->i < 0 ? -(uint64_t)v->i : (uint64_t)v->i;
+		do {
+			d[k++] = (char)('0' + u % 10);
+			u /= 10;
+		} while (u);
+		buf_grow(b, 21);
+		if (v->i < 0)
+			b->p[b->len++] = '-';
+		while (k)
+			b->p[b->len++] = d[--k];
+		return;
+	}
+	case V_FLOAT:
+		json_write_double(b, v->f);
+		return;
+	case V_DECIMAL:
+		n = decimal_format(tmp, v->d, v->scale);
+		buf_put(b, tmp, (size_t)n);
+		return;
+	case V_STRING:
+		json_write_string(b, v->s, v->n);
+		return;
+	case V_BINARY:
+		buf_putc(b, '"');
+		base64_encode(b, v->s, v->n);
+		buf_putc(b, '"');
+		return;
+	case V_DATE:
+		buf_putc(b, '"');
+		n = format_date(tmp, v->i);
+		buf_put(b, tmp, (size_t)n);
+		buf_putc(b, '"');
+		return;
+	case V_TIMESTAMP:
+	case V_TIMESTAMP_NTZ:
+		buf_putc(b, '"');
+		n = format_timestamp(tmp, v->i, v->type == V_TIMESTAMP_NTZ);
+		buf_put(b, tmp, (size_t)n);
+		buf_putc(b, '"');
+		return;
+	case V_ARRAY:
+		buf_putc(b, '[');
+		for (uint32_t i = 0; i < v->n; i++) {
+			if (i)
+				buf_putc(b, ',');
+			json_write(b, &v->a[i]);
+		}
+		buf_putc(b, ']');
+		return;
+	case V_OBJECT:
+	case V_MAP:
+		buf_putc(b, '{');
+		for (uint32_t i = 0; i < v->n; i++) {
+			if (i)
+				buf_putc(b, ',');
+			write_key(b, &v->a[2 * i]);
+			buf_putc(b, ':');
+			json_write(b, &v->a[2 * i + 1]);
+		}
+		buf_putc(b, '}');
+		return;
+	}
+}

@@ -1,0 +1,34 @@
+/* json.h - a fast JSON reader into struct value and a writer of the canonical
+ * value forms (ARCHITECTURE §2).
+ *
+ * The reader points strings without escapes straight into the input, so the
+ * input must outlive the values; everything else comes from the arena. */
+#ifndef WEIR_JSON_H
+#define WEIR_JSON_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "value.h"
+
+#define JSON_MAX_DEPTH 256
+
+struct json_error {
+	size_t offset;   /* byte offset in the input */
+	const char *msg; /* static text */
+};
+
+/* Parse exactly one JSON text (surrounding white space allowed). */
+int json_parse(struct arena *a, const char *p, size_t n, struct value *out, struct json_error *err);
+
+/* Append v in canonical form. */
+void json_write(struct buf *b, const struct value *v);
+void json_write_string(struct buf *b, const char *s, size_t n);
+/* Doubles: shortest text that reads back to the same double, always with a
+ * '.' or exponent so it reads back as a float; NaN/Infinity as strings. */
+void json_write_double(struct buf *b, double d);
+
+/* True when [s, s+n) is valid UTF-8 (no overlongs, no surrogates). */
+int utf8_valid(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,449 @@
+/* record.c - see record.h */
+#include "record.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "diag.h"
+#include "frame.h"
+#include "json.h"
+
+#define READ_CHUNK (256u << 10)
+
+struct rec_reader {
+	int fd;
+	char *name;
+	char *buf;
+	size_t cap, start, end; /* unread bytes are buf[start, end) */
+	bool eof, detected, framed;
+	uint64_t pos;
+	size_t max_record;
+	struct arena arena;
+	struct type *schema;
+	struct rec_writer *flush_first;
+	char control_kind[64];
+};
+
+struct rec_writer {
+	int fd;
+	bool framed, magic_done, schema_pending;
+	struct buf out;
+	struct buf scratch;
+	struct type *schema;
+};
+
+static size_t max_record(void)
+{
+	const char *e = getenv("WEIR_MAX_RECORD");
+	if (e) {
+		char *end;
+		unsigned long long v = strtoull(e, &end, 10);
+		if (!*end && v >= 1024)
+			return (size_t)v;
+	}
+	return REC_MAX_DEFAULT;
+}
+
+struct rec_reader *rec_reader_open(int fd, const char *name)
+{
+	struct rec_reader *r = xcalloc(1, sizeof *r);
+	r->fd = fd;
+	r->name = xstrdup(name);
+	r->max_record = max_record();
+	r->cap = READ_CHUNK * 2;
+	r->buf = xmalloc(r->cap);
+	return r;
+}
+
+void rec_reader_close(struct rec_reader *r)
+{
+	if (!r)
+		return;
+	free(r->buf);
+	free(r->name);
+	arena_free(&r->arena);
+	type_free(r->schema);
+	free(r);
+}
+
+bool rec_reader_framed(const struct rec_reader *r) { return r->framed; }
+const struct type *rec_reader_schema(const struct rec_reader *r) { return r->schema; }
+const char *rec_reader_name(const struct rec_reader *r) { return r->name; }
+int rec_reader_fd(const struct rec_reader *r) { return r->fd; }
+void rec_reader_flush_before_block(struct rec_reader *r, struct rec_writer *w) { r->flush_first = w; }
+
+bool rec_reader_buffered(const struct rec_reader *r)
+{
+	if (r->start >= r->end)
+		return r->eof;
+	if (!r->framed)
+		return memchr(r->buf + r->start, '\n', r->end - r->start) != NULL || r->eof;
+	return true;
+}
+
+/* Read more input, keeping buf[start, end); returns bytes read, 0 at EOF. */
+static size_t fill(struct rec_reader *r)
+{
+	if (r->eof)
+		return 0;
+	if (r->start > 0 && (r->end == r->start || r->cap - r->end < READ_CHUNK)) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->start = 0;
+	}
+	if (r->cap - r->end < READ_CHUNK) {
+		r->cap *= 2;
+		r->buf = xrealloc(r->buf, r->cap);
+	}
+	if (r->flush_first)
+		rec_flush(r->flush_first);
+	for (;;) {
+		ssize_t n = read(r->fd, r->buf + r->end, r->cap - r->end);
+		if (n > 0) {
+			r->end += (size_t)n;
+			return (size_t)n;
+		}
+		if (n == 0) {
+			r->eof = true;
+			return 0;
+		}
+		if (errno != EINTR)
+			die_errno(EXIT_TROUBLE, "read error on '%s'", r->name);
+	}
+}
+
+static void detect(struct rec_reader *r)
+{
+	while (r->end - r->start < FRAME_MAGIC_LEN && fill(r))
+		;
+	r->detected = true;
+	if (r->end - r->start >= FRAME_MAGIC_LEN && !memcmp(r->buf + r->start, FRAME_MAGIC, FRAME_MAGIC_LEN)) {
+		r->framed = true;
+		r->start += FRAME_MAGIC_LEN;
+	}
+}
+
+bool rec_is_control(const struct value *v, const char **kind)
+{
+	if (v->type != V_OBJECT)
+		return false;
+	struct value *k = value_get(v, "@weir", 5);
+	if (!k)
+		return false;
+	if (kind)
+		*kind = k->type == V_STRING ? k->s : "";
+	return true;
+}
+
+static enum rec_kind classify(struct rec_reader *r, struct record *rec)
+{
+	if (rec->v.type != V_OBJECT) {
+		rec->kind = REC_BAD;
+		rec->err = "record is not a JSON object";
+		rec->err_offset = 0;
+		return REC_BAD;
+	}
+	struct value *k = value_get(&rec->v, "@weir", 5);
+	if (!k) {
+		rec->kind = REC_DATA;
+		return REC_DATA;
+	}
+	if (k->type != V_STRING || !k->n || k->n >= sizeof r->control_kind) {
+		rec->kind = REC_BAD;
+		rec->err = "control record without a kind";
+		return REC_BAD;
+	}
+	memcpy(r->control_kind, k->s, k->n);
+	r->control_kind[k->n] = 0;
+	rec->control = r->control_kind;
+	rec->kind = REC_CONTROL;
+	return REC_CONTROL;
+}
+
+static enum rec_kind read_ndjson(struct rec_reader *r, struct record *rec)
+{
+	size_t scanned = 0;
+	for (;;) {
+		char *line = r->buf + r->start;
+		size_t avail = r->end - r->start;
+		char *nl = memchr(line + scanned, '\n', avail - scanned);
+		if (!nl && avail > r->max_record) {
+			/* Too long to hold: report it with its head and skip to the
+			 * next newline without keeping the rest. */
+			r->pos++;
+			rec->kind = REC_BAD;
+			rec->pos = r->pos;
+			rec->err = "record longer than the limit (WEIR_MAX_RECORD)";
+			rec->err_offset = r->max_record;
+			size_t keep = 4096;
+			char *head = arena_alloc(&r->arena, keep);
+			memcpy(head, line, keep);
+			rec->raw = head;
+			rec->rawlen = keep;
+			for (;;) {
+				r->start = r->end;
+				if (!fill(r))
+					break;
+				char *e = memchr(r->buf + r->start, '\n', r->end - r->start);
+				if (e) {
+					r->start = (size_t)(e - r->buf) + 1;
+					break;
+				}
+			}
+			return REC_BAD;
+		}
+		if (!nl) {
+			scanned = avail;
+			if (fill(r))
+				continue;
+			if (!avail)
+				return rec->kind = REC_EOF;
+			nl = r->buf + r->end; /* last line without a newline */
+			line = r->buf + r->start;
+		}
+		line = r->buf + r->start;
+		size_t len = (size_t)(nl - line);
+		r->start += len + (nl < r->buf + r->end);
+		r->pos++;
+		if (len && line[len - 1] == '\r')
+			len--;
+		/* blank lines carry no record */
+		size_t i = 0;
+		while (i < len && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		if (i == len) {
+			scanned = 0;
+			continue;
+		}
+		rec->raw = line;
+		rec->rawlen = len;
+		rec->pos = r->pos;
+		struct json_error je;
+		if (json_parse(&r->arena, line, len, &rec->v, &je)) {
+			rec->kind = REC_BAD;
+			rec->err = je.msg;
+			rec->err_offset = je.offset;
+			return REC_BAD;
+		}
+		return classify(r, rec);
+	}
+}
+
+static enum rec_kind read_framed(struct rec_reader *r, struct record *rec)
+{
+	for (;;) {
+		/* kind byte + up to 10 varint bytes */
+		while (r->end - r->start < 11 && fill(r))
+			;
+		if (r->start == r->end)
+			return rec->kind = REC_EOF;
+		const unsigned char *p = (const unsigned char *)r->buf + r->start + 1, *e = (const unsigned char *)r->buf + r->end;
+		unsigned char kind = (unsigned char)r->buf[r->start];
+		uint64_t len;
+		r->pos++;
+		rec->pos = r->pos;
+		rec->raw = NULL;
+		rec->rawlen = 0;
+		if (get_uvarint(&p, e, &len) || (kind != FRAME_SCHEMA && kind != FRAME_DATA && kind != FRAME_CONTROL)) {
+			/* A broken frame header leaves no way to find the next frame. */
+			rec->kind = REC_BAD;
+			rec->err = "corrupt frame header";
+			r->start = r->end;
+			r->eof = true;
+			return REC_BAD;
+		}
+		if (len > r->max_record) {
+			rec->kind = REC_BAD;
+			rec->err = "frame longer than the limit (WEIR_MAX_RECORD)";
+			r->start = r->end;
+			r->eof = true;
+			return REC_BAD;
+		}
+		size_t hdr = (size_t)(p - (const unsigned char *)(r->buf + r->start));
+		while (r->end - r->start < hdr + len)
+			if (!fill(r)) {
+				rec->kind = REC_BAD;
+				rec->err = "truncated frame";
+				r->start = r->end;
+				return REC_BAD;
+			}
+		const char *payload = r->buf + r->start + hdr;
+		r->start += hdr + len;
+		rec->raw = payload;
+		rec->rawlen = len;
+		if (kind == FRAME_SCHEMA) {
+			type_free(r->schema);
+			r->schema = NULL;
+			if (len) {
+				char err[256];
+				r->schema = schema_parse_delta(payload, len, err, sizeof err);
+				if (!r->schema) {
+					rec->kind = REC_BAD;
+					rec->err = "bad schema frame";
+					return REC_BAD;
+				}
+			}
+			continue;
+		}
+		if (kind == FRAME_CONTROL) {
+			struct json_error je;
+			if (json_parse(&r->arena, payload, len, &rec->v, &je)) {
+				rec->kind = REC_BAD;
+				rec->err = je.msg;
+				rec->err_offset = je.offset;
+				return REC_BAD;
+			}
+			enum rec_kind k = classify(r, rec);
+			if (k == REC_DATA) {
+				rec->kind = REC_BAD;
+				rec->err = "control frame without '@weir'";
+				return REC_BAD;
+			}
+			return k;
+		}
+		const unsigned char *q = (const unsigned char *)payload;
+		if (frame_get_value(&r->arena, &q, q + len, &rec->v) || q != (const unsigned char *)payload + len) {
+			rec->kind = REC_BAD;
+			rec->err = "corrupt data frame";
+			return REC_BAD;
+		}
+		rec->kind = REC_DATA;
+		if (rec->v.type != V_OBJECT) {
+			rec->kind = REC_BAD;
+			rec->err = "record is not an object";
+		}
+		return rec->kind;
+	}
+}
+
+enum rec_kind rec_read(struct rec_reader *r, struct record *rec)
+{
+	arena_reset(&r->arena);
+	memset(rec, 0, sizeof *rec);
+	if (!r->detected)
+		detect(r);
+	return r->framed ? read_framed(r, rec) : read_ndjson(r, rec);
+}
+
+/* ---- writer ---- */
+
+bool rec_want_framed(bool flag)
+{
+	const char *e = getenv("WEIR_FRAMED");
+	return flag || (e && !strcmp(e, "1"));
+}
+
+struct rec_writer *rec_writer_open(int fd, bool framed)
+{
+	struct rec_writer *w = xcalloc(1, sizeof *w);
+	w->fd = fd;
+	w->framed = framed;
+	w->schema_pending = framed;
+	return w;
+}
+
+bool rec_writer_framed(const struct rec_writer *w) { return w->framed; }
+
+void rec_writer_schema(struct rec_writer *w, const struct type *t)
+{
+	type_free(w->schema);
+	w->schema = type_clone(t);
+	w->schema_pending = w->framed;
+}
+
+static void start_frames(struct rec_writer *w)
+{
+	if (!w->magic_done) {
+		buf_put(&w->out, FRAME_MAGIC, FRAME_MAGIC_LEN);
+		w->magic_done = true;
+	}
+	if (w->schema_pending) {
+		buf_reset(&w->scratch);
+		if (w->schema)
+			schema_write_delta(&w->scratch, w->schema);
+		frame_put(&w->out, FRAME_SCHEMA, w->scratch.p, w->scratch.len);
+		w->schema_pending = false;
+	}
+}
+
+void rec_flush(struct rec_writer *w)
+{
+	size_t off = 0;
+	while (off < w->out.len) {
+		ssize_t n = write(w->fd, w->out.p + off, w->out.len - off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EPIPE)
+				exit_epipe();
+			die_errno(EXIT_TROUBLE, "write failure on standard output");
+		}
+		off += (size_t)n;
+	}
+	buf_reset(&w->out);
+}
+
+static void maybe_flush(struct rec_writer *w)
+{
+	if (w->out.len >= (256u << 10))
+		rec_flush(w);
+}
+
+void rec_write(struct rec_writer *w, const struct value *v)
+{
+	if (w->framed) {
+		start_frames(w);
+		buf_reset(&w->scratch);
+		frame_put_value(&w->scratch, v);
+		frame_put(&w->out, FRAME_DATA, w->scratch.p, w->scratch.len);
+	} else {
+		json_write(&w->out, v);
+		buf_putc(&w->out, '\n');
+	}
+	maybe_flush(w);
+}
+
+void rec_write_control(struct rec_writer *w, const struct value *v)
+{
+	if (w->framed) {
+		start_frames(w);
+		buf_reset(&w->scratch);
+		json_write(&w->scratch, v);
+		frame_put(&w->out, FRAME_CONTROL, w->scratch.p, w->scratch.len);
+	} else {
+		json_write(&w->out, v);
+		buf_putc(&w->out, '\n');
+	}
+	rec_flush(w);
+}
+
+void rec_forward(struct rec_writer *w, const struct record *rec)
+{
+	if (rec->kind == REC_CONTROL) {
+		rec_write_control(w, &rec->v);
+		return;
+	}
+	if (!w->framed && rec->raw && rec->raw[0] == '{') {
+		buf_put(&w->out, rec->raw, rec->rawlen);
+		buf_putc(&w->out, '\n');
+		maybe_flush(w);
+		return;
+	}
+	rec_write(w, &rec->v);
+}
+
+void rec_writer_close(struct rec_writer *w)
+{
+	if (!w)
+		return;
+	if (w->framed && !w->magic_done)
+		start_frames(w); /* an empty framed stream still says what it is */
+	rec_flush(w);
+	buf_free(&w->out);
+	buf_free(&w->scratch);
+	type_free(w->schema);
+	free(w);
+}

@@ -1,0 +1,73 @@
+/* record.h - reading and writing record streams (ARCHITECTURE §2).
+ *
+ * A reader detects the encoding from the first bytes (FRAME_MAGIC or text)
+ * and yields data records, control records ({"@weir": KIND, ...}) and bad
+ * records, each with its position, so a tool can forward controls in order
+ * and send bad input to a dead-letter file without stopping.  A record's
+ * values live until the next rec_read on the same reader.
+ *
+ * A writer buffers and writes with write(2); it flushes at control records
+ * (a barrier must reach the next stage) and, when linked to a reader, before
+ * that reader blocks, so a quiet stream never holds output back. */
+#ifndef WEIR_RECORD_H
+#define WEIR_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "schema.h"
+#include "value.h"
+
+/* Records longer than this are reported bad instead of buffered whole, so
+ * memory stays bounded on hostile input.  WEIR_MAX_RECORD overrides. */
+#define REC_MAX_DEFAULT (16u << 20)
+
+enum rec_kind { REC_EOF, REC_DATA, REC_CONTROL, REC_BAD };
+
+struct record {
+	enum rec_kind kind;
+	struct value v;     /* REC_DATA, REC_CONTROL: an object */
+	const char *raw;    /* the input bytes: an NDJSON line (no newline) or a frame payload */
+	size_t rawlen;      /* for a too-long record only its first bytes are kept */
+	uint64_t pos;       /* 1-based record number (the line number for NDJSON) */
+	const char *err;    /* REC_BAD: what is wrong */
+	size_t err_offset;  /* REC_BAD: byte offset in raw */
+	const char *control; /* REC_CONTROL: the kind ("barrier", ...) NUL-terminated */
+};
+
+struct rec_reader;
+struct rec_writer;
+
+struct rec_reader *rec_reader_open(int fd, const char *name);
+enum rec_kind rec_read(struct rec_reader *r, struct record *rec);
+bool rec_reader_framed(const struct rec_reader *r);
+/* The latest schema announced by a framed stream; NULL for NDJSON. */
+const struct type *rec_reader_schema(const struct rec_reader *r);
+const char *rec_reader_name(const struct rec_reader *r);
+int rec_reader_fd(const struct rec_reader *r);
+/* True when a whole record may be waiting in the buffer (so poll() on the fd
+ * is not the whole story). */
+bool rec_reader_buffered(const struct rec_reader *r);
+void rec_reader_flush_before_block(struct rec_reader *r, struct rec_writer *w);
+void rec_reader_close(struct rec_reader *r);
+
+/* framed when asked or when WEIR_FRAMED=1 is set for the whole pipeline */
+bool rec_want_framed(bool flag);
+struct rec_writer *rec_writer_open(int fd, bool framed);
+bool rec_writer_framed(const struct rec_writer *w);
+/* Announce the schema of the records that follow (framed: a schema frame). */
+void rec_writer_schema(struct rec_writer *w, const struct type *t);
+void rec_write(struct rec_writer *w, const struct value *v);
+void rec_write_control(struct rec_writer *w, const struct value *v);
+/* Forward an input record unchanged; for NDJSON to NDJSON this copies the
+ * line without re-encoding it. */
+void rec_forward(struct rec_writer *w, const struct record *rec);
+void rec_flush(struct rec_writer *w);
+/* Flush and free; dies (status 2) when the output failed. */
+void rec_writer_close(struct rec_writer *w);
+
+/* Build a control record {"@weir": kind, ...extra pairs} in the arena. */
+bool rec_is_control(const struct value *v, const char **kind);
+
+#endif

@@ -1,0 +1,332 @@
+/* value.c - see value.h */
+#include "value.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+
+struct arena_block {
+	struct arena_block *next;
+	size_t size, used;
+	_Alignas(16) unsigned char data[];
+};
+
+void *arena_alloc(struct arena *a, size_t n)
+{
+	n = (n + 15) & ~(size_t)15;
+	struct arena_block *b = a->head;
+	if (!b || b->size - b->used < n) {
+		size_t size = b ? b->size * 2 : 64 * 1024;
+		if (size > 64 << 20)
+			size = 64 << 20;
+		if (size < n)
+			size = n;
+		struct arena_block *nb = xmalloc(sizeof *nb + size);
+		nb->size = size;
+		nb->used = 0;
+		nb->next = b;
+		a->head = b = nb;
+	}
+	void *p = b->data + b->used;
+	b->used += n;
+	a->used_total += n;
+	return p;
+}
+
+char *arena_strndup(struct arena *a, const char *s, size_t n)
+{
+	char *p = arena_alloc(a, n + 1);
+	memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}
+
+void arena_reset(struct arena *a)
+{
+	/* Keep only the newest (largest) block so steady-state reading reuses it. */
+	struct arena_block *b = a->head;
+	if (!b)
+		return;
+	struct arena_block *rest = b->next;
+	while (rest) {
+		struct arena_block *n = rest->next;
+		free(rest);
+		rest = n;
+	}
+	b->next = NULL;
+	b->used = 0;
+	a->used_total = 0;
+}
+
+void arena_free(struct arena *a)
+{
+	struct arena_block *b = a->head;
+	while (b) {
+		struct arena_block *n = b->next;
+		free(b);
+		b = n;
+	}
+	a->head = NULL;
+	a->used_total = 0;
+}
+
+const char *vtype_name(enum vtype t)
+{
+	static const char *names[V_NTYPES] = {
+		"null", "boolean", "integer", "float", "decimal", "string", "binary",
+		"date", "timestamp", "timestamp_ntz", "array", "object", "map",
+	};
+	return t < V_NTYPES ? names[t] : "unknown";
+}
+
+struct value *value_get(const struct value *obj, const char *key, size_t klen)
+{
+	if (!obj || obj->type != V_OBJECT)
+		return NULL;
+	for (uint32_t i = obj->n; i-- > 0;) {
+		struct value *k = &obj->a[2 * i];
+		if (k->n == klen && !memcmp(k->s, key, klen))
+			return &obj->a[2 * i + 1];
+	}
+	return NULL;
+}
+
+struct value *value_getz(const struct value *obj, const char *key)
+{
+	return value_get(obj, key, strlen(key));
+}
+
+struct value *value_path(const struct value *obj, const char *path)
+{
+	const struct value *cur = obj;
+	for (;;) {
+		const char *dot = strchr(path, '.');
+		size_t n = dot ? (size_t)(dot - path) : strlen(path);
+		struct value *next = value_get(cur, path, n);
+		if (!next || !dot)
+			return next;
+		cur = next;
+		path = dot + 1;
+	}
+}
+
+void value_copy(struct arena *a, struct value *dst, const struct value *src)
+{
+	*dst = *src;
+	switch (src->type) {
+	case V_STRING:
+	case V_BINARY:
+		dst->s = arena_strndup(a, src->s, src->n);
+		break;
+	case V_ARRAY:
+	case V_OBJECT:
+	case V_MAP: {
+		size_t cnt = src->type == V_ARRAY ? src->n : 2 * (size_t)src->n;
+		struct value *items = arena_alloc(a, cnt * sizeof *items);
+		for (size_t i = 0; i < cnt; i++)
+			value_copy(a, &items[i], &src->a[i]);
+		dst->a = items;
+		break;
+	}
+	}
+}
+
+bool value_is_number(const struct value *v)
+{
+	return v->type == V_INT || v->type == V_FLOAT || v->type == V_DECIMAL;
+}
+
+bool value_to_double(const struct value *v, double *out)
+{
+	switch (v->type) {
+	case V_INT:
+		*out = (double)v->i;
+		return true;
+	case V_FLOAT:
+		*out = v->f;
+		return true;
+	case V_DECIMAL:
+		*out = (double)v->d / (double)pow10_128(v->scale);
+		return true;
+	default:
+		return false;
+	}
+}
+
+int128_t pow10_128(int k)
+{
+	int128_t p = 1;
+	while (k-- > 0)
+		p *= 10;
+	return p;
+}
+
+int decimal_format(char *out, int128_t unscaled, int scale)
+{
+	char digits[48];
+	int nd = 0;
+	bool neg = unscaled < 0;
+	/* negate as unsigned so the most negative value survives */
+	unsigned __int128 u = neg ? -(unsigned __int128)unscaled : (unsigned __int128)unscaled;
+	do {
+		digits[nd++] = (char)('0' + (int)(u % 10));
+		u /= 10;
+	} while (u);
+	while (nd <= scale)
+		digits[nd++] = '0';
+	int len = 0;
+	if (neg)
+		out[len++] = '-';
+	for (int i = nd - 1; i >= 0; i--) {
+		out[len++] = digits[i];
+		if (i == scale && scale > 0)
+			out[len++] = '.';
+	}
+	out[len] = 0;
+	return len;
+}
+
+/* Compare two decimals (or ints as scale 0) exactly, falling back to double
+ * when rescaling would overflow. */
+static int cmp_exact(int128_t a, int sa, int128_t b, int sb)
+{
+	int128_t lim = pow10_128(36);
+	while (sa < sb && a < lim && a > -lim) {
+		a *= 10;
+		sa++;
+	}
+	while (sb < sa && b < lim && b > -lim) {
+		b *= 10;
+		sb++;
+	}
+	if (sa == sb)
+		return (a > b) - (a < b);
+	double da = (double)a / (double)pow10_128(sa), db = (double)b / (double)pow10_128(sb);
+	return (da > db) - (da < db);
+}
+
+static int cmp_num(const struct value *x, const struct value *y)
+{
+	if (x->type != V_FLOAT && y->type != V_FLOAT) {
+		int128_t a = x->type == V_INT ? x->i : x->d, b = y->type == V_INT ? y->i : y->d;
+		int sa = x->type == V_INT ? 0 : x->scale, sb = y->type == V_INT ? 0 : y->scale;
+		return cmp_exact(a, sa, b, sb);
+	}
+	double a, b;
+	value_to_double(x, &a);
+	value_to_double(y, &b);
+	/* NaN sorts after every number, equal to itself, as in Spark */
+	if (isnan(a) || isnan(b))
+		return isnan(a) - isnan(b);
+	return (a > b) - (a < b);
+}
+
+static int type_rank(const struct value *v)
+{
+	return value_is_number(v) ? V_INT : v->type;
+}
+
+int value_cmp(const struct value *x, const struct value *y)
+{
+	int rx = type_rank(x), ry = type_rank(y);
+	if (rx != ry)
+		return rx < ry ? -1 : 1;
+	switch (rx) {
+	case V_NULL:
+		return 0;
+	case V_BOOL:
+		return (int)x->b - (int)y->b;
+	case V_INT:
+		return cmp_num(x, y);
+	case V_STRING:
+	case V_BINARY: {
+		size_t n = x->n < y->n ? x->n : y->n;
+		int c = memcmp(x->s, y->s, n);
+		if (c)
+			return c < 0 ? -1 : 1;
+		return (x->n > y->n) - (x->n < y->n);
+	}
+	case V_DATE:
+	case V_TIMESTAMP:
+	case V_TIMESTAMP_NTZ:
+		return (x->i > y->i) - (x->i < y->i);
+	default: {
+		size_t cx = x->type == V_ARRAY ? x->n : 2 * (size_t)x->n;
+		size_t cy = y->type == V_ARRAY ? y->n : 2 * (size_t)y->n;
+		for (size_t i = 0; i < cx && i < cy; i++) {
+			int c = value_cmp(&x->a[i], &y->a[i]);
+			if (c)
+				return c;
+		}
+		return (cx > cy) - (cx < cy);
+	}
+	}
+}
+
+bool value_eq(const struct value *x, const struct value *y)
+{
+	return value_cmp(x, y) == 0;
+}
+
+uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
+{
+	/* FNV-1a over 8-byte words with a final avalanche: quick and good enough
+	 * for hash tables keyed by record fields. */
+	const unsigned char *s = p;
+	uint64_t h = seed ^ 0xcbf29ce484222325ull ^ (n * 0x9e3779b97f4a7c15ull);
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0x100000001b3ull;
+		h ^= h >> 29;
+		s += 8;
+		n -= 8;
+	}
+	while (n--)
+		h = (h ^ *s++) * 0x100000001b3ull;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
+uint64_t value_hash(const struct value *v, uint64_t seed)
+{
+	switch (v->type) {
+	case V_NULL:
+		return hash_bytes("", 0, seed ^ 1);
+	case V_BOOL:
+		return hash_bytes(&v->b, 1, seed ^ 2);
+	case V_INT:
+	case V_FLOAT:
+	case V_DECIMAL: {
+		/* equal numbers must hash equal whatever their type: hash integral
+		 * values as int64, others by their double */
+		double d;
+		value_to_double(v, &d);
+		if (v->type == V_INT || (d == floor(d) && fabs(d) < 9e18)) {
+			int64_t i = v->type == V_INT ? v->i : (int64_t)d;
+			return hash_bytes(&i, 8, seed ^ 3);
+		}
+		return hash_bytes(&d, 8, seed ^ 4);
+	}
+	case V_STRING:
+	case V_BINARY:
+		return hash_bytes(v->s, v->n, seed ^ v->type);
+	case V_DATE:
+	case V_TIMESTAMP:
+	case V_TIMESTAMP_NTZ:
+		return hash_bytes(&v->i, 8, seed ^ v->type);
+	default: {
+		uint64_t h = seed ^ v->type;
+		size_t cnt = v->type == V_ARRAY ? v->n : 2 * (size_t)v->n;
+		for (size_t i = 0; i < cnt; i++)
+			h = value_hash(&v->a[i], h * 31 + i);
+		return h;
+	}
+	}
+}

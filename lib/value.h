@@ -1,0 +1,98 @@
+/* value.h - the in-memory form of a record and of everything inside it.
+ *
+ * One model serves NDJSON and the framed encoding (ARCHITECTURE §2): a record
+ * is a V_OBJECT.  Values produced while reading a record live in an arena that
+ * the reader resets per record, so parsing allocates nothing per value;
+ * stateful tools that keep values copy them (value_copy) into their own arena
+ * or serialize them with frame_put_value.
+ *
+ * JSON numbers with a fraction and no exponent read as V_DECIMAL with the
+ * scale written, so "12.30" stays 12.30 through every stage and sums of money
+ * are exact; other non-integers read as V_FLOAT. */
+#ifndef WEIR_VALUE_H
+#define WEIR_VALUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum vtype {
+	V_NULL,
+	V_BOOL,
+	V_INT,           /* i: byte, short, integer and long all live here */
+	V_FLOAT,         /* f: float and double */
+	V_DECIMAL,       /* d: unscaled, scale */
+	V_STRING,        /* s, n bytes of UTF-8 */
+	V_BINARY,        /* s, n bytes */
+	V_DATE,          /* i: days since 1970-01-01 */
+	V_TIMESTAMP,     /* i: microseconds since the epoch, UTC */
+	V_TIMESTAMP_NTZ, /* i: microseconds, wall clock without zone */
+	V_ARRAY,         /* a: n elements */
+	V_OBJECT,        /* a: n pairs as 2n values, keys V_STRING; structs and string-keyed maps */
+	V_MAP,           /* a: n pairs as 2n values, keys of any type */
+	V_NTYPES
+};
+
+typedef __int128 int128_t;
+
+struct value {
+	uint8_t type;
+	uint8_t scale; /* V_DECIMAL */
+	uint32_t n;
+	union {
+		bool b;
+		int64_t i;
+		double f;
+		int128_t d;
+		const char *s;
+		struct value *a;
+	};
+};
+
+/* A bump allocator; reset frees everything at once but keeps the largest block. */
+struct arena {
+	struct arena_block *head;
+	size_t used_total; /* bytes handed out since the last reset */
+};
+
+void *arena_alloc(struct arena *a, size_t n);
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+void arena_reset(struct arena *a);
+void arena_free(struct arena *a);
+
+static inline struct value value_null(void) { struct value v = {.type = V_NULL}; return v; }
+static inline struct value value_int(int64_t i) { struct value v = {.type = V_INT, .i = i}; return v; }
+static inline struct value value_float(double f) { struct value v = {.type = V_FLOAT, .f = f}; return v; }
+static inline struct value value_bool(bool b) { struct value v = {.type = V_BOOL, .b = b}; return v; }
+static inline struct value value_str(const char *s, size_t n) { struct value v = {.type = V_STRING, .n = (uint32_t)n, .s = s}; return v; }
+static inline struct value value_typed_int(enum vtype t, int64_t i) { struct value v = {.type = (uint8_t)t, .i = i}; return v; }
+
+const char *vtype_name(enum vtype t);
+
+/* Member lookup in a V_OBJECT; the last of duplicate keys wins, as in jq. */
+struct value *value_get(const struct value *obj, const char *key, size_t klen);
+struct value *value_getz(const struct value *obj, const char *key);
+/* Dotted path "a.b.c" through nested objects; NULL when any step is missing. */
+struct value *value_path(const struct value *obj, const char *path);
+
+/* Deep copy into an arena (strings included). */
+void value_copy(struct arena *a, struct value *dst, const struct value *src);
+
+/* Total order used by min/max, sort and keys: null first, then numbers
+ * (int, decimal, float compared by value), then by type, then contents. */
+int value_cmp(const struct value *x, const struct value *y);
+bool value_eq(const struct value *x, const struct value *y);
+/* Hash consistent with value_eq for keys (numbers of equal value hash equal). */
+uint64_t value_hash(const struct value *v, uint64_t seed);
+uint64_t hash_bytes(const void *p, size_t n, uint64_t seed);
+
+/* Numeric views; return false when the value is not numeric. */
+bool value_to_double(const struct value *v, double *out);
+bool value_is_number(const struct value *v);
+
+/* Decimal helpers: 10^k as int128 (k <= 38), text with the scale kept. */
+int128_t pow10_128(int k);
+/* writes at most 42 bytes; returns the length */
+int decimal_format(char *out, int128_t unscaled, int scale);
+
+#endif
