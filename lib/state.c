@@ -1,0 +1,123 @@
+/* state.c - see state.h */
+#include "state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "diag.h"
+
+#define SNAP_FMT "snapshot-%020" PRId64 ".bin"
+
+int state_dir_init(const char *dir, char *err, size_t errlen)
+{
+	if (mkdir(dir, 0777) && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create state directory '%s': %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+int state_save(const char *dir, int64_t id, const void *p, size_t n, char *err, size_t errlen)
+{
+	char tmp[4096], final[4096];
+	snprintf(tmp, sizeof tmp, "%s/.tmp-%ld-" SNAP_FMT, dir, (long)getpid(), id);
+	snprintf(final, sizeof final, "%s/" SNAP_FMT, dir, id);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot write state snapshot '%s': %s", tmp, strerror(errno));
+		return -1;
+	}
+	const char *q = p;
+	size_t left = n;
+	while (left) {
+		ssize_t w = write(fd, q, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			snprintf(err, errlen, "cannot write state snapshot '%s': %s", tmp, strerror(errno));
+			close(fd);
+			unlink(tmp);
+			return -1;
+		}
+		q += w;
+		left -= (size_t)w;
+	}
+	if (fsync(fd) || close(fd)) {
+		snprintf(err, errlen, "cannot write state snapshot '%s': %s", tmp, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, final) || fsync_dir(dir)) {
+		snprintf(err, errlen, "cannot commit state snapshot '%s': %s", final, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+int state_load(const char *dir, int64_t id, struct buf *out, char *err, size_t errlen)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/" SNAP_FMT, dir, id);
+	int fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 1;
+		snprintf(err, errlen, "cannot read state snapshot '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	buf_reset(out);
+	for (;;) {
+		buf_grow(out, 1 << 16);
+		ssize_t r = read(fd, out->p + out->len, out->cap - out->len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(err, errlen, "cannot read state snapshot '%s': %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (!r)
+			break;
+		out->len += (size_t)r;
+	}
+	close(fd);
+	return 0;
+}
+
+void state_prune(const char *dir, int64_t keep)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		int64_t id;
+		char path[4096];
+		if (sscanf(e->d_name, "snapshot-%" SCNd64 ".bin", &id) == 1 && id != keep) {
+			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+			unlink(path);
+		} else if (!strncmp(e->d_name, ".tmp-", 5)) {
+			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+	}
+	closedir(d);
+}

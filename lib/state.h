@@ -1,0 +1,22 @@
+/* state.h - snapshots of a stateful tool's state in --state DIR
+ * (ARCHITECTURE §4).  Snapshot N is written on barrier N before the barrier
+ * is forwarded, atomically (temp file, fsync, rename, directory fsync), so a
+ * kill at any instant leaves either the old set or the new one. */
+#ifndef WEIR_STATE_H
+#define WEIR_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/* Create DIR if needed; false with err set when it cannot be used. */
+int state_dir_init(const char *dir, char *err, size_t errlen);
+int state_save(const char *dir, int64_t id, const void *p, size_t n, char *err, size_t errlen);
+/* 0 loaded, 1 no such snapshot, -1 error (err set). */
+int state_load(const char *dir, int64_t id, struct buf *out, char *err, size_t errlen);
+/* On restore N: every snapshot other than N is stale (older ones are
+ * superseded, newer ones belong to barriers that never committed). */
+void state_prune(const char *dir, int64_t keep);
+
+#endif
