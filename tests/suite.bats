@@ -1,0 +1,68 @@
+#!/usr/bin/env bats
+# Contracts every program keeps (ARCHITECTURE §7): --help/--version, usage
+# errors exit 2, SYNOPSIS equals the man page, man pages lint clean, stdout
+# checked at exit, and the weir dispatcher.
+
+load helper
+
+tools() {
+	local t
+	for t in "$TOP"/tools/*.c; do
+		basename "$t" .c
+	done
+}
+
+@test "every tool has --help, --version and a long option for usage errors" {
+	for t in $(tools); do
+		run "weir-$t" --help
+		[ "$status" -eq 0 ] || fail "weir-$t --help exited $status"
+		[[ ${lines[0]} == "usage: weir-$t"* ]] || fail "weir-$t --help does not start with its synopsis"
+		run "weir-$t" --version
+		[ "$status" -eq 0 ] && [ "$output" = "weir-$t 0.1.0" ] || fail "weir-$t --version: $output"
+		run "weir-$t" --no-such-option
+		[ "$status" -eq 2 ] || fail "weir-$t with an unknown option exited $status"
+		[[ $output == *"usage: weir-$t"* ]] || fail "weir-$t did not print its usage on a bad option"
+	done
+}
+
+@test "every tool's --help synopsis matches its man page" {
+	for t in $(tools); do
+		[ -f "$TOP/man/weir-$t.1" ] || fail "man/weir-$t.1 is missing"
+		check_synopsis "weir-$t" || fail "synopsis of weir-$t differs from man/weir-$t.1"
+	done
+}
+
+@test "man pages lint clean" {
+	command -v mandoc >/dev/null || skip "mandoc not installed"
+	for m in "$TOP"/man/*.[157]; do
+		run mandoc -T lint -W warning "$m"
+		[ "$status" -eq 0 ] && [ -z "$output" ] || fail "$(basename "$m"): $output"
+	done
+}
+
+@test "--help to a full disk fails with status 2" {
+	for t in $(tools); do
+		run "weir-$t" --help >/dev/full
+		[ "$status" -eq 2 ] || fail "weir-$t --help >/dev/full exited $status"
+	done
+}
+
+@test "weir dispatches to weir-NAME and lists programs" {
+	run weir help
+	[ "$status" -eq 0 ]
+	for t in $(tools); do
+		[[ $output == *"  $t "* ]] || fail "weir help does not list $t"
+	done
+	run weir frobnicate
+	[ "$status" -eq 2 ]
+	[ "$output" = "weir: unknown program: 'frobnicate' (see 'weir help')" ]
+}
+
+@test "bash completion offers programs and options" {
+	run bash -c "PATH='$WEIR_BIN:\$PATH'; source '$TOP/scripts/weir.bash-completion'; COMP_WORDS=(weir ''); COMP_CWORD=1; _weir; printf '%s\n' \"\${COMPREPLY[@]}\""
+	[ "$status" -eq 0 ]
+	[[ $output == *help* ]]
+	for t in $(tools); do
+		[[ $output == *"$t"* ]] || fail "completion lacks $t"
+	done
+}
