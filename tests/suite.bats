@@ -8,7 +8,7 @@ load helper
 tools() {
 	local t
 	for t in "$TOP"/tools/*.c; do
-		basename "$t" .c
+		[ -e "$t" ] && basename "$t" .c
 	done
 }
 
