@@ -27,18 +27,20 @@ need_fixtures() {
 }
 
 # Start a weir-broker for this test file or test; sets BROKERS.  Arguments go
-# to weir-broker.  The broker reads commands from a FIFO kept open in BROKER_CTL.
+# to weir-broker.  The broker reads commands from a FIFO kept open in
+# BROKER_FD and answers each with one line in $BROKER_DIR/out.
 start_broker() {
 	local dir
 	dir=$(mktemp -d "${BATS_TMPDIR:-/tmp}/weir-broker.XXXXXX")
 	mkfifo "$dir/ctl"
-	weir-broker --port-file "$dir/port" "$@" <"$dir/ctl" >"$dir/out" 2>"$dir/err" &
+	weir-broker --port-file "$dir/port" "$@" <"$dir/ctl" >"$dir/out" 2>"$dir/err" 3>&- &
 	BROKER_PID=$!
 	exec {BROKER_FD}>"$dir/ctl"
 	BROKER_DIR=$dir
 	local i
-	for i in $(seq 100); do
+	for i in $(seq 200); do
 		[ -s "$dir/port" ] && break
+		kill -0 "$BROKER_PID" 2>/dev/null || break
 		sleep 0.05
 	done
 	[ -s "$dir/port" ] || { cat "$dir/err" >&2; return 1; }
@@ -46,19 +48,32 @@ start_broker() {
 	export BROKERS BROKER_PID BROKER_DIR BROKER_FD
 }
 
-# Send one control command to the running broker ("topic NAME 4", "down 1").
+# Send one control command to the running broker ("topic NAME 4", "down 1")
+# and wait for its answer; fails (printing the answer) unless it is "ok".
 broker_cmd() {
+	local before i last
+	before=$(wc -l <"$BROKER_DIR/out")
 	echo "$*" >&"$BROKER_FD"
-	sleep 0.1
+	for i in $(seq 400); do
+		[ "$(wc -l <"$BROKER_DIR/out")" -gt "$before" ] && break
+		sleep 0.025
+	done
+	last=$(tail -n 1 "$BROKER_DIR/out")
+	[ "$(wc -l <"$BROKER_DIR/out")" -gt "$before" ] && [ "$last" = ok ] && return 0
+	echo "broker_cmd $*: ${last:-no answer}" >&2
+	return 1
 }
 
 stop_broker() {
 	[ -n "${BROKER_PID:-}" ] || return 0
+	# "quit" rather than only closing the FIFO: background clients a test
+	# started may hold the FIFO open too
+	echo quit >&"$BROKER_FD" 2>/dev/null || true
 	exec {BROKER_FD}>&-
 	local i
-	for i in $(seq 50); do
+	for i in $(seq 100); do
 		kill -0 "$BROKER_PID" 2>/dev/null || break
-		sleep 0.1
+		sleep 0.05
 	done
 	kill "$BROKER_PID" 2>/dev/null || true
 	wait "$BROKER_PID" 2>/dev/null || true
