@@ -42,7 +42,8 @@ tools() {
 
 @test "--help to a full disk fails with status 2" {
 	for t in $(tools); do
-		run "weir-$t" --help >/dev/full
+		# the redirection must apply to the tool, not to run's capture
+		run bash -c "weir-$t --help >/dev/full"
 		[ "$status" -eq 2 ] || fail "weir-$t --help >/dev/full exited $status"
 	done
 }
@@ -59,7 +60,7 @@ tools() {
 }
 
 @test "bash completion offers programs and options" {
-	run bash -c "PATH='$WEIR_BIN:\$PATH'; source '$TOP/scripts/weir.bash-completion'; COMP_WORDS=(weir ''); COMP_CWORD=1; _weir; printf '%s\n' \"\${COMPREPLY[@]}\""
+	run bash -c "PATH=\"$WEIR_BIN:\$PATH\"; source '$TOP/scripts/weir.bash-completion'; COMP_WORDS=(weir ''); COMP_CWORD=1; _weir; printf '%s\n' \"\${COMPREPLY[@]}\""
 	[ "$status" -eq 0 ]
 	[[ $output == *help* ]]
 	for t in $(tools); do
