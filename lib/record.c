@@ -23,6 +23,7 @@ struct rec_reader {
 	size_t max_record;
 	struct arena arena;
 	struct type *schema;
+	uint64_t schema_version;
 	struct rec_writer *flush_first;
 	char control_kind[64];
 };
@@ -71,6 +72,7 @@ void rec_reader_close(struct rec_reader *r)
 
 bool rec_reader_framed(const struct rec_reader *r) { return r->framed; }
 const struct type *rec_reader_schema(const struct rec_reader *r) { return r->schema; }
+uint64_t rec_reader_schema_version(const struct rec_reader *r) { return r->schema_version; }
 const char *rec_reader_name(const struct rec_reader *r) { return r->name; }
 int rec_reader_fd(const struct rec_reader *r) { return r->fd; }
 void rec_reader_flush_before_block(struct rec_reader *r, struct rec_writer *w) { r->flush_first = w; }
@@ -277,6 +279,7 @@ static enum rec_kind read_framed(struct rec_reader *r, struct record *rec)
 		if (kind == FRAME_SCHEMA) {
 			type_free(r->schema);
 			r->schema = NULL;
+			r->schema_version++;
 			if (len) {
 				char err[256];
 				r->schema = schema_parse_delta(payload, len, err, sizeof err);

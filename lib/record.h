@@ -44,6 +44,9 @@ enum rec_kind rec_read(struct rec_reader *r, struct record *rec);
 bool rec_reader_framed(const struct rec_reader *r);
 /* The latest schema announced by a framed stream; NULL for NDJSON. */
 const struct type *rec_reader_schema(const struct rec_reader *r);
+/* Counts the schema frames read so far, so a tool that passes records
+ * through can tell when to announce a new schema downstream. */
+uint64_t rec_reader_schema_version(const struct rec_reader *r);
 const char *rec_reader_name(const struct rec_reader *r);
 int rec_reader_fd(const struct rec_reader *r);
 /* True when a whole record may be waiting in the buffer (so poll() on the fd
