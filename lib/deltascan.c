@@ -1,0 +1,480 @@
+/* deltascan.c - rows of a table's data files, and records made to fit the
+ * table schema (see delta.h).
+ *
+ * Data files hold only the data columns of the schema they were written
+ * with: partition columns come from add.partitionValues, columns added to
+ * the table later read as null, and each value takes the table's type. */
+#include "delta.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base64.h"
+#include "diag.h"
+#include "parquet.h"
+#include "timeutil.h"
+
+/* ---- conform ---- */
+
+static bool cfail(struct buf *path, char *err, size_t errlen, const char *fmt, const char *what)
+{
+	snprintf(err, errlen, fmt, path->len ? buf_cstr(path) : "(record)", what);
+	return false;
+}
+
+static bool int_range(enum tkind k, int64_t v)
+{
+	switch (k) {
+	case T_BYTE: return v >= -128 && v <= 127;
+	case T_SHORT: return v >= -32768 && v <= 32767;
+	case T_INT: return v >= INT32_MIN && v <= INT32_MAX;
+	default: return true;
+	}
+}
+
+static bool to_decimal(const struct value *v, int precision, int scale, int128_t *out)
+{
+	int128_t u;
+	if (v->type == V_INT) {
+		u = (int128_t)v->i * pow10_128(scale);
+	} else if (v->type == V_DECIMAL) {
+		u = v->d;
+		if (v->scale <= scale) {
+			u *= pow10_128(scale - v->scale);
+		} else {
+			int128_t p = pow10_128(v->scale - scale);
+			if (u % p)
+				return false; /* would lose digits */
+			u /= p;
+		}
+	} else if (v->type == V_FLOAT && isfinite(v->f)) {
+		double x = v->f * (double)pow10_128(scale);
+		if (fabs(x) >= 1e17)
+			return false;
+		u = (int128_t)llround(x);
+	} else {
+		return false;
+	}
+	int128_t lim = pow10_128(precision);
+	if (u >= lim || u <= -lim)
+		return false;
+	*out = u;
+	return true;
+}
+
+static const struct value *field_of(const struct value *obj, const char *name)
+{
+	const struct value *v = value_getz(obj, name);
+	if (v)
+		return v;
+	for (uint32_t i = 0; i < obj->n; i++) {
+		const struct value *k = &obj->a[2 * i];
+		if (k->type == V_STRING && strlen(name) == k->n && !strncasecmp(k->s, name, k->n))
+			return &obj->a[2 * i + 1];
+	}
+	return NULL;
+}
+
+bool delta_conform(struct arena *a, const struct type *t, bool nullable, const struct value *v, struct value *out,
+		   struct buf *path, char *err, size_t errlen)
+{
+	if (!v || v->type == V_NULL) {
+		*out = value_null();
+		return nullable || cfail(path, err, errlen, "field '%s' is null but the column is NOT NULL%s", "");
+	}
+	*out = *v;
+	switch (t->kind) {
+	case T_BOOLEAN:
+		return v->type == V_BOOL || cfail(path, err, errlen, "field '%s': expected a boolean, got %s", vtype_name(v->type));
+	case T_BYTE:
+	case T_SHORT:
+	case T_INT:
+	case T_LONG: {
+		int128_t u;
+		if (v->type == V_INT) {
+			out->i = v->i;
+		} else if ((v->type == V_DECIMAL || v->type == V_FLOAT) && to_decimal(v, 38, 0, &u) &&
+			   u >= INT64_MIN && u <= INT64_MAX && (v->type != V_FLOAT || (double)u == v->f)) {
+			*out = value_int((int64_t)u);
+		} else {
+			return cfail(path, err, errlen, "field '%s': expected an integer, got %s", vtype_name(v->type));
+		}
+		if (!int_range(t->kind, out->i))
+			return cfail(path, err, errlen, "field '%s': out of range for %s", tkind_name(t->kind));
+		return true;
+	}
+	case T_FLOAT:
+	case T_DOUBLE: {
+		double d;
+		if (value_to_double(v, &d)) {
+			*out = value_float(t->kind == T_FLOAT ? (double)(float)d : d);
+			return true;
+		}
+		if (v->type == V_STRING && ((v->n == 3 && !memcmp(v->s, "NaN", 3)) || (v->n == 8 && !memcmp(v->s, "Infinity", 8)) ||
+					    (v->n == 9 && !memcmp(v->s, "-Infinity", 9)))) {
+			*out = value_float(v->s[0] == 'N' ? NAN : v->s[0] == '-' ? -INFINITY : INFINITY);
+			return true;
+		}
+		return cfail(path, err, errlen, "field '%s': expected a number, got %s", vtype_name(v->type));
+	}
+	case T_DECIMAL: {
+		int128_t u;
+		if (!to_decimal(v, t->precision, t->scale, &u))
+			return cfail(path, err, errlen, "field '%s': not a %s value", "decimal that fits");
+		out->type = V_DECIMAL;
+		out->scale = (uint8_t)t->scale;
+		out->d = u;
+		return true;
+	}
+	case T_STRING:
+		return v->type == V_STRING || cfail(path, err, errlen, "field '%s': expected a string, got %s", vtype_name(v->type));
+	case T_BINARY:
+		if (v->type == V_BINARY)
+			return true;
+		if (v->type == V_STRING) {
+			unsigned char *b = arena_alloc(a, v->n * 3 / 4 + 3);
+			long n = base64_decode(b, v->s, v->n);
+			if (n >= 0) {
+				out->type = V_BINARY;
+				out->s = (const char *)b;
+				out->n = (uint32_t)n;
+				return true;
+			}
+		}
+		return cfail(path, err, errlen, "field '%s': expected base64 binary, got %s", vtype_name(v->type));
+	case T_DATE: {
+		int64_t d;
+		if (v->type == V_DATE)
+			return true;
+		if (v->type == V_STRING && parse_iso_date(v->s, v->n, &d)) {
+			*out = value_typed_int(V_DATE, d);
+			return true;
+		}
+		return cfail(path, err, errlen, "field '%s': expected a date (YYYY-MM-DD), got %s", vtype_name(v->type));
+	}
+	case T_TIMESTAMP:
+	case T_TIMESTAMP_NTZ: {
+		enum vtype want = t->kind == T_TIMESTAMP ? V_TIMESTAMP : V_TIMESTAMP_NTZ;
+		int64_t us;
+		bool zone;
+		if (v->type == want)
+			return true;
+		if (v->type == V_STRING && parse_iso_timestamp(v->s, v->n, &us, &zone) && !(zone && want == V_TIMESTAMP_NTZ)) {
+			*out = value_typed_int(want, us);
+			return true;
+		}
+		return cfail(path, err, errlen, "field '%s': expected a %s, got %s",
+			     want == V_TIMESTAMP ? "timestamp" : "timestamp_ntz (no zone)");
+	}
+	case T_STRUCT: {
+		if (v->type != V_OBJECT)
+			return cfail(path, err, errlen, "field '%s': expected an object, got %s", vtype_name(v->type));
+		struct value o = {.type = V_OBJECT, .n = (uint32_t)t->nfields};
+		o.a = arena_alloc(a, (t->nfields ? t->nfields : 1) * 2 * sizeof *o.a);
+		size_t plen = path->len, matched = 0;
+		for (size_t i = 0; i < t->nfields; i++) {
+			const struct field *f = &t->fields[i];
+			const struct value *x = field_of(v, f->name);
+			matched += x != NULL;
+			if (plen)
+				buf_putc(path, '.');
+			buf_puts(path, f->name);
+			o.a[2 * i] = value_str(f->name, strlen(f->name));
+			if (!delta_conform(a, f->type, f->nullable, x, &o.a[2 * i + 1], path, err, errlen))
+				return false;
+			path->len = plen;
+		}
+		if (matched < v->n) {
+			/* name the first member the schema does not have */
+			for (uint32_t i = 0; i < v->n; i++) {
+				const struct value *k = &v->a[2 * i];
+				if (k->type == V_STRING) {
+					char *name = xstrndup(k->s, k->n);
+					long idx = type_field_index(t, name);
+					if (idx < 0) {
+						if (plen)
+							buf_putc(path, '.');
+						buf_puts(path, name);
+						free(name);
+						return cfail(path, err, errlen, "field '%s' is not in the table schema%s", "");
+					}
+					free(name);
+				}
+			}
+		}
+		*out = o;
+		return true;
+	}
+	case T_ARRAY: {
+		if (v->type != V_ARRAY)
+			return cfail(path, err, errlen, "field '%s': expected an array, got %s", vtype_name(v->type));
+		struct value o = {.type = V_ARRAY, .n = v->n};
+		o.a = arena_alloc(a, (v->n ? v->n : 1) * sizeof *o.a);
+		size_t plen = path->len;
+		for (uint32_t i = 0; i < v->n; i++) {
+			buf_printf(path, "[%u]", i);
+			if (!delta_conform(a, t->elem, t->contains_null, &v->a[i], &o.a[i], path, err, errlen))
+				return false;
+			path->len = plen;
+		}
+		*out = o;
+		return true;
+	}
+	case T_MAP: {
+		if (v->type != V_OBJECT && v->type != V_MAP)
+			return cfail(path, err, errlen, "field '%s': expected a map (object), got %s", vtype_name(v->type));
+		struct value o = {.type = V_MAP, .n = v->n};
+		o.a = arena_alloc(a, (v->n ? v->n : 1) * 2 * sizeof *o.a);
+		size_t plen = path->len;
+		for (uint32_t i = 0; i < v->n; i++) {
+			const struct value *k = &v->a[2 * i];
+			buf_puts(path, "{key}");
+			if (k->type == V_STRING && t->key->kind != T_STRING && t->key->kind != T_BINARY) {
+				/* JSON object keys are text: "1" for an integer key */
+				char *text = xstrndup(k->s, k->n);
+				int rc = delta_partition_value(text, t->key, a, &o.a[2 * i]);
+				free(text);
+				if (rc || o.a[2 * i].type == V_NULL)
+					return cfail(path, err, errlen, "field '%s': bad map key for type %s", tkind_name(t->key->kind));
+			} else if (!delta_conform(a, t->key, false, k, &o.a[2 * i], path, err, errlen)) {
+				return false;
+			}
+			path->len = plen;
+			buf_puts(path, "{value}");
+			if (!delta_conform(a, t->val, t->contains_null, &v->a[2 * i + 1], &o.a[2 * i + 1], path, err, errlen))
+				return false;
+			path->len = plen;
+		}
+		if (v->type == V_OBJECT && t->key->kind == T_STRING)
+			o.type = V_OBJECT; /* keep the canonical form of string-keyed maps */
+		*out = o;
+		return true;
+	}
+	case T_VOID:
+		*out = value_null();
+		return true;
+	}
+	return false;
+}
+
+/* ---- scan ---- */
+
+struct delta_scan {
+	const struct delta_snapshot *s;
+	const struct delta_file *files;
+	size_t nfiles, next, skipped;
+	const struct delta_pred *pred;
+	long *cols;      /* schema field index per output column, then predicate-only ones */
+	size_t ncols, nout;
+	bool *is_part;
+	struct pq_file *pf;
+	struct pq_cursor *cur;
+	struct arena file_arena;
+	struct value *partvals; /* per output column, for the current file */
+	struct buf path;
+};
+
+static void close_file(struct delta_scan *sc)
+{
+	if (sc->cur)
+		pq_cursor_close(sc->cur);
+	if (sc->pf)
+		pq_close(sc->pf);
+	sc->cur = NULL;
+	sc->pf = NULL;
+	arena_reset(&sc->file_arena);
+}
+
+static bool is_partition_column(const struct delta_metadata *m, const char *name)
+{
+	for (size_t i = 0; i < m->npartition_columns; i++)
+		if (!strcasecmp(m->partition_columns[i], name))
+			return true;
+	return false;
+}
+
+static void add_col(struct delta_scan *sc, long idx)
+{
+	for (size_t i = 0; i < sc->ncols; i++)
+		if (sc->cols[i] == idx)
+			return;
+	sc->cols[sc->ncols++] = idx;
+}
+
+struct delta_scan *delta_scan_open(const struct delta_snapshot *s, const struct delta_file *files, size_t nfiles,
+				   const char *const *columns, size_t ncolumns, const struct delta_pred *pred,
+				   char *err, size_t errlen)
+{
+	const struct type *sch = s->meta.schema;
+	struct delta_scan *sc = xcalloc(1, sizeof *sc);
+	sc->s = s;
+	sc->files = files;
+	sc->nfiles = nfiles;
+	sc->pred = pred;
+	const char **pcols = NULL;
+	size_t npcols = pred ? delta_pred_columns(pred, &pcols) : 0;
+	sc->cols = xcalloc(sch->nfields + 1, sizeof *sc->cols);
+	if (columns) {
+		for (size_t i = 0; i < ncolumns; i++) {
+			long idx = type_field_index(sch, columns[i]);
+			if (idx < 0) {
+				snprintf(err, errlen, "no column '%s' in the table", columns[i]);
+				delta_scan_close(sc);
+				return NULL;
+			}
+			add_col(sc, idx);
+		}
+	} else {
+		for (size_t i = 0; i < sch->nfields; i++)
+			add_col(sc, (long)i);
+	}
+	sc->nout = sc->ncols;
+	for (size_t i = 0; i < npcols; i++) {
+		char *top = xstrdup(pcols[i]);
+		char *dot = strchr(top, '.');
+		if (dot)
+			*dot = 0;
+		long idx = type_field_index(sch, top);
+		free(top);
+		if (idx >= 0)
+			add_col(sc, idx);
+	}
+	sc->is_part = xcalloc(sc->ncols + 1, sizeof *sc->is_part);
+	for (size_t i = 0; i < sc->ncols; i++)
+		sc->is_part[i] = is_partition_column(&s->meta, sch->fields[sc->cols[i]].name);
+	sc->partvals = xcalloc(sc->ncols + 1, sizeof *sc->partvals);
+	return sc;
+}
+
+static int open_next(struct delta_scan *sc, char *err, size_t errlen)
+{
+	const struct type *sch = sc->s->meta.schema;
+	for (;;) {
+		close_file(sc);
+		if (sc->next >= sc->nfiles)
+			return 0;
+		const struct delta_file *f = &sc->files[sc->next++];
+		if (sc->pred && !delta_pred_may_match(sc->pred, &sc->s->meta, f)) {
+			sc->skipped++;
+			continue;
+		}
+		for (size_t i = 0; i < sc->ncols; i++) {
+			sc->partvals[i] = value_null();
+			if (!sc->is_part[i])
+				continue;
+			const struct field *fd = &sch->fields[sc->cols[i]];
+			const struct delta_kv *kv = NULL;
+			for (size_t k = 0; k < f->partition_values.n; k++)
+				if (!strcasecmp(f->partition_values.kv[k].key, fd->name))
+					kv = &f->partition_values.kv[k];
+			if (kv && delta_partition_value(kv->val, fd->type, &sc->file_arena, &sc->partvals[i])) {
+				snprintf(err, errlen, "file '%s': bad partition value '%s' for column '%s'", f->path, kv->val,
+					 fd->name);
+				return -1;
+			}
+		}
+		if (!delta_file_path(sc->s->root, f->path, &sc->path, err, errlen))
+			return -1;
+		char perr[256];
+		sc->pf = pq_open(buf_cstr(&sc->path), perr, sizeof perr);
+		if (!sc->pf) {
+			snprintf(err, errlen, "%s", perr);
+			return -1;
+		}
+		/* the data columns this file has, by the file's own spelling */
+		const struct type *fs = pq_schema(sc->pf);
+		const char **want = xcalloc(sc->ncols + 1, sizeof *want);
+		size_t nwant = 0;
+		for (size_t i = 0; i < sc->ncols; i++) {
+			if (sc->is_part[i])
+				continue;
+			long fi = type_field_index(fs, sch->fields[sc->cols[i]].name);
+			if (fi >= 0)
+				want[nwant++] = fs->fields[fi].name;
+		}
+		sc->cur = pq_cursor_open(sc->pf, want, nwant, NULL, 0, perr, sizeof perr);
+		free(want);
+		if (!sc->cur) {
+			snprintf(err, errlen, "'%s': %s", buf_cstr(&sc->path), perr);
+			return -1;
+		}
+		return 1;
+	}
+}
+
+/* The file's value in the table's type: only relabelling and widening,
+ * never anything that could change a value. */
+static void as_table_type(const struct type *t, struct value *v)
+{
+	if (v->type == V_TIMESTAMP_NTZ && t->kind == T_TIMESTAMP)
+		v->type = V_TIMESTAMP;
+	else if (v->type == V_TIMESTAMP && t->kind == T_TIMESTAMP_NTZ)
+		v->type = V_TIMESTAMP_NTZ;
+	else if (v->type == V_INT && (t->kind == T_FLOAT || t->kind == T_DOUBLE))
+		*v = value_float((double)v->i);
+	else if (v->type == V_FLOAT && t->kind == T_FLOAT)
+		v->f = (double)(float)v->f;
+}
+
+int delta_scan_next(struct delta_scan *sc, struct arena *a, struct value *row, char *err, size_t errlen)
+{
+	const struct type *sch = sc->s->meta.schema;
+	for (;;) {
+		if (!sc->cur) {
+			int rc = open_next(sc, err, errlen);
+			if (rc <= 0)
+				return rc;
+		}
+		struct value fr;
+		char perr[256];
+		arena_reset(a); /* rows that fail the predicate leave nothing behind */
+		int rc = pq_next(sc->cur, a, &fr, perr, sizeof perr);
+		if (rc < 0) {
+			snprintf(err, errlen, "'%s': %s", buf_cstr(&sc->path), perr);
+			return -1;
+		}
+		if (rc == 0) {
+			close_file(sc);
+			continue;
+		}
+		struct value o = {.type = V_OBJECT, .n = (uint32_t)sc->ncols};
+		o.a = arena_alloc(a, (sc->ncols ? sc->ncols : 1) * 2 * sizeof *o.a);
+		for (size_t i = 0; i < sc->ncols; i++) {
+			const struct field *fd = &sch->fields[sc->cols[i]];
+			o.a[2 * i] = value_str(fd->name, strlen(fd->name));
+			if (sc->is_part[i]) {
+				o.a[2 * i + 1] = sc->partvals[i];
+				continue;
+			}
+			const struct value *x = field_of(&fr, fd->name);
+			o.a[2 * i + 1] = x ? *x : value_null();
+			as_table_type(fd->type, &o.a[2 * i + 1]);
+		}
+		if (sc->pred && !delta_pred_eval_row(sc->pred, &o))
+			continue;
+		o.n = (uint32_t)sc->nout;
+		*row = o;
+		return 1;
+	}
+}
+
+size_t delta_scan_skipped(const struct delta_scan *sc)
+{
+	return sc->skipped;
+}
+
+void delta_scan_close(struct delta_scan *sc)
+{
+	if (!sc)
+		return;
+	close_file(sc);
+	arena_free(&sc->file_arena);
+	free(sc->cols);
+	free(sc->is_part);
+	free(sc->partvals);
+	buf_free(&sc->path);
+	free(sc);
+}
