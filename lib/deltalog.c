@@ -576,10 +576,11 @@ static int apply_file(struct replay *r, const struct value *v, bool is_add, int6
 static int apply_metadata(struct replay *r, const struct value *v, char *err, size_t errlen)
 {
 	const struct value *ss = value_getz(v, "schemaString"), *fmt = value_getz(v, "format");
-	if (!ss || ss->type != V_STRING) {
-		snprintf(err, errlen, "metaData action without a schemaString");
-		return -1;
-	}
+	/* hand-made logs (Delta's own golden tables) may leave the schema
+	 * out: a table without columns, whose files can be listed but not read */
+	static const struct value no_schema = {.type = V_STRING, .n = 29, .s = "{\"type\":\"struct\",\"fields\":[]}"};
+	if (!ss || ss->type != V_STRING)
+		ss = &no_schema;
 	char serr[256];
 	struct type *schema = schema_parse_delta(ss->s, ss->n, serr, sizeof serr);
 	if (!schema) {
@@ -858,6 +859,18 @@ int64_t delta_txn_version(const struct delta_snapshot *s, const char *app_id)
 	return -1;
 }
 
+/* Every commit in [from, to] must be listed: a reader fails on a gap
+ * rather than silently skipping a commit. */
+static int check_contiguous(const struct listing *l, int64_t from, int64_t to, char *err, size_t errlen)
+{
+	for (int64_t v = from; v <= to; v++)
+		if (!has_json(l, v)) {
+			snprintf(err, errlen, "versions not contiguous: commit %020lld.json is missing", (long long)v);
+			return -1;
+		}
+	return 0;
+}
+
 static int replay_to(struct replay *r, const char *root, const struct listing *l, int64_t version,
 		     int64_t *from_ckpt, char *err, size_t errlen)
 {
@@ -874,6 +887,8 @@ static int replay_to(struct replay *r, const char *root, const struct listing *l
 		}
 		*r = tmp;
 		*from_ckpt = c->version;
+		if (check_contiguous(l, c->version + 1, version, err, errlen))
+			return -1;
 		for (int64_t v = c->version + 1; v <= version; v++)
 			if (replay_commit(r, root, v, err, errlen))
 				return -1;
@@ -887,6 +902,8 @@ static int replay_to(struct replay *r, const char *root, const struct listing *l
 			snprintf(err, errlen, "versions not contiguous: no checkpoint and commit 0 is missing");
 		return -1;
 	}
+	if (check_contiguous(l, 0, version, err, errlen))
+		return -1;
 	for (int64_t v = 0; v <= version; v++)
 		if (replay_commit(r, root, v, err, errlen))
 			return -1;
