@@ -7,6 +7,7 @@
 #include "delta.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +20,16 @@
 
 /* ---- conform ---- */
 
-static bool cfail(struct buf *path, char *err, size_t errlen, const char *fmt, const char *what)
+/* "field 'a.b': detail" */
+static bool __attribute__((format(printf, 4, 5))) cfail(struct buf *path, char *err, size_t errlen, const char *fmt, ...)
 {
-	snprintf(err, errlen, fmt, path->len ? buf_cstr(path) : "(record)", what);
+	int n = snprintf(err, errlen, "field '%s'", path->len ? buf_cstr(path) : "(record)");
+	if (n < 0 || (size_t)n >= errlen)
+		return false;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+	va_end(ap);
 	return false;
 }
 
@@ -83,12 +91,12 @@ bool delta_conform(struct arena *a, const struct type *t, bool nullable, const s
 {
 	if (!v || v->type == V_NULL) {
 		*out = value_null();
-		return nullable || cfail(path, err, errlen, "field '%s' is null but the column is NOT NULL%s", "");
+		return nullable || cfail(path, err, errlen, " is null but the column is NOT NULL");
 	}
 	*out = *v;
 	switch (t->kind) {
 	case T_BOOLEAN:
-		return v->type == V_BOOL || cfail(path, err, errlen, "field '%s': expected a boolean, got %s", vtype_name(v->type));
+		return v->type == V_BOOL || cfail(path, err, errlen, ": expected a boolean, got %s", vtype_name(v->type));
 	case T_BYTE:
 	case T_SHORT:
 	case T_INT:
@@ -100,10 +108,10 @@ bool delta_conform(struct arena *a, const struct type *t, bool nullable, const s
 			   u >= INT64_MIN && u <= INT64_MAX && (v->type != V_FLOAT || (double)u == v->f)) {
 			*out = value_int((int64_t)u);
 		} else {
-			return cfail(path, err, errlen, "field '%s': expected an integer, got %s", vtype_name(v->type));
+			return cfail(path, err, errlen, ": expected an integer, got %s", vtype_name(v->type));
 		}
 		if (!int_range(t->kind, out->i))
-			return cfail(path, err, errlen, "field '%s': out of range for %s", tkind_name(t->kind));
+			return cfail(path, err, errlen, ": out of range for %s", tkind_name(t->kind));
 		return true;
 	}
 	case T_FLOAT:
@@ -118,19 +126,19 @@ bool delta_conform(struct arena *a, const struct type *t, bool nullable, const s
 			*out = value_float(v->s[0] == 'N' ? NAN : v->s[0] == '-' ? -INFINITY : INFINITY);
 			return true;
 		}
-		return cfail(path, err, errlen, "field '%s': expected a number, got %s", vtype_name(v->type));
+		return cfail(path, err, errlen, ": expected a number, got %s", vtype_name(v->type));
 	}
 	case T_DECIMAL: {
 		int128_t u;
 		if (!to_decimal(v, t->precision, t->scale, &u))
-			return cfail(path, err, errlen, "field '%s': not a %s value", "decimal that fits");
+			return cfail(path, err, errlen, ": not a decimal that fits (%d,%d) without losing digits", t->precision, t->scale);
 		out->type = V_DECIMAL;
 		out->scale = (uint8_t)t->scale;
 		out->d = u;
 		return true;
 	}
 	case T_STRING:
-		return v->type == V_STRING || cfail(path, err, errlen, "field '%s': expected a string, got %s", vtype_name(v->type));
+		return v->type == V_STRING || cfail(path, err, errlen, ": expected a string, got %s", vtype_name(v->type));
 	case T_BINARY:
 		if (v->type == V_BINARY)
 			return true;
@@ -144,7 +152,7 @@ bool delta_conform(struct arena *a, const struct type *t, bool nullable, const s
 				return true;
 			}
 		}
-		return cfail(path, err, errlen, "field '%s': expected base64 binary, got %s", vtype_name(v->type));
+		return cfail(path, err, errlen, ": expected base64 binary, got %s", vtype_name(v->type));
 	case T_DATE: {
 		int64_t d;
 		if (v->type == V_DATE)
@@ -153,7 +161,7 @@ bool delta_conform(struct arena *a, const struct type *t, bool nullable, const s
 			*out = value_typed_int(V_DATE, d);
 			return true;
 		}
-		return cfail(path, err, errlen, "field '%s': expected a date (YYYY-MM-DD), got %s", vtype_name(v->type));
+		return cfail(path, err, errlen, ": expected a date (YYYY-MM-DD), got %s", vtype_name(v->type));
 	}
 	case T_TIMESTAMP:
 	case T_TIMESTAMP_NTZ: {
@@ -166,12 +174,12 @@ bool delta_conform(struct arena *a, const struct type *t, bool nullable, const s
 			*out = value_typed_int(want, us);
 			return true;
 		}
-		return cfail(path, err, errlen, "field '%s': expected a %s, got %s",
-			     want == V_TIMESTAMP ? "timestamp" : "timestamp_ntz (no zone)");
+		return cfail(path, err, errlen, ": expected a %s, got %s",
+			     want == V_TIMESTAMP ? "timestamp" : "timestamp_ntz (no zone)", vtype_name(v->type));
 	}
 	case T_STRUCT: {
 		if (v->type != V_OBJECT)
-			return cfail(path, err, errlen, "field '%s': expected an object, got %s", vtype_name(v->type));
+			return cfail(path, err, errlen, ": expected an object, got %s", vtype_name(v->type));
 		struct value o = {.type = V_OBJECT, .n = (uint32_t)t->nfields};
 		o.a = arena_alloc(a, (t->nfields ? t->nfields : 1) * 2 * sizeof *o.a);
 		size_t plen = path->len, matched = 0;
@@ -199,7 +207,7 @@ bool delta_conform(struct arena *a, const struct type *t, bool nullable, const s
 							buf_putc(path, '.');
 						buf_puts(path, name);
 						free(name);
-						return cfail(path, err, errlen, "field '%s' is not in the table schema%s", "");
+						return cfail(path, err, errlen, " is not in the table schema");
 					}
 					free(name);
 				}
@@ -210,7 +218,7 @@ bool delta_conform(struct arena *a, const struct type *t, bool nullable, const s
 	}
 	case T_ARRAY: {
 		if (v->type != V_ARRAY)
-			return cfail(path, err, errlen, "field '%s': expected an array, got %s", vtype_name(v->type));
+			return cfail(path, err, errlen, ": expected an array, got %s", vtype_name(v->type));
 		struct value o = {.type = V_ARRAY, .n = v->n};
 		o.a = arena_alloc(a, (v->n ? v->n : 1) * sizeof *o.a);
 		size_t plen = path->len;
@@ -225,7 +233,7 @@ bool delta_conform(struct arena *a, const struct type *t, bool nullable, const s
 	}
 	case T_MAP: {
 		if (v->type != V_OBJECT && v->type != V_MAP)
-			return cfail(path, err, errlen, "field '%s': expected a map (object), got %s", vtype_name(v->type));
+			return cfail(path, err, errlen, ": expected a map (object), got %s", vtype_name(v->type));
 		struct value o = {.type = V_MAP, .n = v->n};
 		o.a = arena_alloc(a, (v->n ? v->n : 1) * 2 * sizeof *o.a);
 		size_t plen = path->len;
@@ -238,7 +246,7 @@ bool delta_conform(struct arena *a, const struct type *t, bool nullable, const s
 				int rc = delta_partition_value(text, t->key, a, &o.a[2 * i]);
 				free(text);
 				if (rc || o.a[2 * i].type == V_NULL)
-					return cfail(path, err, errlen, "field '%s': bad map key for type %s", tkind_name(t->key->kind));
+					return cfail(path, err, errlen, ": bad map key for type %s", tkind_name(t->key->kind));
 			} else if (!delta_conform(a, t->key, false, k, &o.a[2 * i], path, err, errlen)) {
 				return false;
 			}
