@@ -1,0 +1,2282 @@
+/* window.c - weir-window: tumbling, sliding and session windows over event
+ * time, with watermarks and SQL-style aggregates.
+ *
+ * The semantics are Spark Structured Streaming's (ARCHITECTURE §3,
+ * notes/streaming-semantics.md): watermark = max event time - delay; a
+ * record is late iff its time <= watermark (for a window: iff the window's
+ * end <= watermark); append emits a window once when it becomes final,
+ * update emits the rows a batch changed, complete the whole table.  With
+ * --advance barrier the records between two barriers are one micro-batch
+ * whose watermark was fixed at the previous barrier, which reproduces
+ * Spark's results row for row; by default every record is a batch of its
+ * own, so output is as early as the watermark allows.
+ *
+ * Why it is shaped this way: per record the work is one lookup of the group
+ * key (interned, so a key living in many windows is stored once) and one
+ * lookup of (window, key) in open-addressing tables, with aggregate state
+ * in fixed-size slots of a slab, so steady state allocates nothing.  Windows
+ * sit in a heap by end, so finalizing is proportional to what is emitted and
+ * memory to open windows x keys.  Snapshots on barriers (ARCHITECTURE §4)
+ * make a crash anywhere replayable to identical output. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "diag.h"
+#include "evtime.h"
+#include "frame.h"
+#include "opt.h"
+#include "record.h"
+#include "schema.h"
+#include "sketch.h"
+#include "state.h"
+#include "timeutil.h"
+#include "value.h"
+
+static const char help[] =
+	"usage: weir-window (--tumble SIZE | --slide SIZE,EVERY | --session GAP)\n"
+	"       -t FIELD|now -a AGGS [-b KEYS] [-d DELAY] [--offset D] [--time-unit s|ms|us]\n"
+	"       [--emit append|update|complete] [--advance record|barrier] [--late FILE]\n"
+	"       [--no-flush] [--max-state ROWS|SIZE] [--state DIR] [--framed] [-v] [FILE...]\n"
+	"\n"
+	"Aggregate records over event-time windows with watermarks.\n"
+	"\n"
+	"  --tumble SIZE          fixed windows [start, start+SIZE)\n"
+	"  --slide SIZE,EVERY     windows of SIZE starting every EVERY\n"
+	"  --session GAP          per key, events at most GAP apart form one window\n"
+	"  --offset D             shift window alignment from the epoch by D (may be negative)\n"
+	"  -t, --time FIELD|now   event time field (dotted path), or processing time\n"
+	"      --time-unit U      unit of numeric event times: s, ms (default) or us\n"
+	"  -b, --by KEYS          group keys, comma-separated field paths\n"
+	"  -a, --agg AGGS         e.g. 'count(*) AS n, sum(amount) AS total'; functions:\n"
+	"                         count(*), count(x), sum, avg, min, max, first, last,\n"
+	"                         count_distinct, approx_count_distinct,\n"
+	"                         approx_percentile(x, p), stddev\n"
+	"  -d, --delay D          watermark delay (default 0): late iff time <= max - D\n"
+	"      --emit MODE        append (default), update or complete, as in Spark\n"
+	"      --advance WHEN     watermark moves per record (default) or at barriers\n"
+	"      --late FILE        write late records to FILE (NDJSON)\n"
+	"      --no-flush         at end of input, do not flush windows that are not final\n"
+	"      --max-state N      fail (exit 2) when state exceeds N rows, or a size (512M)\n"
+	"      --state DIR        snapshot state on barriers, load it on restore\n"
+	"      --framed           framed binary output (also WEIR_FRAMED=1)\n"
+	"  -v, --verbose          report counts at the end\n"
+	"      --help, --version\n";
+
+#define NIL UINT32_MAX
+
+enum wkind { W_TUMBLE, W_SLIDE, W_SESSION };
+enum emit { EMIT_APPEND, EMIT_UPDATE, EMIT_COMPLETE };
+enum afn {
+	A_COUNT_STAR, A_COUNT, A_SUM, A_AVG, A_MIN, A_MAX, A_FIRST, A_LAST,
+	A_COUNT_DISTINCT, A_APPROX_DISTINCT, A_PERCENTILE, A_STDDEV,
+};
+
+static const char *const afn_names[] = {
+	"count", "count", "sum", "avg", "min", "max", "first", "last",
+	"count_distinct", "approx_count_distinct", "approx_percentile", "stddev",
+};
+
+/* A field path split once at startup, so records are not re-scanned for dots. */
+struct path {
+	char *text;
+	size_t n;
+	char **part;
+	size_t *len;
+};
+
+struct agg {
+	enum afn fn;
+	struct path arg; /* n == 0 for count(*) */
+	double p;        /* approx_percentile */
+	char *name;
+	size_t off;      /* of its state in an entry */
+	const struct type *in_type; /* the argument's type when the input has a schema */
+};
+
+static struct opts {
+	enum wkind kind;
+	int64_t size, slide, gap, offset;
+	bool have_window;
+	struct path time;
+	bool proc_time;
+	enum time_unit unit;
+	struct path *keys;
+	size_t nkeys;
+	struct agg *aggs;
+	size_t naggs;
+	int64_t delay;
+	enum emit emit;
+	bool advance_barrier;
+	const char *late_path;
+	bool no_flush;
+	uint64_t max_rows, max_bytes;
+	const char *state_dir;
+	bool framed;
+	char **files;
+	size_t nfiles;
+} o;
+
+/* ---- aggregate state ---- */
+
+struct st_sum {
+	int128_t i;  /* kind 1, 2: exact, at `scale` */
+	double f;    /* kind 3 */
+	int64_t n;   /* non-null values, for avg */
+	uint8_t kind; /* 0 nothing yet, 1 integer, 2 decimal, 3 float */
+	uint8_t scale;
+};
+
+struct st_dev {
+	int64_t n;
+	double mean, m2;
+};
+
+/* A value kept by min/max/first/last: scalars inline; strings and binary
+ * own a copy; nested values own their framed encoding. */
+struct st_val {
+	struct value v;
+	uint64_t seq;
+	char *own;
+	uint32_t own_len;
+	uint8_t has;
+};
+
+/* count_distinct: the canonical encodings of the distinct values. */
+struct dset {
+	uint32_t *slot; /* offset+1 into bytes; 0 empty */
+	uint64_t *hash; /* parallel to slot */
+	uint32_t mask, n;
+	struct buf bytes;
+};
+
+static size_t agg_size(enum afn fn)
+{
+	switch (fn) {
+	case A_COUNT_STAR:
+	case A_COUNT:
+		return sizeof(int64_t);
+	case A_SUM:
+	case A_AVG:
+		return sizeof(struct st_sum);
+	case A_STDDEV:
+		return sizeof(struct st_dev);
+	case A_MIN:
+	case A_MAX:
+	case A_FIRST:
+	case A_LAST:
+		return sizeof(struct st_val);
+	default:
+		return sizeof(void *);
+	}
+}
+
+/* ---- tables ---- */
+
+struct slot {
+	uint32_t tag, idx; /* idx NIL = empty */
+};
+
+struct table {
+	struct slot *s;
+	uint32_t mask, n;
+};
+
+struct key {
+	uint64_t hash;
+	unsigned char *bytes; /* the key values, framed encoding, one after another */
+	uint32_t len, refs;
+	uint32_t sessions; /* W_SESSION: its sessions sorted by start */
+};
+
+struct entry {
+	int64_t start, end;
+	uint64_t seq;   /* creation order: output order among equal ends */
+	uint32_t key;
+	uint32_t next;  /* the window's list, or the key's sessions */
+	uint32_t dnext; /* rows changed in this batch (update mode) */
+	uint32_t gen;   /* bumped on free, so stale heap items are recognized */
+	uint8_t live, dirty;
+};
+
+struct win {
+	int64_t start;
+	uint32_t head, tail;
+};
+
+struct hitem {
+	int64_t t;
+	uint64_t seq;
+	uint32_t idx, gen;
+};
+
+struct heap {
+	struct hitem *a;
+	size_t n, cap;
+};
+
+static struct st {
+	/* entries: a slab of fixed-size records, header then aggregate slots */
+	unsigned char *ent;
+	size_t stride;
+	uint32_t nent, capent, live;
+	uint32_t *efree;
+	uint32_t nefree, capefree;
+	struct table etab; /* (start, key) -> entry, tumble and slide */
+
+	struct key *keys;
+	uint32_t nkeys, capkeys;
+	uint32_t *kfree;
+	uint32_t nkfree, capkfree;
+	struct table ktab;
+
+	struct win *wins;
+	uint32_t nwins, capwins;
+	uint32_t *wfree;
+	uint32_t nwfree, capwfree;
+	struct table wtab;
+	int64_t cache_start;
+	uint32_t cache_win;
+
+	struct heap heap; /* windows by start, or sessions by end */
+	uint32_t dhead, dtail; /* dirty list */
+
+	struct watermark wm;  /* wm.wm: the watermark in force */
+	int64_t upstream;     /* latest watermark record from upstream */
+	int64_t announced;    /* last watermark record written */
+	uint64_t seq, rseq;   /* entries created, data records read */
+	uint64_t heap_bytes;  /* key bytes and aggregate data outside the slab */
+	bool finalized;       /* a window became final since the last announcement */
+
+	uint64_t nlate, nbad, nrecords, nrows;
+	uint64_t peak_rows;
+
+	struct arena out_arena, tmp_arena;
+	struct buf scratch;
+	struct rec_writer *w, *late;
+	struct type *schema; /* framed output: announced columns */
+	const struct type *in_schema;
+	bool schema_done;
+} S;
+
+static inline struct entry *E(uint32_t i)
+{
+	return (struct entry *)(S.ent + (size_t)i * S.stride);
+}
+
+static inline unsigned char *ST(struct entry *e)
+{
+	return (unsigned char *)e + ((sizeof(struct entry) + 15) & ~(size_t)15);
+}
+
+static void tab_init(struct table *t, uint32_t cap)
+{
+	t->s = xmalloc(cap * sizeof *t->s);
+	for (uint32_t i = 0; i < cap; i++)
+		t->s[i].idx = NIL;
+	t->mask = cap - 1;
+	t->n = 0;
+}
+
+static void tab_put(struct table *t, uint32_t tag, uint32_t idx);
+
+static void tab_grow(struct table *t)
+{
+	struct table old = *t;
+	tab_init(t, (old.mask + 1) * 2);
+	for (uint32_t i = 0; i <= old.mask; i++)
+		if (old.s[i].idx != NIL)
+			tab_put(t, old.s[i].tag, old.s[i].idx);
+	free(old.s);
+}
+
+static void tab_put(struct table *t, uint32_t tag, uint32_t idx)
+{
+	if ((t->n + 1) * 4 > (t->mask + 1) * 3)
+		tab_grow(t);
+	uint32_t i = tag & t->mask;
+	while (t->s[i].idx != NIL)
+		i = (i + 1) & t->mask;
+	t->s[i].tag = tag;
+	t->s[i].idx = idx;
+	t->n++;
+}
+
+/* Linear probing deletes by shifting later members of the cluster back, so
+ * lookups never need tombstones. */
+static void tab_del(struct table *t, uint32_t tag, uint32_t idx)
+{
+	uint32_t i = tag & t->mask;
+	while (t->s[i].idx != idx)
+		i = (i + 1) & t->mask;
+	for (uint32_t j = (i + 1) & t->mask; t->s[j].idx != NIL; j = (j + 1) & t->mask) {
+		uint32_t home = t->s[j].tag & t->mask;
+		/* move j into the hole at i unless its home lies in (i, j] */
+		if (((j - home) & t->mask) >= ((j - i) & t->mask)) {
+			t->s[i] = t->s[j];
+			i = j;
+		}
+	}
+	t->s[i].idx = NIL;
+	t->n--;
+}
+
+static inline uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+static uint32_t pool_take(uint32_t *freel, uint32_t *nfree, uint32_t *n, uint32_t *cap, void **arr, size_t size)
+{
+	if (*nfree)
+		return freel[--*nfree];
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 1024;
+		*arr = xrealloc(*arr, (size_t)*cap * size);
+	}
+	return (*n)++;
+}
+
+static void pool_give(uint32_t **freel, uint32_t *nfree, uint32_t *capfree, uint32_t i)
+{
+	if (*nfree == *capfree) {
+		*capfree = *capfree ? *capfree * 2 : 1024;
+		*freel = xrealloc(*freel, (size_t)*capfree * sizeof **freel);
+	}
+	(*freel)[(*nfree)++] = i;
+}
+
+/* ---- heap ---- */
+
+static inline bool hless(const struct hitem *a, const struct hitem *b)
+{
+	return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+}
+
+static void heap_push(struct heap *h, struct hitem it)
+{
+	if (h->n == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 256;
+		h->a = xrealloc(h->a, h->cap * sizeof *h->a);
+	}
+	size_t i = h->n++;
+	while (i && hless(&it, &h->a[(i - 1) / 2])) {
+		h->a[i] = h->a[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h->a[i] = it;
+}
+
+static struct hitem heap_pop(struct heap *h)
+{
+	struct hitem top = h->a[0], last = h->a[--h->n];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && hless(&h->a[c + 1], &h->a[c]))
+			c++;
+		if (!hless(&h->a[c], &last))
+			break;
+		h->a[i] = h->a[c];
+		i = c;
+	}
+	if (h->n)
+		h->a[i] = last;
+	return top;
+}
+
+/* ---- values ---- */
+
+static const struct value *lookup(const struct value *rec, const struct path *p)
+{
+	const struct value *v = rec;
+	for (size_t i = 0; i < p->n && v; i++)
+		v = value_get(v, p->part[i], p->len[i]);
+	return v;
+}
+
+/* One encoding per value for grouping and distinct counting: numbers equal
+ * in value encode equal (1, 1.0 and 1.00 are one key), as value_eq says. */
+static void put_canonical(struct buf *b, const struct value *v)
+{
+	struct value c = *v;
+	if (c.type == V_DECIMAL) {
+		while (c.scale && c.d % 10 == 0) {
+			c.d /= 10;
+			c.scale--;
+		}
+		if (!c.scale && c.d >= INT64_MIN && c.d <= INT64_MAX)
+			c = value_int((int64_t)c.d);
+	} else if (c.type == V_FLOAT && c.f == floor(c.f) && fabs(c.f) < 9e18) {
+		c = value_int((int64_t)c.f);
+	}
+	frame_put_value(b, &c);
+}
+
+static void keep_value(struct st_val *s, const struct value *v)
+{
+	free(s->own);
+	S.heap_bytes -= s->own_len;
+	s->own = NULL;
+	s->own_len = 0;
+	s->v = *v;
+	s->has = 1;
+	switch (v->type) {
+	case V_STRING:
+	case V_BINARY:
+		s->own = xmalloc(v->n ? v->n : 1);
+		memcpy(s->own, v->s, v->n);
+		s->own_len = v->n;
+		s->v.s = s->own;
+		break;
+	case V_ARRAY:
+	case V_OBJECT:
+	case V_MAP:
+		buf_reset(&S.scratch);
+		frame_put_value(&S.scratch, v);
+		s->own = xmalloc(S.scratch.len);
+		memcpy(s->own, S.scratch.p, S.scratch.len);
+		s->own_len = (uint32_t)S.scratch.len;
+		s->v.a = NULL;
+		break;
+	}
+	S.heap_bytes += s->own_len;
+}
+
+/* The kept value, decoding nested ones into the arena. */
+static struct value kept(const struct st_val *s, struct arena *a)
+{
+	if (s->v.type != V_ARRAY && s->v.type != V_OBJECT && s->v.type != V_MAP)
+		return s->v;
+	struct value v;
+	const unsigned char *p = (const unsigned char *)s->own;
+	if (frame_get_value(a, &p, p + s->own_len, &v))
+		return value_null();
+	return v;
+}
+
+static int kept_cmp(const struct st_val *s, const struct value *v)
+{
+	struct value k = kept(s, &S.tmp_arena);
+	return value_cmp(&k, v);
+}
+
+/* ---- sums ---- */
+
+static void sum_to_float(struct st_sum *s)
+{
+	if (s->kind == 1 || s->kind == 2)
+		s->f = (double)s->i / (double)pow10_128(s->scale);
+	s->kind = 3;
+}
+
+static bool rescale(int128_t *x, int by)
+{
+	int128_t lim = pow10_128(37);
+	while (by-- > 0) {
+		if (*x >= lim || *x <= -lim)
+			return false;
+		*x *= 10;
+	}
+	return true;
+}
+
+static void sum_add(struct st_sum *s, const struct value *v)
+{
+	s->n++;
+	if (v->type == V_FLOAT || s->kind == 3) {
+		double d;
+		value_to_double(v, &d);
+		sum_to_float(s);
+		s->f += d;
+		return;
+	}
+	int128_t x = v->type == V_INT ? v->i : v->d;
+	int sc = v->type == V_INT ? 0 : v->scale;
+	if (s->kind == 0) {
+		s->kind = v->type == V_INT ? 1 : 2;
+		s->scale = (uint8_t)sc;
+		s->i = x;
+		return;
+	}
+	if (v->type == V_DECIMAL)
+		s->kind = 2;
+	if (sc > s->scale) {
+		if (!rescale(&s->i, sc - s->scale)) {
+			sum_to_float(s);
+			s->f += (double)x / (double)pow10_128(sc);
+			return;
+		}
+		s->scale = (uint8_t)sc;
+	} else if (sc < s->scale && !rescale(&x, s->scale - sc)) {
+		sum_to_float(s);
+		s->f += (double)x / (double)pow10_128(sc);
+		return;
+	}
+	int128_t lim = pow10_128(38);
+	int128_t r = s->i + x;
+	if (r >= lim || r <= -lim) {
+		sum_to_float(s);
+		s->f += (double)x / (double)pow10_128(s->scale);
+		return;
+	}
+	s->i = r;
+}
+
+static void sum_merge(struct st_sum *into, const struct st_sum *from)
+{
+	if (!from->kind)
+		return;
+	int64_t n = into->n + from->n - 1;
+	struct value v;
+	if (from->kind == 3)
+		v = value_float(from->f);
+	else if (from->kind == 1 && from->i >= INT64_MIN && from->i <= INT64_MAX)
+		v = value_int((int64_t)from->i);
+	else
+		v = (struct value){.type = V_DECIMAL, .scale = from->scale, .d = from->i};
+	sum_add(into, &v);
+	into->n = n;
+}
+
+static struct value sum_result(const struct st_sum *s)
+{
+	switch (s->kind) {
+	case 1:
+		if (s->i >= INT64_MIN && s->i <= INT64_MAX)
+			return value_int((int64_t)s->i);
+		return (struct value){.type = V_DECIMAL, .scale = 0, .d = s->i};
+	case 2:
+		return (struct value){.type = V_DECIMAL, .scale = s->scale, .d = s->i};
+	case 3:
+		return value_float(s->f);
+	default:
+		return value_null();
+	}
+}
+
+/* ---- exact distinct sets ---- */
+
+static void dset_add(struct dset **pd, const unsigned char *p, size_t n)
+{
+	struct dset *d = *pd;
+	if (!d) {
+		d = *pd = xcalloc(1, sizeof *d);
+		d->mask = 7;
+		d->slot = xcalloc(8, sizeof *d->slot);
+		d->hash = xcalloc(8, sizeof *d->hash);
+		S.heap_bytes += sizeof *d + 8 * 12;
+	}
+	uint64_t h = hash_bytes(p, n, 0x5eed);
+	uint32_t i = (uint32_t)h & d->mask;
+	for (; d->slot[i]; i = (i + 1) & d->mask) {
+		if (d->hash[i] != h)
+			continue;
+		const unsigned char *q = (const unsigned char *)d->bytes.p + d->slot[i] - 1;
+		uint64_t len;
+		get_uvarint(&q, (const unsigned char *)d->bytes.p + d->bytes.len, &len);
+		if (len == n && !memcmp(q, p, n))
+			return;
+	}
+	size_t before = d->bytes.cap;
+	d->slot[i] = (uint32_t)d->bytes.len + 1;
+	d->hash[i] = h;
+	buf_uvarint(&d->bytes, n);
+	buf_put(&d->bytes, p, n);
+	S.heap_bytes += d->bytes.cap - before;
+	if (++d->n * 2 > d->mask + 1) {
+		uint32_t ocap = d->mask + 1, *os = d->slot;
+		uint64_t *oh = d->hash;
+		d->mask = ocap * 2 - 1;
+		d->slot = xcalloc(ocap * 2, sizeof *d->slot);
+		d->hash = xcalloc(ocap * 2, sizeof *d->hash);
+		for (uint32_t j = 0; j < ocap; j++) {
+			if (!os[j])
+				continue;
+			uint32_t k = (uint32_t)oh[j] & d->mask;
+			while (d->slot[k])
+				k = (k + 1) & d->mask;
+			d->slot[k] = os[j];
+			d->hash[k] = oh[j];
+		}
+		free(os);
+		free(oh);
+		S.heap_bytes += (uint64_t)ocap * 12;
+	}
+}
+
+/* Walk the members of a set: calls f on each encoding. */
+static void dset_each(const struct dset *d, void (*f)(void *, const unsigned char *, size_t), void *arg)
+{
+	const unsigned char *p = (const unsigned char *)d->bytes.p, *end = p + d->bytes.len;
+	while (p < end) {
+		uint64_t len;
+		get_uvarint(&p, end, &len);
+		f(arg, p, len);
+		p += len;
+	}
+}
+
+static void dset_add_cb(void *arg, const unsigned char *p, size_t n)
+{
+	dset_add(arg, p, n);
+}
+
+static size_t dset_free(struct dset *d)
+{
+	if (!d)
+		return 0;
+	size_t bytes = sizeof *d + (size_t)(d->mask + 1) * 12 + d->bytes.cap;
+	free(d->slot);
+	free(d->hash);
+	buf_free(&d->bytes);
+	free(d);
+	return bytes;
+}
+
+/* ---- aggregates ---- */
+
+static bool needs_number(enum afn fn)
+{
+	return fn == A_SUM || fn == A_AVG || fn == A_STDDEV || fn == A_PERCENTILE;
+}
+
+static void agg_update(const struct agg *a, unsigned char *st, const struct value *v, uint64_t rseq)
+{
+	bool null = !v || v->type == V_NULL;
+	switch (a->fn) {
+	case A_COUNT_STAR:
+		(*(int64_t *)st)++;
+		return;
+	case A_COUNT:
+		if (!null)
+			(*(int64_t *)st)++;
+		return;
+	case A_SUM:
+	case A_AVG:
+		if (!null)
+			sum_add((struct st_sum *)st, v);
+		return;
+	case A_STDDEV: {
+		double x;
+		if (null || !value_to_double(v, &x))
+			return;
+		struct st_dev *s = (struct st_dev *)st;
+		s->n++;
+		double d = x - s->mean;
+		s->mean += d / (double)s->n;
+		s->m2 += d * (x - s->mean);
+		return;
+	}
+	case A_MIN:
+	case A_MAX: {
+		struct st_val *s = (struct st_val *)st;
+		if (null)
+			return;
+		if (!s->has || (a->fn == A_MIN ? kept_cmp(s, v) > 0 : kept_cmp(s, v) < 0))
+			keep_value(s, v);
+		return;
+	}
+	case A_FIRST:
+	case A_LAST: {
+		struct st_val *s = (struct st_val *)st;
+		if (a->fn == A_LAST || !s->has) {
+			keep_value(s, null ? &(struct value){.type = V_NULL} : v);
+			s->seq = rseq;
+		}
+		return;
+	}
+	case A_COUNT_DISTINCT:
+	case A_APPROX_DISTINCT: {
+		if (null)
+			return;
+		buf_reset(&S.scratch);
+		put_canonical(&S.scratch, v);
+		if (a->fn == A_COUNT_DISTINCT) {
+			dset_add((struct dset **)st, (unsigned char *)S.scratch.p, S.scratch.len);
+			return;
+		}
+		struct hll **ph = (struct hll **)st;
+		if (!*ph)
+			*ph = xcalloc(1, sizeof **ph);
+		size_t before = hll_bytes(*ph);
+		hll_add(*ph, hash_bytes(S.scratch.p, S.scratch.len, 0x4c4c));
+		S.heap_bytes += hll_bytes(*ph) - before;
+		return;
+	}
+	case A_PERCENTILE: {
+		double x;
+		if (null || !value_to_double(v, &x) || isnan(x))
+			return;
+		struct dds **pd = (struct dds **)st;
+		if (!*pd)
+			*pd = xcalloc(1, sizeof **pd);
+		size_t before = dds_bytes(*pd);
+		dds_add(*pd, x);
+		S.heap_bytes += dds_bytes(*pd) - before;
+		return;
+	}
+	}
+}
+
+/* Fold the state of a session being absorbed into another (`from` is freed
+ * by the caller afterwards). */
+static void agg_merge(const struct agg *a, unsigned char *into, unsigned char *from)
+{
+	switch (a->fn) {
+	case A_COUNT_STAR:
+	case A_COUNT:
+		*(int64_t *)into += *(int64_t *)from;
+		return;
+	case A_SUM:
+	case A_AVG:
+		sum_merge((struct st_sum *)into, (struct st_sum *)from);
+		return;
+	case A_STDDEV: {
+		struct st_dev *x = (struct st_dev *)into, *y = (struct st_dev *)from;
+		if (!y->n)
+			return;
+		/* Chan et al.'s pairwise update of the centred second moment */
+		double n = (double)(x->n + y->n), d = y->mean - x->mean;
+		x->m2 += y->m2 + d * d * (double)x->n * (double)y->n / n;
+		x->mean += d * (double)y->n / n;
+		x->n += y->n;
+		return;
+	}
+	case A_MIN:
+	case A_MAX:
+	case A_FIRST:
+	case A_LAST: {
+		struct st_val *x = (struct st_val *)into, *y = (struct st_val *)from;
+		if (!y->has)
+			return;
+		bool take;
+		if (!x->has)
+			take = true;
+		else if (a->fn == A_FIRST)
+			take = y->seq < x->seq;
+		else if (a->fn == A_LAST)
+			take = y->seq > x->seq;
+		else {
+			struct value yv = kept(y, &S.tmp_arena);
+			take = a->fn == A_MIN ? kept_cmp(x, &yv) > 0 : kept_cmp(x, &yv) < 0;
+		}
+		if (take) {
+			free(x->own);
+			S.heap_bytes -= x->own_len;
+			*x = *y;
+			memset(y, 0, sizeof *y);
+		}
+		return;
+	}
+	case A_COUNT_DISTINCT: {
+		struct dset **x = (struct dset **)into, *y = *(struct dset **)from;
+		if (y)
+			dset_each(y, dset_add_cb, x);
+		return;
+	}
+	case A_APPROX_DISTINCT: {
+		struct hll **x = (struct hll **)into, *y = *(struct hll **)from;
+		if (!y)
+			return;
+		if (!*x) {
+			*x = y;
+			*(struct hll **)from = NULL;
+			return;
+		}
+		size_t before = hll_bytes(*x);
+		hll_merge(*x, y);
+		S.heap_bytes += hll_bytes(*x) - before;
+		return;
+	}
+	case A_PERCENTILE: {
+		struct dds **x = (struct dds **)into, *y = *(struct dds **)from;
+		if (!y)
+			return;
+		if (!*x) {
+			*x = y;
+			*(struct dds **)from = NULL;
+			return;
+		}
+		size_t before = dds_bytes(*x);
+		dds_merge(*x, y);
+		S.heap_bytes += dds_bytes(*x) - before;
+		return;
+	}
+	}
+}
+
+static struct value agg_result(const struct agg *a, unsigned char *st, struct arena *ar)
+{
+	switch (a->fn) {
+	case A_COUNT_STAR:
+	case A_COUNT:
+		return value_int(*(int64_t *)st);
+	case A_SUM:
+		return sum_result((struct st_sum *)st);
+	case A_AVG: {
+		struct st_sum *s = (struct st_sum *)st;
+		if (!s->n)
+			return value_null();
+		struct st_sum t = *s;
+		sum_to_float(&t);
+		return value_float(t.f / (double)s->n);
+	}
+	case A_STDDEV: {
+		struct st_dev *s = (struct st_dev *)st;
+		if (s->n < 2)
+			return value_null();
+		return value_float(sqrt(s->m2 / (double)(s->n - 1)));
+	}
+	case A_MIN:
+	case A_MAX:
+	case A_FIRST:
+	case A_LAST: {
+		struct st_val *s = (struct st_val *)st;
+		return s->has ? kept(s, ar) : value_null();
+	}
+	case A_COUNT_DISTINCT: {
+		struct dset *d = *(struct dset **)st;
+		return value_int(d ? d->n : 0);
+	}
+	case A_APPROX_DISTINCT: {
+		struct hll *h = *(struct hll **)st;
+		return value_int(h ? (int64_t)llround(hll_estimate(h)) : 0);
+	}
+	case A_PERCENTILE: {
+		struct dds *d = *(struct dds **)st;
+		return d && d->n ? value_float(dds_quantile(d, a->p)) : value_null();
+	}
+	}
+	return value_null();
+}
+
+static void agg_free(const struct agg *a, unsigned char *st)
+{
+	switch (a->fn) {
+	case A_MIN:
+	case A_MAX:
+	case A_FIRST:
+	case A_LAST: {
+		struct st_val *s = (struct st_val *)st;
+		free(s->own);
+		S.heap_bytes -= s->own_len;
+		break;
+	}
+	case A_COUNT_DISTINCT:
+		S.heap_bytes -= dset_free(*(struct dset **)st);
+		break;
+	case A_APPROX_DISTINCT: {
+		struct hll *h = *(struct hll **)st;
+		if (h) {
+			S.heap_bytes -= hll_bytes(h);
+			hll_free(h);
+			free(h);
+		}
+		break;
+	}
+	case A_PERCENTILE: {
+		struct dds *d = *(struct dds **)st;
+		if (d) {
+			S.heap_bytes -= dds_bytes(d);
+			dds_free(d);
+			free(d);
+		}
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+/* ---- keys and entries ---- */
+
+static uint32_t key_intern(const unsigned char *p, uint32_t n)
+{
+	uint64_t h = hash_bytes(p, n, 0x6b6579);
+	uint32_t tag = (uint32_t)h;
+	struct table *t = &S.ktab;
+	for (uint32_t i = tag & t->mask; t->s[i].idx != NIL; i = (i + 1) & t->mask) {
+		if (t->s[i].tag != tag)
+			continue;
+		struct key *k = &S.keys[t->s[i].idx];
+		if (k->hash == h && k->len == n && !memcmp(k->bytes, p, n))
+			return t->s[i].idx;
+	}
+	uint32_t idx = pool_take(S.kfree, &S.nkfree, &S.nkeys, &S.capkeys, (void **)&S.keys, sizeof *S.keys);
+	struct key *k = &S.keys[idx];
+	k->hash = h;
+	k->len = n;
+	k->refs = 0;
+	k->sessions = NIL;
+	k->bytes = xmalloc(n ? n : 1);
+	memcpy(k->bytes, p, n);
+	S.heap_bytes += n;
+	tab_put(t, tag, idx);
+	return idx;
+}
+
+static void key_unref(uint32_t idx)
+{
+	struct key *k = &S.keys[idx];
+	if (--k->refs)
+		return;
+	tab_del(&S.ktab, (uint32_t)k->hash, idx);
+	S.heap_bytes -= k->len;
+	free(k->bytes);
+	k->bytes = NULL;
+	pool_give(&S.kfree, &S.nkfree, &S.capkfree, idx);
+}
+
+static uint64_t state_bytes(void)
+{
+	return (uint64_t)S.capent * S.stride + (uint64_t)S.capkeys * sizeof(struct key) +
+	       (uint64_t)(S.etab.mask + 1 + S.ktab.mask + 1) * sizeof(struct slot) +
+	       S.heap.cap * sizeof(struct hitem) + S.heap_bytes;
+}
+
+static void check_limits(void)
+{
+	if (S.live > S.peak_rows)
+		S.peak_rows = S.live;
+	if (o.max_rows && S.live > o.max_rows)
+		die(EXIT_TROUBLE, "state limit exceeded: %" PRIu32 " rows held, more than --max-state %" PRIu64,
+		    S.live, o.max_rows);
+	if (o.max_bytes && state_bytes() > o.max_bytes)
+		die(EXIT_TROUBLE, "state limit exceeded: %" PRIu64 " bytes held, more than --max-state %" PRIu64,
+		    state_bytes(), o.max_bytes);
+}
+
+static uint32_t entry_new(uint32_t key, int64_t start, int64_t end, uint64_t seq)
+{
+	uint32_t idx;
+	if (S.nefree) {
+		idx = S.efree[--S.nefree];
+	} else {
+		if (S.nent == S.capent) {
+			S.capent = S.capent ? S.capent * 2 : 1024;
+			S.ent = xrealloc(S.ent, (size_t)S.capent * S.stride);
+		}
+		idx = S.nent++;
+		E(idx)->gen = 0;
+	}
+	struct entry *e = E(idx);
+	uint32_t gen = e->gen;
+	memset(e, 0, S.stride);
+	e->gen = gen;
+	e->start = start;
+	e->end = end;
+	e->seq = seq;
+	e->key = key;
+	e->next = e->dnext = NIL;
+	e->live = 1;
+	S.keys[key].refs++;
+	S.live++;
+	return idx;
+}
+
+static void entry_free(uint32_t idx)
+{
+	struct entry *e = E(idx);
+	for (size_t i = 0; i < o.naggs; i++)
+		agg_free(&o.aggs[i], ST(e) + o.aggs[i].off);
+	e->live = 0;
+	e->gen++;
+	key_unref(e->key);
+	S.live--;
+	pool_give(&S.efree, &S.nefree, &S.capefree, idx);
+}
+
+static inline uint32_t etag(int64_t start, uint32_t key)
+{
+	return (uint32_t)mix64((uint64_t)start * 0x9e3779b97f4a7c15ull ^ S.keys[key].hash);
+}
+
+static uint32_t win_get(int64_t start)
+{
+	if (S.cache_win != NIL && S.cache_start == start)
+		return S.cache_win;
+	uint32_t tag = (uint32_t)mix64((uint64_t)start);
+	struct table *t = &S.wtab;
+	for (uint32_t i = tag & t->mask; t->s[i].idx != NIL; i = (i + 1) & t->mask)
+		if (t->s[i].tag == tag && S.wins[t->s[i].idx].start == start) {
+			S.cache_start = start;
+			return S.cache_win = t->s[i].idx;
+		}
+	uint32_t idx = pool_take(S.wfree, &S.nwfree, &S.nwins, &S.capwins, (void **)&S.wins, sizeof *S.wins);
+	S.wins[idx] = (struct win){.start = start, .head = NIL, .tail = NIL};
+	tab_put(t, tag, idx);
+	heap_push(&S.heap, (struct hitem){.t = start, .idx = idx});
+	S.cache_start = start;
+	return S.cache_win = idx;
+}
+
+static void win_drop(uint32_t idx)
+{
+	tab_del(&S.wtab, (uint32_t)mix64((uint64_t)S.wins[idx].start), idx);
+	if (S.cache_win == idx)
+		S.cache_win = NIL;
+	pool_give(&S.wfree, &S.nwfree, &S.capwfree, idx);
+}
+
+/* The entry of (window start, key), created when new. */
+static uint32_t entry_get(int64_t start, uint32_t key, bool *created)
+{
+	uint32_t tag = etag(start, key);
+	struct table *t = &S.etab;
+	for (uint32_t i = tag & t->mask; t->s[i].idx != NIL; i = (i + 1) & t->mask) {
+		if (t->s[i].tag != tag)
+			continue;
+		struct entry *e = E(t->s[i].idx);
+		if (e->start == start && e->key == key) {
+			*created = false;
+			return t->s[i].idx;
+		}
+	}
+	uint32_t w = win_get(start);
+	uint32_t idx = entry_new(key, start, start + o.size, S.seq++);
+	tab_put(t, tag, idx);
+	struct win *wn = &S.wins[w];
+	if (wn->tail == NIL)
+		wn->head = idx;
+	else
+		E(wn->tail)->next = idx;
+	wn->tail = idx;
+	*created = true;
+	return idx;
+}
+
+static void mark_dirty(uint32_t idx)
+{
+	struct entry *e = E(idx);
+	if (o.emit != EMIT_UPDATE || e->dirty)
+		return;
+	e->dirty = 1;
+	e->dnext = NIL;
+	if (S.dtail == NIL)
+		S.dhead = idx;
+	else
+		E(S.dtail)->dnext = idx;
+	S.dtail = idx;
+}
+
+/* ---- output ---- */
+
+static enum tkind kind_of_value(const struct value *v)
+{
+	switch (v->type) {
+	case V_BOOL: return T_BOOLEAN;
+	case V_INT: return T_LONG;
+	case V_FLOAT: return T_DOUBLE;
+	case V_DECIMAL: return T_DECIMAL;
+	case V_BINARY: return T_BINARY;
+	case V_DATE: return T_DATE;
+	case V_TIMESTAMP: return T_TIMESTAMP;
+	case V_TIMESTAMP_NTZ: return T_TIMESTAMP_NTZ;
+	default: return T_STRING;
+	}
+}
+
+static struct type *type_for_value(const struct value *v)
+{
+	struct type *t = type_new(kind_of_value(v));
+	if (t->kind == T_DECIMAL) {
+		t->precision = 38;
+		t->scale = v->scale;
+	}
+	return t;
+}
+
+/* The declared type of output column i (after the two window columns), from
+ * the input schema when there is one, else from the function. */
+static struct type *column_type(size_t col, const struct value *v)
+{
+	if (col < o.nkeys) {
+		if (S.in_schema) {
+			long f = type_field_index(S.in_schema, o.keys[col].text);
+			if (f >= 0 && o.keys[col].n == 1)
+				return type_clone(S.in_schema->fields[f].type);
+		}
+		return type_for_value(v);
+	}
+	const struct agg *a = &o.aggs[col - o.nkeys];
+	switch (a->fn) {
+	case A_COUNT_STAR:
+	case A_COUNT:
+	case A_COUNT_DISTINCT:
+	case A_APPROX_DISTINCT:
+		return type_new(T_LONG);
+	case A_AVG:
+	case A_STDDEV:
+	case A_PERCENTILE:
+		return type_new(T_DOUBLE);
+	default:
+		if (a->in_type && (a->fn != A_SUM || a->in_type->kind == T_DOUBLE || a->in_type->kind == T_FLOAT)) {
+			struct type *t = type_clone(a->in_type);
+			if (a->fn == A_SUM && t->kind == T_FLOAT)
+				t->kind = T_DOUBLE;
+			return t;
+		}
+		if (v->type == V_NULL)
+			return type_new(a->fn == A_SUM ? T_DOUBLE : T_STRING);
+		return type_for_value(v);
+	}
+}
+
+/* Framed output declares its columns before the first row; a later row whose
+ * value does not fit its column's declared kind gets a new schema frame. */
+static void announce_schema(const struct value *row)
+{
+	bool fresh = !S.schema_done;
+	if (!fresh) {
+		for (size_t c = 0; c < o.nkeys + o.naggs; c++) {
+			const struct value *v = &row->a[2 * (c + 2) + 1];
+			const struct type *t = S.schema->fields[c + 2].type;
+			if (v->type == V_NULL || v->type == V_ARRAY || v->type == V_OBJECT || v->type == V_MAP)
+				continue;
+			if (kind_of_value(v) != t->kind || (t->kind == T_DECIMAL && v->scale != t->scale) ||
+			    (t->kind >= T_BYTE && t->kind <= T_LONG && v->type == V_INT && kind_of_value(v) == T_LONG && t->kind != T_LONG)) {
+				if (t->kind >= T_BYTE && t->kind <= T_INT && v->type == V_INT)
+					continue; /* an integer column of the input keeps its width */
+				fresh = true;
+				break;
+			}
+		}
+		if (!fresh)
+			return;
+	}
+	struct type *st = type_new(T_STRUCT);
+	type_add_field(st, "window_start", type_new(T_TIMESTAMP), false);
+	type_add_field(st, "window_end", type_new(T_TIMESTAMP), false);
+	for (size_t c = 0; c < o.nkeys + o.naggs; c++) {
+		const struct value *v = &row->a[2 * (c + 2) + 1];
+		struct type *t;
+		if (S.schema_done && (v->type == V_NULL || kind_of_value(v) == S.schema->fields[c + 2].type->kind))
+			t = type_clone(S.schema->fields[c + 2].type);
+		else if (S.schema_done)
+			t = type_for_value(v);
+		else
+			t = column_type(c, v);
+		bool nullable = !(c >= o.nkeys && (o.aggs[c - o.nkeys].fn == A_COUNT_STAR || o.aggs[c - o.nkeys].fn == A_COUNT ||
+						   o.aggs[c - o.nkeys].fn == A_COUNT_DISTINCT || o.aggs[c - o.nkeys].fn == A_APPROX_DISTINCT));
+		type_add_field(st, c < o.nkeys ? o.keys[c].text : o.aggs[c - o.nkeys].name, t, nullable);
+	}
+	type_free(S.schema);
+	S.schema = st;
+	S.schema_done = true;
+	rec_writer_schema(S.w, st);
+}
+
+static void emit_entry(struct entry *e)
+{
+	arena_reset(&S.out_arena);
+	arena_reset(&S.tmp_arena);
+	size_t ncol = 2 + o.nkeys + o.naggs;
+	struct value row = {.type = V_OBJECT, .n = (uint32_t)ncol};
+	row.a = arena_alloc(&S.out_arena, 2 * ncol * sizeof *row.a);
+	row.a[0] = value_str("window_start", 12);
+	row.a[1] = value_typed_int(V_TIMESTAMP, e->start);
+	row.a[2] = value_str("window_end", 10);
+	row.a[3] = value_typed_int(V_TIMESTAMP, e->end);
+	struct key *k = &S.keys[e->key];
+	const unsigned char *p = k->bytes, *end = p + k->len;
+	for (size_t i = 0; i < o.nkeys; i++) {
+		struct value *kv = &row.a[2 * (2 + i)];
+		*kv = value_str(o.keys[i].text, strlen(o.keys[i].text));
+		if (frame_get_value(&S.out_arena, &p, end, kv + 1))
+			kv[1] = value_null();
+	}
+	for (size_t i = 0; i < o.naggs; i++) {
+		struct value *av = &row.a[2 * (2 + o.nkeys + i)];
+		*av = value_str(o.aggs[i].name, strlen(o.aggs[i].name));
+		av[1] = agg_result(&o.aggs[i], ST(e) + o.aggs[i].off, &S.out_arena);
+	}
+	if (rec_writer_framed(S.w))
+		announce_schema(&row);
+	rec_write(S.w, &row);
+	S.nrows++;
+}
+
+static void announce_watermark(bool force)
+{
+	if (S.wm.wm == WM_NONE || S.wm.wm == S.announced || (!force && !S.finalized))
+		return;
+	arena_reset(&S.out_arena);
+	struct value *pairs = arena_alloc(&S.out_arena, 4 * sizeof *pairs);
+	pairs[0] = value_str("@weir", 5);
+	pairs[1] = value_str("watermark", 9);
+	pairs[2] = value_str("t", 1);
+	pairs[3] = value_int(S.wm.wm);
+	struct value v = {.type = V_OBJECT, .n = 2, .a = pairs};
+	rec_write_control(S.w, &v);
+	S.announced = S.wm.wm;
+	S.finalized = false;
+}
+
+/* ---- the watermark and what it finalizes ---- */
+
+/* Emit (append) or drop (update) every window whose end <= wm. */
+static void finalize(int64_t wm)
+{
+	if (o.emit == EMIT_COMPLETE)
+		return;
+	while (S.heap.n && S.heap.a[0].t <= wm - (o.kind == W_SESSION ? 0 : o.size)) {
+		struct hitem it = heap_pop(&S.heap);
+		if (o.kind == W_SESSION) {
+			struct entry *e = E(it.idx);
+			if (!e->live || e->gen != it.gen)
+				continue; /* absorbed by a merge */
+			if (e->end > it.t) {
+				/* extended since it was queued: queue it at its real end */
+				heap_push(&S.heap, (struct hitem){.t = e->end, .seq = e->seq, .idx = it.idx, .gen = e->gen});
+				continue;
+			}
+			if (o.emit == EMIT_APPEND)
+				emit_entry(e);
+			/* unlink from the key's session list */
+			struct key *k = &S.keys[e->key];
+			uint32_t *pp = &k->sessions;
+			while (*pp != it.idx)
+				pp = &E(*pp)->next;
+			*pp = e->next;
+			entry_free(it.idx);
+		} else {
+			struct win *w = &S.wins[it.idx];
+			for (uint32_t i = w->head; i != NIL;) {
+				struct entry *e = E(i);
+				uint32_t next = e->next;
+				if (o.emit == EMIT_APPEND)
+					emit_entry(e);
+				tab_del(&S.etab, etag(e->start, e->key), i);
+				entry_free(i);
+				i = next;
+			}
+			win_drop(it.idx);
+		}
+		S.finalized = true;
+	}
+}
+
+static void set_watermark(int64_t wm)
+{
+	if (wm_advance_to(&S.wm, wm))
+		finalize(S.wm.wm);
+}
+
+/* The watermark the observations so far allow: the tool's own, or a later
+ * one from upstream (whose records at or before it will never come). */
+static int64_t candidate(void)
+{
+	int64_t c = wm_candidate(&S.wm);
+	if (S.upstream != WM_NONE && (c == WM_NONE || S.upstream > c))
+		c = S.upstream;
+	return c;
+}
+
+static int cmp_rows(const void *x, const void *y)
+{
+	const struct entry *a = E(*(const uint32_t *)x), *b = E(*(const uint32_t *)y);
+	if (a->end != b->end)
+		return a->end < b->end ? -1 : 1;
+	return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* Every live entry in output order: by window end, then creation. */
+static uint32_t *all_entries(size_t *n)
+{
+	uint32_t *v = xmalloc((S.live ? S.live : 1) * sizeof *v);
+	*n = 0;
+	for (uint32_t i = 0; i < S.nent; i++)
+		if (E(i)->live)
+			v[(*n)++] = i;
+	qsort(v, *n, sizeof *v, cmp_rows);
+	return v;
+}
+
+/* End of a micro-batch: output what the mode asks for, then let the
+ * watermark move (Spark's no-data batch runs right after the advance). */
+static void end_batch(bool table)
+{
+	if (o.emit == EMIT_UPDATE) {
+		for (uint32_t i = S.dhead; i != NIL;) {
+			struct entry *e = E(i);
+			uint32_t next = e->dnext;
+			e->dirty = 0;
+			emit_entry(e);
+			i = next;
+		}
+		S.dhead = S.dtail = NIL;
+	} else if (o.emit == EMIT_COMPLETE && table) {
+		size_t n;
+		uint32_t *v = all_entries(&n);
+		for (size_t i = 0; i < n; i++)
+			emit_entry(E(v[i]));
+		free(v);
+	}
+	set_watermark(candidate());
+}
+
+/* ---- records ---- */
+
+static void late_record(const struct record *rec)
+{
+	S.nlate++;
+	if (S.late)
+		rec_forward(S.late, rec);
+}
+
+static void bad_record(const struct rec_reader *r, const struct record *rec, const char *fmt, const char *what)
+{
+	S.nbad++;
+	char msg[512];
+	snprintf(msg, sizeof msg, fmt, what);
+	warnx("bad record at '%s' record %" PRIu64 ": %s", rec_reader_name(r), rec->pos, msg);
+}
+
+static void add_to(uint32_t idx, const struct value *const *args)
+{
+	struct entry *e = E(idx);
+	for (size_t i = 0; i < o.naggs; i++)
+		agg_update(&o.aggs[i], ST(e) + o.aggs[i].off, args[i], S.rseq);
+	mark_dirty(idx);
+}
+
+static void session_add(uint32_t key, int64_t t, const struct value *const *args)
+{
+	int64_t s = t, e = t + o.gap;
+	struct key *k = &S.keys[key];
+	uint32_t target = NIL, *pp = &k->sessions;
+	while (*pp != NIL) {
+		uint32_t i = *pp;
+		struct entry *x = E(i);
+		if (x->start > e)
+			break; /* sorted by start: nothing later can touch [s, e) */
+		if (x->end < s) {
+			pp = &x->next;
+			continue;
+		}
+		if (target == NIL) {
+			target = i;
+			pp = &x->next;
+			continue;
+		}
+		/* [s, e) bridges target and x: fold x into target */
+		struct entry *tg = E(target);
+		for (size_t a = 0; a < o.naggs; a++)
+			agg_merge(&o.aggs[a], ST(tg) + o.aggs[a].off, ST(x) + o.aggs[a].off);
+		if (x->end > tg->end)
+			tg->end = x->end;
+		*pp = x->next;
+		entry_free(i);
+	}
+	if (target == NIL) {
+		target = entry_new(key, s, e, S.seq++);
+		struct entry *n = E(target);
+		n->next = *pp;
+		*pp = target;
+		heap_push(&S.heap, (struct hitem){.t = e, .seq = n->seq, .idx = target, .gen = n->gen});
+	} else {
+		struct entry *tg = E(target);
+		/* sessions before target end before s, so the order by start holds */
+		if (s < tg->start)
+			tg->start = s;
+		if (e > tg->end)
+			tg->end = e;
+	}
+	add_to(target, args);
+}
+
+static void data_record(const struct rec_reader *r, const struct record *rec)
+{
+	int64_t ts;
+	if (o.proc_time) {
+		ts = now_micros();
+	} else {
+		const struct value *tv = lookup(&rec->v, &o.time);
+		if (!tv) {
+			bad_record(r, rec, "no event time field '%s'", o.time.text);
+			return;
+		}
+		if (!value_as_micros(tv, o.unit, &ts)) {
+			bad_record(r, rec, "event time field '%s' is not a time", o.time.text);
+			return;
+		}
+	}
+	const struct value *args[o.naggs ? o.naggs : 1];
+	for (size_t i = 0; i < o.naggs; i++) {
+		args[i] = o.aggs[i].arg.n ? lookup(&rec->v, &o.aggs[i].arg) : NULL;
+		if (needs_number(o.aggs[i].fn) && args[i] && args[i]->type != V_NULL && !value_is_number(args[i])) {
+			bad_record(r, rec, "'%s' is not a number", o.aggs[i].arg.text);
+			return;
+		}
+	}
+	S.rseq++;
+	S.nrecords++;
+	bool complete = o.emit == EMIT_COMPLETE;
+	int64_t wm = complete ? WM_NONE : S.wm.wm;
+
+	buf_reset(&S.scratch);
+	for (size_t i = 0; i < o.nkeys; i++) {
+		const struct value *kv = lookup(&rec->v, &o.keys[i]);
+		put_canonical(&S.scratch, kv ? kv : &(struct value){.type = V_NULL});
+	}
+
+	bool any = false;
+	if (o.kind == W_SESSION) {
+		if (wm == WM_NONE || ts + o.gap > wm) {
+			uint32_t key = key_intern((unsigned char *)S.scratch.p, (uint32_t)S.scratch.len);
+			session_add(key, ts, args);
+			any = true;
+		}
+	} else {
+		int64_t last = ts - floor_mod(ts - o.offset, o.slide);
+		uint32_t key = NIL;
+		for (int64_t st = last; st > ts - o.size; st -= o.slide) {
+			if (wm != WM_NONE && st + o.size <= wm)
+				break; /* this window and every earlier one are final */
+			if (key == NIL)
+				key = key_intern((unsigned char *)S.scratch.p, (uint32_t)S.scratch.len);
+			bool created;
+			uint32_t idx = entry_get(st, key, &created);
+			add_to(idx, args);
+			any = true;
+		}
+	}
+	if (!any) {
+		late_record(rec);
+	} else {
+		check_limits();
+	}
+	if (S.wm.max_seen == WM_NONE || ts > S.wm.max_seen)
+		S.wm.max_seen = ts;
+	if (!o.advance_barrier)
+		end_batch(false);
+}
+
+/* ---- snapshots ---- */
+
+#define SNAP_MAGIC "WEIRWIN1"
+
+/* Everything that shapes the state: a snapshot is only loaded by a run with
+ * the same windows, keys and aggregates. */
+static void fingerprint(struct buf *b)
+{
+	buf_printf(b, "%d %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %d|", (int)o.kind, o.size, o.slide, o.gap,
+		   o.offset, (int)o.emit);
+	for (size_t i = 0; i < o.nkeys; i++)
+		buf_printf(b, "%s,", o.keys[i].text);
+	buf_putc(b, '|');
+	for (size_t i = 0; i < o.naggs; i++)
+		buf_printf(b, "%d(%s,%.17g),", (int)o.aggs[i].fn, o.aggs[i].arg.n ? o.aggs[i].arg.text : "*", o.aggs[i].p);
+}
+
+static void put_i64(struct buf *b, int64_t v)
+{
+	buf_uvarint(b, zigzag64(v));
+}
+
+static int get_i64(const unsigned char **p, const unsigned char *end, int64_t *v)
+{
+	uint64_t u;
+	if (get_uvarint(p, end, &u))
+		return -1;
+	*v = unzigzag64(u);
+	return 0;
+}
+
+static int get_raw(const unsigned char **p, const unsigned char *end, void *dst, size_t n)
+{
+	if ((size_t)(end - *p) < n)
+		return -1;
+	memcpy(dst, *p, n);
+	*p += n;
+	return 0;
+}
+
+static void set_cb(void *arg, const unsigned char *p, size_t n)
+{
+	buf_uvarint(arg, n);
+	buf_put(arg, p, n);
+}
+
+static void agg_save(struct buf *b, const struct agg *a, unsigned char *st)
+{
+	switch (a->fn) {
+	case A_COUNT_STAR:
+	case A_COUNT:
+		put_i64(b, *(int64_t *)st);
+		return;
+	case A_SUM:
+	case A_AVG: {
+		struct st_sum *s = (struct st_sum *)st;
+		buf_putc(b, (char)s->kind);
+		buf_putc(b, (char)s->scale);
+		buf_put(b, &s->i, sizeof s->i);
+		buf_put(b, &s->f, 8);
+		put_i64(b, s->n);
+		return;
+	}
+	case A_STDDEV: {
+		struct st_dev *s = (struct st_dev *)st;
+		put_i64(b, s->n);
+		buf_put(b, &s->mean, 8);
+		buf_put(b, &s->m2, 8);
+		return;
+	}
+	case A_MIN:
+	case A_MAX:
+	case A_FIRST:
+	case A_LAST: {
+		struct st_val *s = (struct st_val *)st;
+		buf_putc(b, (char)s->has);
+		if (s->has) {
+			buf_uvarint(b, s->seq);
+			struct value v = kept(s, &S.tmp_arena);
+			frame_put_value(b, &v);
+		}
+		return;
+	}
+	case A_COUNT_DISTINCT: {
+		struct dset *d = *(struct dset **)st;
+		buf_uvarint(b, d ? d->n : 0);
+		if (d)
+			dset_each(d, set_cb, b);
+		return;
+	}
+	case A_APPROX_DISTINCT: {
+		struct hll *h = *(struct hll **)st;
+		buf_putc(b, h != NULL);
+		if (h)
+			hll_save(b, h);
+		return;
+	}
+	case A_PERCENTILE: {
+		struct dds *d = *(struct dds **)st;
+		buf_putc(b, d != NULL);
+		if (d)
+			dds_save(b, d);
+		return;
+	}
+	}
+}
+
+static int agg_load(const struct agg *a, unsigned char *st, const unsigned char **p, const unsigned char *end)
+{
+	switch (a->fn) {
+	case A_COUNT_STAR:
+	case A_COUNT:
+		return get_i64(p, end, (int64_t *)st);
+	case A_SUM:
+	case A_AVG: {
+		struct st_sum *s = (struct st_sum *)st;
+		if (get_raw(p, end, &s->kind, 1) || get_raw(p, end, &s->scale, 1) || s->kind > 3 || s->scale > 38 ||
+		    get_raw(p, end, &s->i, sizeof s->i) || get_raw(p, end, &s->f, 8))
+			return -1;
+		return get_i64(p, end, &s->n);
+	}
+	case A_STDDEV: {
+		struct st_dev *s = (struct st_dev *)st;
+		return get_i64(p, end, &s->n) || get_raw(p, end, &s->mean, 8) || get_raw(p, end, &s->m2, 8) ? -1 : 0;
+	}
+	case A_MIN:
+	case A_MAX:
+	case A_FIRST:
+	case A_LAST: {
+		struct st_val *s = (struct st_val *)st;
+		uint8_t has;
+		if (get_raw(p, end, &has, 1) || has > 1)
+			return -1;
+		if (!has)
+			return 0;
+		uint64_t seq;
+		struct value v;
+		arena_reset(&S.tmp_arena);
+		if (get_uvarint(p, end, &seq) || frame_get_value(&S.tmp_arena, p, end, &v))
+			return -1;
+		keep_value(s, &v);
+		s->seq = seq;
+		return 0;
+	}
+	case A_COUNT_DISTINCT: {
+		uint64_t n;
+		if (get_uvarint(p, end, &n))
+			return -1;
+		for (uint64_t i = 0; i < n; i++) {
+			uint64_t len;
+			if (get_uvarint(p, end, &len) || len > (uint64_t)(end - *p))
+				return -1;
+			dset_add((struct dset **)st, *p, len);
+			*p += len;
+		}
+		return 0;
+	}
+	case A_APPROX_DISTINCT:
+	case A_PERCENTILE: {
+		uint8_t present;
+		if (get_raw(p, end, &present, 1) || present > 1)
+			return -1;
+		if (!present)
+			return 0;
+		if (a->fn == A_APPROX_DISTINCT) {
+			struct hll *h = xcalloc(1, sizeof *h);
+			*(struct hll **)st = h;
+			if (hll_load(h, p, end))
+				return -1;
+			S.heap_bytes += hll_bytes(h);
+		} else {
+			struct dds *d = xcalloc(1, sizeof *d);
+			*(struct dds **)st = d;
+			if (dds_load(d, p, end))
+				return -1;
+			S.heap_bytes += dds_bytes(d);
+		}
+		return 0;
+	}
+	}
+	return -1;
+}
+
+static int cmp_seq(const void *x, const void *y)
+{
+	const struct entry *a = E(*(const uint32_t *)x), *b = E(*(const uint32_t *)y);
+	return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+static void save_state(int64_t id)
+{
+	struct buf b = BUF_INIT, fp = BUF_INIT;
+	buf_put(&b, SNAP_MAGIC, 8);
+	fingerprint(&fp);
+	buf_uvarint(&b, fp.len);
+	buf_put(&b, fp.p, fp.len);
+	put_i64(&b, S.wm.max_seen);
+	put_i64(&b, S.wm.wm);
+	put_i64(&b, S.upstream);
+	put_i64(&b, S.announced);
+	buf_uvarint(&b, S.seq);
+	buf_uvarint(&b, S.rseq);
+	size_t n = 0;
+	uint32_t *v = xmalloc((S.live ? S.live : 1) * sizeof *v);
+	for (uint32_t i = 0; i < S.nent; i++)
+		if (E(i)->live)
+			v[n++] = i;
+	/* creation order, so a restored window lists its rows as before */
+	qsort(v, n, sizeof *v, cmp_seq);
+	buf_uvarint(&b, n);
+	for (size_t i = 0; i < n; i++) {
+		struct entry *e = E(v[i]);
+		struct key *k = &S.keys[e->key];
+		buf_uvarint(&b, k->len);
+		buf_put(&b, k->bytes, k->len);
+		put_i64(&b, e->start);
+		put_i64(&b, e->end);
+		buf_uvarint(&b, e->seq);
+		for (size_t a = 0; a < o.naggs; a++)
+			agg_save(&b, &o.aggs[a], ST(e) + o.aggs[a].off);
+	}
+	free(v);
+	char err[512];
+	if (state_save(o.state_dir, id, b.p, b.len, err, sizeof err))
+		die(EXIT_TROUBLE, "%s", err);
+	buf_free(&b);
+	buf_free(&fp);
+}
+
+static void reset_state(void)
+{
+	for (uint32_t i = 0; i < S.nent; i++) {
+		struct entry *e = E(i);
+		if (!e->live)
+			continue;
+		if (o.kind != W_SESSION)
+			tab_del(&S.etab, etag(e->start, e->key), i);
+		else
+			S.keys[e->key].sessions = NIL;
+		entry_free(i);
+	}
+	if (o.kind != W_SESSION)
+		for (size_t i = 0; i < S.heap.n; i++)
+			win_drop(S.heap.a[i].idx);
+	S.heap.n = 0;
+	S.dhead = S.dtail = NIL;
+}
+
+static _Noreturn void corrupt(int64_t id)
+{
+	die(EXIT_TROUBLE, "corrupt state snapshot %" PRId64 " in '%s'", id, o.state_dir);
+}
+
+static void load_state(int64_t id)
+{
+	struct buf b = BUF_INIT, fp = BUF_INIT;
+	char err[512];
+	int rc = state_load(o.state_dir, id, &b, err, sizeof err);
+	if (rc < 0)
+		die(EXIT_TROUBLE, "%s", err);
+	if (rc > 0)
+		die(EXIT_TROUBLE, "cannot restore: no state snapshot %" PRId64 " in '%s'", id, o.state_dir);
+	reset_state();
+	const unsigned char *p = (const unsigned char *)b.p, *end = p + b.len;
+	uint64_t len, seq, rseq, n;
+	if (b.len < 8 || memcmp(p, SNAP_MAGIC, 8))
+		corrupt(id);
+	p += 8;
+	fingerprint(&fp);
+	if (get_uvarint(&p, end, &len) || len > (uint64_t)(end - p))
+		corrupt(id);
+	if (len != fp.len || memcmp(p, fp.p, len))
+		die(EXIT_TROUBLE, "state snapshot %" PRId64 " in '%s' was written with other window, key or aggregate options",
+		    id, o.state_dir);
+	p += len;
+	if (get_i64(&p, end, &S.wm.max_seen) || get_i64(&p, end, &S.wm.wm) || get_i64(&p, end, &S.upstream) ||
+	    get_i64(&p, end, &S.announced) || get_uvarint(&p, end, &seq) || get_uvarint(&p, end, &rseq) ||
+	    get_uvarint(&p, end, &n))
+		corrupt(id);
+	for (uint64_t i = 0; i < n; i++) {
+		int64_t start, wend;
+		uint64_t eseq;
+		if (get_uvarint(&p, end, &len) || len > (uint64_t)(end - p))
+			corrupt(id);
+		uint32_t key = key_intern(p, (uint32_t)len);
+		p += len;
+		if (get_i64(&p, end, &start) || get_i64(&p, end, &wend) || get_uvarint(&p, end, &eseq))
+			corrupt(id);
+		uint32_t idx;
+		if (o.kind == W_SESSION) {
+			if (wend <= start)
+				corrupt(id);
+			idx = entry_new(key, start, wend, eseq);
+			uint32_t *pp = &S.keys[key].sessions;
+			while (*pp != NIL && E(*pp)->start < start)
+				pp = &E(*pp)->next;
+			E(idx)->next = *pp;
+			*pp = idx;
+			heap_push(&S.heap, (struct hitem){.t = wend, .seq = eseq, .idx = idx, .gen = E(idx)->gen});
+		} else {
+			bool created;
+			if (wend != start + o.size || floor_mod(start - o.offset, o.slide))
+				corrupt(id);
+			idx = entry_get(start, key, &created);
+			if (!created)
+				corrupt(id);
+			E(idx)->seq = eseq;
+		}
+		for (size_t a = 0; a < o.naggs; a++)
+			if (agg_load(&o.aggs[a], ST(E(idx)) + o.aggs[a].off, &p, end))
+				corrupt(id);
+	}
+	if (p != end)
+		corrupt(id);
+	S.seq = seq;
+	S.rseq = rseq;
+	buf_free(&b);
+	buf_free(&fp);
+	state_prune(o.state_dir, id);
+}
+
+/* ---- control records ---- */
+
+static bool control_id(const struct record *rec, int64_t *id)
+{
+	const struct value *v = value_get(&rec->v, "id", 2);
+	if (!v || v->type != V_INT)
+		return false;
+	*id = v->i;
+	return true;
+}
+
+static void control_record(const struct rec_reader *r, const struct record *rec)
+{
+	const char *kind = rec->control;
+	int64_t id;
+	if (!strcmp(kind, "watermark")) {
+		/* Consumed, not forwarded: downstream gets this tool's own
+		 * watermark, which is in terms of window ends. */
+		const struct value *t = value_get(&rec->v, "t", 1);
+		if (!t || t->type != V_INT) {
+			bad_record(r, rec, "%s", "watermark record without an integer 't'");
+			return;
+		}
+		if (S.upstream == WM_NONE || t->i > S.upstream)
+			S.upstream = t->i;
+		if (!o.advance_barrier) {
+			set_watermark(candidate());
+			announce_watermark(false);
+		}
+		return;
+	}
+	if (!strcmp(kind, "barrier")) {
+		if (!control_id(rec, &id)) {
+			bad_record(r, rec, "%s", "barrier without an integer 'id'");
+			return;
+		}
+		end_batch(true);
+		announce_watermark(true);
+		if (S.late)
+			rec_flush(S.late);
+		rec_flush(S.w);
+		if (o.state_dir)
+			save_state(id);
+	} else if (!strcmp(kind, "restore")) {
+		if (!control_id(rec, &id)) {
+			bad_record(r, rec, "%s", "restore without an integer 'id'");
+			return;
+		}
+		if (o.state_dir)
+			load_state(id);
+		else
+			warnx("restore %" PRId64 " without --state: starting from empty state", id);
+	}
+	rec_forward(S.w, rec);
+}
+
+/* ---- the loop ---- */
+
+/* Processing time moves while the input is quiet: wait for input no longer
+ * than until the next window is due, then advance the watermark to now. */
+static void wait_input(struct rec_reader *r)
+{
+	while (!rec_reader_buffered(r) && S.heap.n) {
+		int64_t due = S.heap.a[0].t + (o.kind == W_SESSION ? 0 : o.size) + o.delay;
+		int64_t now = now_micros();
+		if (due <= now) {
+			set_watermark(now - o.delay);
+			announce_watermark(false);
+			rec_flush(S.w);
+			continue;
+		}
+		rec_flush(S.w);
+		struct pollfd pfd = {.fd = rec_reader_fd(r), .events = POLLIN};
+		int64_t ms = (due - now + 999) / 1000;
+		int rc = poll(&pfd, 1, ms > 60000 ? 60000 : (int)ms);
+		if (rc > 0 || (rc < 0 && errno != EINTR))
+			return;
+	}
+}
+
+static void use_schema(const struct type *t)
+{
+	S.in_schema = t;
+	for (size_t i = 0; i < o.naggs; i++) {
+		o.aggs[i].in_type = NULL;
+		if (t && o.aggs[i].arg.n == 1) {
+			long f = type_field_index(t, o.aggs[i].arg.text);
+			if (f >= 0)
+				o.aggs[i].in_type = t->fields[f].type;
+		}
+	}
+}
+
+static void read_input(struct rec_reader *r)
+{
+	struct record rec;
+	rec_reader_flush_before_block(r, S.w);
+	for (;;) {
+		if (o.proc_time && !o.advance_barrier)
+			wait_input(r);
+		enum rec_kind k = rec_read(r, &rec);
+		if (k == REC_EOF)
+			return;
+		if (rec_reader_schema(r) != S.in_schema)
+			use_schema(rec_reader_schema(r));
+		if (k == REC_DATA)
+			data_record(r, &rec);
+		else if (k == REC_CONTROL)
+			control_record(r, &rec);
+		else
+			bad_record(r, &rec, "%s", rec.err);
+	}
+}
+
+static int run(void)
+{
+	S.w = rec_writer_open(1, rec_want_framed(o.framed));
+	if (o.late_path) {
+		int fd = open(o.late_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		if (fd < 0)
+			die_errno(EXIT_TROUBLE, "cannot open late-record file '%s'", o.late_path);
+		S.late = rec_writer_open(fd, false);
+	}
+	if (o.state_dir) {
+		char err[512];
+		if (state_dir_init(o.state_dir, err, sizeof err))
+			die(EXIT_TROUBLE, "%s", err);
+	}
+	size_t off = 0;
+	for (size_t i = 0; i < o.naggs; i++) {
+		size_t sz = agg_size(o.aggs[i].fn);
+		off = (off + 15) & ~(size_t)15;
+		o.aggs[i].off = off;
+		off += sz;
+	}
+	S.stride = (((sizeof(struct entry) + 15) & ~(size_t)15) + off + 15) & ~(size_t)15;
+	tab_init(&S.etab, 1024);
+	tab_init(&S.ktab, 1024);
+	tab_init(&S.wtab, 64);
+	S.cache_win = NIL;
+	S.dhead = S.dtail = NIL;
+	wm_init(&S.wm, o.delay);
+	S.upstream = S.announced = WM_NONE;
+
+	if (!o.nfiles) {
+		struct rec_reader *r = rec_reader_open(0, "-");
+		read_input(r);
+		rec_reader_close(r);
+	}
+	for (size_t i = 0; i < o.nfiles; i++) {
+		bool std = !strcmp(o.files[i], "-");
+		int fd = std ? 0 : open(o.files[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			die_errno(EXIT_TROUBLE, "cannot open '%s'", o.files[i]);
+		struct rec_reader *r = rec_reader_open(fd, o.files[i]);
+		read_input(r);
+		rec_reader_close(r);
+		if (!std)
+			close(fd);
+	}
+	/* End of input ends the last batch; then the watermark becomes +inf
+	 * (Flink's behaviour) unless asked to stop where Spark would. */
+	end_batch(true);
+	if (!o.no_flush)
+		set_watermark(WM_END);
+	announce_watermark(true);
+	rec_writer_close(S.w);
+	if (S.late)
+		rec_writer_close(S.late);
+	if (S.nlate)
+		warnx("%" PRIu64 " late record%s dropped%s", S.nlate, S.nlate == 1 ? "" : "s",
+		      o.late_path ? "" : " (keep them with --late FILE)");
+	verbose(1, "%" PRIu64 " records, %" PRIu64 " late, %" PRIu64 " bad, %" PRIu64 " rows out, peak %" PRIu64 " rows held",
+		S.nrecords, S.nlate, S.nbad, S.nrows, S.peak_rows);
+	return S.nbad ? EXIT_NEGATIVE : EXIT_OK;
+}
+
+/* ---- options ---- */
+
+static void path_init(struct path *p, const char *text)
+{
+	p->text = xstrdup(text);
+	p->n = 1;
+	for (const char *c = text; *c; c++)
+		p->n += *c == '.';
+	p->part = xcalloc(p->n, sizeof *p->part);
+	p->len = xcalloc(p->n, sizeof *p->len);
+	const char *s = text;
+	for (size_t i = 0; i < p->n; i++) {
+		const char *dot = strchr(s, '.');
+		size_t len = dot ? (size_t)(dot - s) : strlen(s);
+		if (!len)
+			usage_error(help, "empty component in field path '%s'", text);
+		p->part[i] = xstrndup(s, len);
+		p->len[i] = len;
+		s += len + 1;
+	}
+}
+
+static int64_t signed_duration(const char *s, const char *what)
+{
+	if (*s == '-')
+		return -parse_duration(s + 1, what);
+	return parse_duration(*s == '+' ? s + 1 : s, what);
+}
+
+static const char *skip_ws(const char *s)
+{
+	while (*s == ' ' || *s == '\t' || *s == '\n')
+		s++;
+	return s;
+}
+
+static bool word_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* "count(*) AS n, sum(amount) AS total, approx_percentile(lat, 0.99) AS p99" */
+static void parse_aggs(const char *spec)
+{
+	const char *s = skip_ws(spec);
+	while (*s) {
+		const char *fs = s;
+		while (word_char(*s))
+			s++;
+		size_t flen = (size_t)(s - fs);
+		s = skip_ws(s);
+		if (!flen || *s != '(')
+			usage_error(help, "invalid aggregate near '%s' (want e.g. 'sum(amount) AS total')", fs);
+		int fn = -1;
+		for (int i = A_COUNT; i <= A_STDDEV; i++)
+			if (strlen(afn_names[i]) == flen && !strncasecmp(fs, afn_names[i], flen))
+				fn = i;
+		if (fn < 0)
+			usage_error(help, "unknown aggregate function '%.*s'", (int)flen, fs);
+		s = skip_ws(s + 1);
+		const char *as = s;
+		while (*s && *s != ')' && *s != ',' && *s != ' ' && *s != '\t')
+			s++;
+		char *arg = xstrndup(as, (size_t)(s - as));
+		struct agg a = {.fn = (enum afn)fn};
+		s = skip_ws(s);
+		if (fn == A_PERCENTILE) {
+			if (*s != ',')
+				usage_error(help, "approx_percentile needs a fraction: approx_percentile(%s, 0.5)", arg);
+			s = skip_ws(s + 1);
+			char *end;
+			errno = 0;
+			a.p = strtod(s, &end);
+			if (end == s || errno || !(a.p >= 0 && a.p <= 1))
+				usage_error(help, "invalid percentile near '%s' (want a fraction from 0 to 1)", s);
+			s = skip_ws(end);
+		}
+		if (*s != ')')
+			usage_error(help, "invalid aggregate near '%s' (want e.g. 'sum(amount) AS total')", fs);
+		s = skip_ws(s + 1);
+		if (!strcmp(arg, "*")) {
+			if (fn != A_COUNT)
+				usage_error(help, "only count takes '*'");
+			a.fn = A_COUNT_STAR;
+		} else if (!*arg) {
+			usage_error(help, "%s() needs a field", afn_names[fn]);
+		} else {
+			path_init(&a.arg, arg);
+		}
+		if (!strncasecmp(s, "as", 2) && !word_char(s[2]) && s[2]) {
+			s = skip_ws(s + 2);
+			const char *ns = s;
+			while (word_char(*s))
+				s++;
+			if (s == ns)
+				usage_error(help, "missing name after AS near '%s'", ns);
+			a.name = xstrndup(ns, (size_t)(s - ns));
+			s = skip_ws(s);
+		} else {
+			struct buf b = BUF_INIT;
+			if (a.fn == A_PERCENTILE)
+				buf_printf(&b, "%s(%s, %g)", afn_names[fn], arg, a.p);
+			else
+				buf_printf(&b, "%s(%s)", afn_names[fn], arg);
+			a.name = buf_cstr(&b);
+		}
+		free(arg);
+		o.aggs = xrealloc(o.aggs, (o.naggs + 1) * sizeof *o.aggs);
+		o.aggs[o.naggs++] = a;
+		if (*s == ',')
+			s = skip_ws(s + 1);
+		else if (*s)
+			usage_error(help, "invalid aggregate list near '%s' (separate aggregates with ',')", s);
+	}
+	if (!o.naggs)
+		usage_error(help, "--agg needs at least one aggregate");
+}
+
+static void parse_keys(const char *spec)
+{
+	char *copy = xstrdup(spec), *save = NULL;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		t = (char *)skip_ws(t);
+		size_t n = strlen(t);
+		while (n && (t[n - 1] == ' ' || t[n - 1] == '\t'))
+			t[--n] = 0;
+		if (!n)
+			usage_error(help, "empty key in --by '%s'", spec);
+		o.keys = xrealloc(o.keys, (o.nkeys + 1) * sizeof *o.keys);
+		path_init(&o.keys[o.nkeys++], t);
+	}
+	free(copy);
+	if (!o.nkeys)
+		usage_error(help, "--by needs at least one key");
+}
+
+static void set_window(enum wkind kind)
+{
+	if (o.have_window)
+		usage_error(help, "give one of --tumble, --slide and --session");
+	o.have_window = true;
+	o.kind = kind;
+}
+
+static void parse_opts(int argc, char **argv)
+{
+	enum {
+		OPT_TUMBLE = OPT_TOOL_FIRST, OPT_SLIDE, OPT_SESSION, OPT_OFFSET, OPT_UNIT, OPT_EMIT, OPT_ADVANCE,
+		OPT_LATE, OPT_NO_FLUSH, OPT_MAX_STATE, OPT_STATE, OPT_FRAMED,
+	};
+	static const struct option longs[] = {
+		{"agg", required_argument, 0, 'a'},
+		{"by", required_argument, 0, 'b'},
+		{"delay", required_argument, 0, 'd'},
+		{"time", required_argument, 0, 't'},
+		{"verbose", no_argument, 0, 'v'},
+		{"tumble", required_argument, 0, OPT_TUMBLE},
+		{"slide", required_argument, 0, OPT_SLIDE},
+		{"session", required_argument, 0, OPT_SESSION},
+		{"offset", required_argument, 0, OPT_OFFSET},
+		{"time-unit", required_argument, 0, OPT_UNIT},
+		{"emit", required_argument, 0, OPT_EMIT},
+		{"advance", required_argument, 0, OPT_ADVANCE},
+		{"late", required_argument, 0, OPT_LATE},
+		{"no-flush", no_argument, 0, OPT_NO_FLUSH},
+		{"max-state", required_argument, 0, OPT_MAX_STATE},
+		{"state", required_argument, 0, OPT_STATE},
+		{"framed", no_argument, 0, OPT_FRAMED},
+		{"help", no_argument, 0, OPT_HELP},
+		{"version", no_argument, 0, OPT_VERSION},
+		{0, 0, 0, 0},
+	};
+	const char *aggs = NULL, *time = NULL, *offset = NULL;
+	o.unit = TU_MILLIS;
+	int c;
+	while ((c = getopt_long(argc, argv, "a:b:d:t:v", longs, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			aggs = optarg;
+			break;
+		case 'b':
+			parse_keys(optarg);
+			break;
+		case 'd':
+			o.delay = parse_duration(optarg, "delay");
+			break;
+		case 't':
+			time = optarg;
+			break;
+		case 'v':
+			diag_verbose++;
+			break;
+		case OPT_TUMBLE:
+			set_window(W_TUMBLE);
+			o.size = o.slide = parse_duration(optarg, "window size");
+			break;
+		case OPT_SLIDE: {
+			set_window(W_SLIDE);
+			const char *comma = strchr(optarg, ',');
+			if (!comma)
+				usage_error(help, "--slide wants SIZE,EVERY (e.g. 10m,1m), not '%s'", optarg);
+			char *sz = xstrndup(optarg, (size_t)(comma - optarg));
+			o.size = parse_duration(sz, "window size");
+			o.slide = parse_duration(comma + 1, "slide");
+			free(sz);
+			break;
+		}
+		case OPT_SESSION:
+			set_window(W_SESSION);
+			o.gap = parse_duration(optarg, "session gap");
+			break;
+		case OPT_OFFSET:
+			offset = optarg;
+			break;
+		case OPT_UNIT:
+			if (!parse_time_unit(optarg, &o.unit))
+				usage_error(help, "invalid --time-unit '%s' (want s, ms or us)", optarg);
+			break;
+		case OPT_EMIT:
+			if (!strcmp(optarg, "append"))
+				o.emit = EMIT_APPEND;
+			else if (!strcmp(optarg, "update"))
+				o.emit = EMIT_UPDATE;
+			else if (!strcmp(optarg, "complete"))
+				o.emit = EMIT_COMPLETE;
+			else
+				usage_error(help, "invalid --emit '%s' (want append, update or complete)", optarg);
+			break;
+		case OPT_ADVANCE:
+			if (!strcmp(optarg, "record"))
+				o.advance_barrier = false;
+			else if (!strcmp(optarg, "barrier"))
+				o.advance_barrier = true;
+			else
+				usage_error(help, "invalid --advance '%s' (want record or barrier)", optarg);
+			break;
+		case OPT_LATE:
+			o.late_path = optarg;
+			break;
+		case OPT_NO_FLUSH:
+			o.no_flush = true;
+			break;
+		case OPT_MAX_STATE: {
+			size_t n = strlen(optarg);
+			if (n && optarg[n - 1] >= '0' && optarg[n - 1] <= '9')
+				o.max_rows = (uint64_t)parse_int(optarg, "--max-state rows", 1, INT64_MAX);
+			else
+				o.max_bytes = (uint64_t)parse_size(optarg, "--max-state size");
+			break;
+		}
+		case OPT_STATE:
+			o.state_dir = optarg;
+			break;
+		case OPT_FRAMED:
+			o.framed = true;
+			break;
+		default:
+			opt_common(c, help);
+		}
+	}
+	if (!o.have_window)
+		usage_error(help, "give a window: --tumble, --slide or --session");
+	if (!time)
+		usage_error(help, "give the event time field with --time FIELD (or --time now)");
+	if (!aggs)
+		usage_error(help, "give the aggregates with --agg (e.g. 'count(*) AS n')");
+	if (!strcmp(time, "now"))
+		o.proc_time = true;
+	else
+		path_init(&o.time, time);
+	parse_aggs(aggs);
+	if (o.kind == W_SESSION) {
+		if (o.gap <= 0)
+			usage_error(help, "the session gap must be positive");
+		if (offset)
+			usage_error(help, "--offset applies to --tumble and --slide only");
+		if (o.emit == EMIT_UPDATE)
+			usage_error(help, "--emit update is not supported for session windows (as in Spark): "
+					  "a merge would leave rows already sent stale");
+	} else {
+		if (o.size <= 0 || o.slide <= 0)
+			usage_error(help, "window size and slide must be positive");
+		if (o.slide > o.size)
+			usage_error(help, "the slide must not be longer than the window");
+		if (offset) {
+			o.offset = signed_duration(offset, "offset");
+			if (o.offset <= -o.slide || o.offset >= o.slide)
+				usage_error(help, "--offset must be shorter than the %s", o.kind == W_TUMBLE ? "window" : "slide");
+		}
+	}
+	/* names must be unique, or the output objects would lose columns */
+	size_t ncol = o.nkeys + o.naggs;
+	for (size_t i = 0; i < ncol; i++) {
+		const char *ni = i < o.nkeys ? o.keys[i].text : o.aggs[i - o.nkeys].name;
+		if (!strcmp(ni, "window_start") || !strcmp(ni, "window_end"))
+			usage_error(help, "column name '%s' is taken by the window", ni);
+		for (size_t j = 0; j < i; j++) {
+			const char *nj = j < o.nkeys ? o.keys[j].text : o.aggs[j - o.nkeys].name;
+			if (!strcmp(ni, nj))
+				usage_error(help, "duplicate output column '%s' (use AS to rename)", ni);
+		}
+	}
+	o.files = argv + optind;
+	o.nfiles = (size_t)(argc - optind);
+}
+
+int main(int argc, char **argv)
+{
+	diag_init("weir-window");
+	parse_opts(argc, argv);
+	int status = run();
+	return finish_stdout(status);
+}
