@@ -35,9 +35,9 @@ static inline void skip_ws(struct parser *ps)
 		ps->p++;
 }
 
-static void push(struct parser *ps, const struct value *v)
+static inline void push(struct parser *ps, const struct value *v)
 {
-	if (ps->top == ps->cap) {
+	if (__builtin_expect(ps->top == ps->cap, 0)) {
 		ps->cap = ps->cap ? ps->cap * 2 : 64;
 		ps->stack = xrealloc(ps->stack, ps->cap * sizeof *ps->stack);
 	}

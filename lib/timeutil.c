@@ -39,13 +39,30 @@ static int floordiv(int64_t a, int64_t b, int64_t *q)
 	return (int)r;
 }
 
+/* exactly `width` decimal digits of v, zero-padded */
+static void put_digits(char *out, unsigned v, int width)
+{
+	for (int i = width - 1; i >= 0; i--) {
+		out[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 int format_date(char *out, int64_t days)
 {
 	int64_t y;
 	unsigned m, d;
 	civil_from_days(days, &y, &m, &d);
-	if (y >= 0 && y <= 9999)
-		return sprintf(out, "%04lld-%02u-%02u", (long long)y, m, d);
+	if (y >= 0 && y <= 9999) {
+		/* by hand: windows and sinks format one of these per row */
+		put_digits(out, (unsigned)y, 4);
+		out[4] = '-';
+		put_digits(out + 5, m, 2);
+		out[7] = '-';
+		put_digits(out + 8, d, 2);
+		out[10] = 0;
+		return 10;
+	}
 	return sprintf(out, "%+05lld-%02u-%02u", (long long)y, m, d);
 }
 
@@ -55,7 +72,19 @@ int format_timestamp(char *out, int64_t micros, bool ntz)
 	int us = floordiv(micros, 1000000, &secs);
 	int sod = floordiv(secs, 86400, &days);
 	int n = format_date(out, days);
-	n += sprintf(out + n, "T%02d:%02d:%02d.%06d%s", sod / 3600, sod / 60 % 60, sod % 60, us, ntz ? "" : "Z");
+	char *p = out + n;
+	p[0] = 'T';
+	put_digits(p + 1, (unsigned)(sod / 3600), 2);
+	p[3] = ':';
+	put_digits(p + 4, (unsigned)(sod / 60 % 60), 2);
+	p[6] = ':';
+	put_digits(p + 7, (unsigned)(sod % 60), 2);
+	p[9] = '.';
+	put_digits(p + 10, (unsigned)us, 6);
+	n += 16;
+	if (!ntz)
+		out[n++] = 'Z';
+	out[n] = 0;
 	return n;
 }
 

@@ -157,10 +157,22 @@ bool value_to_double(const struct value *v, double *out)
 
 int128_t pow10_128(int k)
 {
-	int128_t p = 1;
-	while (k-- > 0)
-		p *= 10;
-	return p;
+	/* a constant table: decimal arithmetic asks for these per value */
+#define P19 ((int128_t)10000000000000000000ull)
+	static const int128_t table[39] = {
+		1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000, 10000000000ull,
+		100000000000ull, 1000000000000ull, 10000000000000ull, 100000000000000ull,
+		1000000000000000ull, 10000000000000000ull, 100000000000000000ull, 1000000000000000000ull,
+		P19 * 1, P19 * 10, P19 * 100, P19 * 1000, P19 * 10000, P19 * 100000, P19 * 1000000,
+		P19 * 10000000, P19 * 100000000, P19 * 1000000000, P19 * 10000000000ull,
+		P19 * 100000000000ull, P19 * 1000000000000ull, P19 * 10000000000000ull,
+		P19 * 100000000000000ull, P19 * 1000000000000000ull, P19 * 10000000000000000ull,
+		P19 * 100000000000000000ull, P19 * 1000000000000000000ull, P19 * 10000000000000000000ull,
+	};
+#undef P19
+	if (k <= 0)
+		return 1;
+	return table[k < 38 ? k : 38];
 }
 
 int decimal_format(char *out, int128_t unscaled, int scale)
