@@ -246,8 +246,10 @@ double dds_quantile(const struct dds *d, double q)
 	uint64_t rank = (uint64_t)ceil(q * (double)d->n);
 	if (rank < 1)
 		rank = 1;
-	if (rank > d->n)
-		rank = d->n;
+	if (rank >= d->n)
+		return d->max;
+	if (rank == 1)
+		return d->min;
 	uint64_t seen = 0;
 	double v = d->max;
 	bool found = false;

@@ -9,7 +9,8 @@
  *  - hll: exact up to HLL_SPARSE_MAX distinct hashes; beyond, standard error
  *    1.04/sqrt(4096) = 1.6% (Ertl's improved estimator, no bias tables);
  *  - dds: the value returned for quantile q is within 1% (relative) of the
- *    exact nearest-rank quantile, the ceil(q*n)-th smallest value, as long as
+ *    exact nearest-rank quantile, the ceil(q*n)-th smallest value (exact for
+ *    the smallest and the largest), as long as
  *    the values span fewer than DDS_MAX_BUCKETS buckets (a factor of about
  *    10^17); beyond that the smallest magnitudes are merged. */
 #ifndef WEIR_SKETCH_H

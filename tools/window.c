@@ -1139,43 +1139,70 @@ static struct type *column_type(size_t col, const struct value *v)
 	}
 }
 
-/* Framed output declares its columns before the first row; a later row whose
- * value does not fit its column's declared kind gets a new schema frame. */
-static void announce_schema(const struct value *row)
+/* Make v a value of column type t when that loses nothing a reader of the
+ * column would expect (integers into decimals and doubles, decimals into a
+ * larger scale or a double); false when the column type must change. */
+static bool conform(struct value *v, const struct type *t)
 {
-	bool fresh = !S.schema_done;
-	if (!fresh) {
-		for (size_t c = 0; c < o.nkeys + o.naggs; c++) {
-			const struct value *v = &row->a[2 * (c + 2) + 1];
-			const struct type *t = S.schema->fields[c + 2].type;
-			if (v->type == V_NULL || v->type == V_ARRAY || v->type == V_OBJECT || v->type == V_MAP)
-				continue;
-			if (kind_of_value(v) != t->kind || (t->kind == T_DECIMAL && v->scale != t->scale) ||
-			    (t->kind >= T_BYTE && t->kind <= T_LONG && v->type == V_INT && kind_of_value(v) == T_LONG && t->kind != T_LONG)) {
-				if (t->kind >= T_BYTE && t->kind <= T_INT && v->type == V_INT)
-					continue; /* an integer column of the input keeps its width */
-				fresh = true;
-				break;
-			}
+	if (v->type == V_NULL || v->type == V_ARRAY || v->type == V_OBJECT || v->type == V_MAP)
+		return true;
+	switch (t->kind) {
+	case T_BYTE:
+	case T_SHORT:
+	case T_INT:
+	case T_LONG:
+		return v->type == V_INT;
+	case T_FLOAT:
+	case T_DOUBLE:
+		if (v->type == V_INT || v->type == V_DECIMAL) {
+			double d;
+			value_to_double(v, &d);
+			*v = value_float(d);
 		}
-		if (!fresh)
-			return;
+		return v->type == V_FLOAT;
+	case T_DECIMAL: {
+		if (v->type != V_INT && v->type != V_DECIMAL)
+			return false;
+		int sc = v->type == V_INT ? 0 : v->scale;
+		int128_t x = v->type == V_INT ? v->i : v->d;
+		if (sc > t->scale || !rescale(&x, t->scale - sc))
+			return false;
+		*v = (struct value){.type = V_DECIMAL, .scale = (uint8_t)t->scale, .d = x};
+		return true;
 	}
+	default:
+		return kind_of_value(v) == t->kind;
+	}
+}
+
+/* Framed output declares its columns before the first row; a later row whose
+ * value cannot be made to fit its column gets a new schema frame. */
+static void fit_schema(struct value *row)
+{
+	size_t ncol = o.nkeys + o.naggs;
+	bool fits[ncol ? ncol : 1];
+	bool all = S.schema_done;
+	for (size_t c = 0; c < ncol && S.schema_done; c++) {
+		fits[c] = conform(&row->a[2 * (c + 2) + 1], S.schema->fields[c + 2].type);
+		all = all && fits[c];
+	}
+	if (all)
+		return;
 	struct type *st = type_new(T_STRUCT);
 	type_add_field(st, "window_start", type_new(T_TIMESTAMP), false);
 	type_add_field(st, "window_end", type_new(T_TIMESTAMP), false);
-	for (size_t c = 0; c < o.nkeys + o.naggs; c++) {
+	for (size_t c = 0; c < ncol; c++) {
 		const struct value *v = &row->a[2 * (c + 2) + 1];
 		struct type *t;
-		if (S.schema_done && (v->type == V_NULL || kind_of_value(v) == S.schema->fields[c + 2].type->kind))
-			t = type_clone(S.schema->fields[c + 2].type);
-		else if (S.schema_done)
-			t = type_for_value(v);
-		else
+		if (!S.schema_done)
 			t = column_type(c, v);
-		bool nullable = !(c >= o.nkeys && (o.aggs[c - o.nkeys].fn == A_COUNT_STAR || o.aggs[c - o.nkeys].fn == A_COUNT ||
-						   o.aggs[c - o.nkeys].fn == A_COUNT_DISTINCT || o.aggs[c - o.nkeys].fn == A_APPROX_DISTINCT));
-		type_add_field(st, c < o.nkeys ? o.keys[c].text : o.aggs[c - o.nkeys].name, t, nullable);
+		else if (fits[c])
+			t = type_clone(S.schema->fields[c + 2].type);
+		else
+			t = type_for_value(v);
+		enum afn fn = c >= o.nkeys ? o.aggs[c - o.nkeys].fn : A_FIRST;
+		bool counts = fn == A_COUNT_STAR || fn == A_COUNT || fn == A_COUNT_DISTINCT || fn == A_APPROX_DISTINCT;
+		type_add_field(st, c < o.nkeys ? o.keys[c].text : o.aggs[c - o.nkeys].name, t, !counts);
 	}
 	type_free(S.schema);
 	S.schema = st;
@@ -1208,7 +1235,7 @@ static void emit_entry(struct entry *e)
 		av[1] = agg_result(&o.aggs[i], ST(e) + o.aggs[i].off, &S.out_arena);
 	}
 	if (rec_writer_framed(S.w))
-		announce_schema(&row);
+		fit_schema(&row);
 	rec_write(S.w, &row);
 	S.nrows++;
 }
@@ -1465,8 +1492,10 @@ static void data_record(const struct rec_reader *r, const struct record *rec)
 	}
 	if (S.wm.max_seen == WM_NONE || ts > S.wm.max_seen)
 		S.wm.max_seen = ts;
-	if (!o.advance_barrier)
+	if (!o.advance_barrier) {
 		end_batch(false);
+		announce_watermark(false);
+	}
 }
 
 /* ---- snapshots ---- */
@@ -1926,6 +1955,7 @@ static int run(void)
 		off += sz;
 	}
 	S.stride = (((sizeof(struct entry) + 15) & ~(size_t)15) + off + 15) & ~(size_t)15;
+	buf_grow(&S.scratch, 256); /* never NULL, even for an empty key */
 	tab_init(&S.etab, 1024);
 	tab_init(&S.ktab, 1024);
 	tab_init(&S.wtab, 64);
