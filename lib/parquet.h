@@ -24,11 +24,19 @@ struct pq_file;
 /* Open and read the footer.  The whole file is checked against its own size
  * before anything is allocated from its declared lengths. */
 struct pq_file *pq_open(const char *path, char *err, size_t errlen);
+/* The same over bytes in memory (kept by the caller until pq_close): for
+ * fuzzing and for files already read. */
+struct pq_file *pq_open_mem(const void *p, size_t n, char *err, size_t errlen);
 void pq_close(struct pq_file *f);
 
-/* The file's schema as Delta types (logical annotations applied; INT96 and
- * INT64 timestamps become T_TIMESTAMP when UTC-adjusted, T_TIMESTAMP_NTZ
- * otherwise; legacy list/map shapes normalised). */
+/* The file's schema as Delta types (logical annotations applied; INT64
+ * timestamps become T_TIMESTAMP when isAdjustedToUTC, T_TIMESTAMP_NTZ
+ * otherwise; INT96 and legacy TIMESTAMP_MILLIS/MICROS without a logical type
+ * carry no zone and read as T_TIMESTAMP_NTZ, as DuckDB and Arrow read them:
+ * a Delta `timestamp` column stored as INT96 (Spark's default) must be
+ * re-typed by the caller from the table schema (same microseconds);
+ * unsigned 64-bit integers read as decimal(20,0); legacy list/map shapes
+ * normalised). */
 const struct type *pq_schema(const struct pq_file *f);
 int64_t pq_num_rows(const struct pq_file *f);
 int pq_num_row_groups(const struct pq_file *f);
@@ -46,9 +54,13 @@ struct pq_stats {
 };
 bool pq_row_group_stats(const struct pq_file *f, int rg, const char *column, struct pq_stats *st);
 
-/* A row cursor over a projection (columns NULL = all, in file order) and a
- * subset of row groups (row_groups NULL = all).  Values produced by pq_next
- * live in `a` (the caller resets it). */
+/* A row cursor over a projection (columns NULL = all, in file order;
+ * otherwise top-level names, matched exactly then case-insensitively, in the
+ * order given; an unknown name is an error) and a subset of row groups
+ * (row_groups NULL = all).  Values produced by pq_next live in `a` (the
+ * caller resets it), except object keys (column and field names), which
+ * point into the file's schema and stay valid until pq_close.  Structs are
+ * V_OBJECT, lists V_ARRAY, maps V_MAP (pairs; keys of any type). */
 struct pq_cursor;
 struct pq_cursor *pq_cursor_open(struct pq_file *f, const char *const *columns, size_t ncolumns,
 				 const int *row_groups, size_t nrow_groups, char *err, size_t errlen);
@@ -71,9 +83,14 @@ struct pq_write_opts {
 void pq_write_opts_default(struct pq_write_opts *o);
 
 struct pq_writer;
-/* Columns follow the schema; a row missing a nullable field writes null.  The
- * file is written to `path` directly: callers wanting atomicity write a
- * temporary name and rename or link it. */
+/* Columns follow the schema; a row missing a nullable field writes null;
+ * fields the schema does not have are ignored; names match exactly, then
+ * case-insensitively.  Besides typed values, a row may carry the canonical
+ * NDJSON forms (ARCHITECTURE §2) of a column's type: ISO strings for dates
+ * and timestamps, base64 for binary, numbers with a fraction for decimals,
+ * "NaN"/"Infinity" for floats, objects (V_OBJECT) for maps.  The file is
+ * written to `path` directly: callers wanting atomicity write a temporary
+ * name and rename or link it. */
 struct pq_writer *pq_writer_open(const char *path, const struct type *schema, const struct pq_write_opts *o,
 				 char *err, size_t errlen);
 /* -1 with err when the row does not fit the schema (a required field null,
