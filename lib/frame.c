@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "json.h"
+
 void frame_put(struct buf *b, enum frame_kind kind, const void *payload, size_t n)
 {
 	buf_putc(b, (char)kind);
@@ -37,9 +39,16 @@ void frame_put_value(struct buf *b, const struct value *v)
 	case V_TIMESTAMP_NTZ:
 		buf_uvarint(b, zigzag64(v->i));
 		return;
-	case V_FLOAT:
-		buf_put(b, &v->f, 8);
+	case V_FLOAT: {
+		/* IEEE 754 binary64, little-endian whatever the host */
+		uint64_t bits;
+		char le[8];
+		memcpy(&bits, &v->f, 8);
+		for (int i = 0; i < 8; i++)
+			le[i] = (char)(bits >> (8 * i));
+		buf_put(b, le, 8);
 		return;
+	}
 	case V_DECIMAL:
 		buf_putc(b, (char)v->scale);
 		put_i128(b, v->d);
@@ -76,6 +85,9 @@ static int get_bytes(const unsigned char **p, const unsigned char *end, struct v
 	uint64_t n;
 	if (get_uvarint(p, end, &n) || n > (uint64_t)(end - *p) || n > UINT32_MAX)
 		return -1;
+	/* strings are UTF-8 in every encoding; only binary may hold anything */
+	if (v->type == V_STRING && !utf8_valid((const char *)*p, (size_t)n))
+		return -1;
 	v->s = (const char *)*p;
 	v->n = (uint32_t)n;
 	*p += n;
@@ -105,12 +117,16 @@ static int get_value(struct arena *a, const unsigned char **p, const unsigned ch
 			return -1;
 		v->i = unzigzag64(u);
 		return 0;
-	case V_FLOAT:
+	case V_FLOAT: {
 		if (end - *p < 8)
 			return -1;
-		memcpy(&v->f, *p, 8);
+		uint64_t bits = 0;
+		for (int i = 0; i < 8; i++)
+			bits |= (uint64_t)(*p)[i] << (8 * i);
+		memcpy(&v->f, &bits, 8);
 		*p += 8;
 		return 0;
+	}
 	case V_DECIMAL: {
 		if (*p >= end || **p > 38)
 			return -1;

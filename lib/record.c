@@ -180,7 +180,8 @@ static enum rec_kind read_ndjson(struct rec_reader *r, struct record *rec)
 			rec->pos = r->pos;
 			rec->err = "record longer than the limit (WEIR_MAX_RECORD)";
 			rec->err_offset = r->max_record;
-			size_t keep = 4096;
+			rec->truncated = true;
+			size_t keep = avail < 4096 ? avail : 4096;
 			char *head = arena_alloc(&r->arena, keep);
 			memcpy(head, line, keep);
 			rec->raw = head;
@@ -210,6 +211,17 @@ static enum rec_kind read_ndjson(struct rec_reader *r, struct record *rec)
 		size_t len = (size_t)(nl - line);
 		r->start += len + (nl < r->buf + r->end);
 		r->pos++;
+		if (len > r->max_record) {
+			/* one read brought the whole line in: same verdict as above */
+			rec->kind = REC_BAD;
+			rec->pos = r->pos;
+			rec->err = "record longer than the limit (WEIR_MAX_RECORD)";
+			rec->err_offset = r->max_record;
+			rec->truncated = true;
+			rec->raw = line;
+			rec->rawlen = len < 4096 ? len : 4096;
+			return REC_BAD;
+		}
 		if (len && line[len - 1] == '\r')
 			len--;
 		/* blank lines carry no record */

@@ -30,6 +30,7 @@ struct record {
 	struct value v;     /* REC_DATA, REC_CONTROL: an object */
 	const char *raw;    /* the input bytes: an NDJSON line (no newline) or a frame payload */
 	size_t rawlen;      /* for a too-long record only its first bytes are kept */
+	bool truncated;     /* raw is only the head of the record */
 	uint64_t pos;       /* 1-based record number (the line number for NDJSON) */
 	const char *err;    /* REC_BAD: what is wrong */
 	size_t err_offset;  /* REC_BAD: byte offset in raw */
