@@ -365,7 +365,7 @@ static void dlq_write(const struct source *src, const char *reason, const char *
 		base64_encode(&b, rec->raw, rec->rawlen);
 		buf_putc(&b, '"');
 	}
-	if (rec->kind == REC_BAD && rec->err_offset >= rec->rawlen && rec->rawlen && strstr(rec->err, "WEIR_MAX_RECORD"))
+	if (rec->truncated)
 		buf_puts(&b, ",\"truncated\":true");
 	buf_puts(&b, "}\n");
 	size_t off = 0;
