@@ -261,6 +261,14 @@ static int parse_number(struct parser *ps, struct value *v)
 			q++;
 	}
 	ps->p = q;
+	if (neg && mant == 0 && !expo) {
+		/* -0 and -0.0 only mean something as a double; a decimal or
+		 * integer zero would drop the sign, and a double written as -0.0
+		 * must read back as itself */
+		v->type = V_FLOAT;
+		v->f = -0.0;
+		return 0;
+	}
 	if (!expo && ndig <= 38 && scale <= 38) {
 		if (!frac && ndig <= 18) {
 			v->type = V_INT;
