@@ -42,7 +42,8 @@ static const char help[] =
 	"  -c, --select=LIST      output columns, \"a.b AS c, d, *\" (default: all)\n"
 	"  -w, --where=EXPR       keep only records for which EXPR is true\n"
 	"  -m, --meta=LIST        add Kafka envelope fields as columns: topic, partition,\n"
-	"                         offset, timestamp, timestamp_type, key (\"offset AS off\")\n"
+	"                         offset, timestamp, timestamp_type, key, headers\n"
+	"                         (\"offset AS off\")\n"
 	"      --envelope=MODE    read Kafka envelopes: auto (by the first record), yes, no\n"
 	"  -t, --ts-format=FMT    strptime-like timestamp pattern tried before ISO-8601\n"
 	"                         (repeatable), e.g. \"%d/%b/%Y:%H:%M:%S %z\"\n"
@@ -65,7 +66,7 @@ enum on_error { ON_ERROR_UNSET, ON_ERROR_DLQ, ON_ERROR_DROP, ON_ERROR_FAIL };
 enum envelope_mode { ENV_AUTO, ENV_YES, ENV_NO };
 
 /* Envelope fields that --meta can turn into columns. */
-enum meta_field { M_TOPIC, M_PARTITION, M_OFFSET, M_TIMESTAMP, M_TIMESTAMP_TYPE, M_KEY, M_NMETA };
+enum meta_field { M_TOPIC, M_PARTITION, M_OFFSET, M_TIMESTAMP, M_TIMESTAMP_TYPE, M_KEY, M_HEADERS, M_NMETA };
 
 static const struct {
 	const char *name;
@@ -74,6 +75,7 @@ static const struct {
 	[M_TOPIC] = {"topic", T_STRING}, [M_PARTITION] = {"partition", T_INT},
 	[M_OFFSET] = {"offset", T_LONG}, [M_TIMESTAMP] = {"timestamp", T_TIMESTAMP},
 	[M_TIMESTAMP_TYPE] = {"timestamp_type", T_STRING}, [M_KEY] = {"key", T_STRING},
+	[M_HEADERS] = {"headers", T_ARRAY},
 };
 
 /* A column path ("user.id", "`odd name`.x") with its output name; a path of
@@ -208,6 +210,99 @@ bad:
 	die(EXIT_TROUBLE, "bad %s: %s at offset %zu: '%s'", what, err, (size_t)(p - s), s);
 }
 
+/* ---- Kafka envelopes ---- */
+
+struct envelope {
+	const struct value *f[M_NMETA];
+	const struct value *value;
+	bool value_b64;
+};
+
+/* The envelope weir-ingest writes (weir-records(5), KAFKA ENVELOPE): bytes
+ * that are not UTF-8 come as NAME_b64 in base64 instead of NAME. */
+static const struct value *b64_field(const struct value *rec, const char *name, bool *b64)
+{
+	const struct value *v = value_getz(rec, name);
+	char alt[32];
+	snprintf(alt, sizeof alt, "%s_b64", name);
+	const struct value *w = value_getz(rec, alt);
+	if (b64)
+		*b64 = !v && w;
+	return v ? v : w;
+}
+
+static bool envelope_read(const struct value *rec, struct envelope *e)
+{
+	memset(e, 0, sizeof *e);
+	for (int i = 0; i < M_NMETA; i++)
+		e->f[i] = i == M_KEY ? b64_field(rec, "key", NULL) : value_getz(rec, meta_fields[i].name);
+	e->value = b64_field(rec, "value", &e->value_b64);
+	return e->f[M_TOPIC] && e->f[M_TOPIC]->type == V_STRING && e->f[M_PARTITION] &&
+	       e->f[M_PARTITION]->type == V_INT && e->value;
+}
+
+static struct type *meta_type(enum meta_field m)
+{
+	if (m != M_HEADERS)
+		return type_new(meta_fields[m].kind);
+	struct type *h = type_new(T_STRUCT), *a = type_new(T_ARRAY);
+	type_add_field(h, "name", type_new(T_STRING), false);
+	type_add_field(h, "value", type_new(T_STRING), true);
+	a->elem = h;
+	a->contains_null = false;
+	return a;
+}
+
+/* headers as [{"name":...,"value":...}], bytes that are not UTF-8 as their
+ * base64 text */
+static struct value meta_headers(const struct value *v, struct arena *a)
+{
+	if (v->type != V_ARRAY)
+		return value_null();
+	struct value out = {.type = V_ARRAY};
+	out.a = arena_alloc(a, (v->n ? v->n : 1) * sizeof *out.a);
+	for (uint32_t i = 0; i < v->n; i++) {
+		const struct value *name = b64_field(&v->a[i], "name", NULL), *val = b64_field(&v->a[i], "value", NULL);
+		if (!name || name->type != V_STRING)
+			continue;
+		struct value *pair = arena_alloc(a, 4 * sizeof *pair);
+		pair[0] = value_str("name", 4);
+		pair[1] = *name;
+		pair[2] = value_str("value", 5);
+		pair[3] = val && val->type == V_STRING ? *val : value_null();
+		out.a[out.n].type = V_OBJECT;
+		out.a[out.n].n = 2;
+		out.a[out.n].a = pair;
+		out.n++;
+	}
+	return out;
+}
+
+static struct value meta_value(const struct envelope *e, enum meta_field m, struct arena *a)
+{
+	const struct value *v = e ? e->f[m] : NULL;
+	int64_t us;
+	bool zone;
+	if (!v || v->type == V_NULL)
+		return value_null();
+	switch (m) {
+	case M_PARTITION:
+	case M_OFFSET:
+		return v->type == V_INT ? *v : value_null();
+	case M_TIMESTAMP:
+		/* Kafka timestamps are milliseconds since the epoch */
+		if (v->type == V_INT && v->i > TS_MIN_MICROS / 1000 && v->i < TS_MAX_MICROS / 1000)
+			return value_typed_int(V_TIMESTAMP, v->i * 1000);
+		if (v->type == V_STRING && parse_iso_timestamp(v->s, v->n, &us, &zone))
+			return value_typed_int(V_TIMESTAMP, us);
+		return v->type == V_TIMESTAMP ? *v : value_null();
+	case M_HEADERS:
+		return meta_headers(v, a);
+	default:
+		return v->type == V_STRING ? *v : value_null();
+	}
+}
+
 /* ---- the row type: schema columns, then meta columns ---- */
 
 static struct type *row_type(const struct type *schema)
@@ -216,7 +311,7 @@ static struct type *row_type(const struct type *schema)
 	for (size_t i = 0; i < opt.nmeta; i++) {
 		if (type_field_index(t, opt.meta[i].name) >= 0)
 			die(EXIT_TROUBLE, "--meta column '%s' is also a schema column (rename it with AS)", opt.meta[i].name);
-		type_add_field(t, opt.meta[i].name, type_new(meta_fields[opt.meta[i].meta].kind), true);
+		type_add_field(t, opt.meta[i].name, meta_type(opt.meta[i].meta), true);
 	}
 	return t;
 }
@@ -275,48 +370,6 @@ static void check_where_columns(const struct type *row)
 	}
 }
 
-/* ---- Kafka envelopes ---- */
-
-struct envelope {
-	const struct value *f[M_NMETA];
-	const struct value *value;
-	bool value_base64;
-};
-
-/* The envelope weir-ingest writes (weir-records(5), KAFKA ENVELOPE). */
-static bool envelope_read(const struct value *rec, struct envelope *e)
-{
-	memset(e, 0, sizeof *e);
-	for (int i = 0; i < M_NMETA; i++)
-		e->f[i] = value_getz(rec, meta_fields[i].name);
-	e->value = value_get(rec, "value", 5);
-	const struct value *enc = value_getz(rec, "value_encoding");
-	e->value_base64 = enc && enc->type == V_STRING && enc->n == 6 && !memcmp(enc->s, "base64", 6);
-	return e->f[M_TOPIC] && e->f[M_TOPIC]->type == V_STRING && e->f[M_PARTITION] &&
-	       e->f[M_PARTITION]->type == V_INT && e->f[M_OFFSET] && e->f[M_OFFSET]->type == V_INT && e->value;
-}
-
-static struct value meta_value(const struct envelope *e, enum meta_field m)
-{
-	const struct value *v = e ? e->f[m] : NULL;
-	if (!v || v->type == V_NULL)
-		return value_null();
-	switch (m) {
-	case M_PARTITION:
-	case M_OFFSET:
-		return v->type == V_INT ? *v : value_null();
-	case M_TIMESTAMP:
-		/* Kafka timestamps are milliseconds since the epoch */
-		if (v->type == V_INT && v->i > TS_MIN_MICROS / 1000 && v->i < TS_MAX_MICROS / 1000)
-			return value_typed_int(V_TIMESTAMP, v->i * 1000);
-		if (v->type == V_TIMESTAMP)
-			return *v;
-		return value_null();
-	default:
-		return v->type == V_STRING ? *v : value_null();
-	}
-}
-
 /* ---- dead letters ---- */
 
 struct source {
@@ -344,7 +397,7 @@ static void dlq_write(const struct source *src, const char *reason, const char *
 	buf_printf(&b, ",\"%s\":%llu", src->framed ? "frame" : "line", (unsigned long long)rec->pos);
 	if (src->env) {
 		for (int m = M_TOPIC; m <= M_OFFSET; m++) {
-			struct value v = meta_value(src->env, (enum meta_field)m);
+			struct value v = meta_value(src->env, (enum meta_field)m, NULL);
 			buf_printf(&b, ",\"%s\":", meta_fields[m].name);
 			json_write(&b, &v);
 		}
@@ -524,11 +577,11 @@ static const struct value *envelope_event(struct typer *ty, const struct envelop
 		return v;
 	const char *text = v->s;
 	size_t len = v->n;
-	if (env->value_base64) {
+	if (env->value_b64) {
 		unsigned char *bytes = arena_alloc(&ty->arena, len / 4 * 3 + 3);
 		long n = base64_decode(bytes, v->s, v->n);
 		if (n < 0) {
-			*reason = "value_encoding is base64 but the value is not";
+			*reason = "value_b64 is not base64";
 			return NULL;
 		}
 		text = (const char *)bytes;
@@ -569,7 +622,7 @@ static void handle_data(struct typer *ty, struct rec_writer *w, const struct sou
 	}
 	if (ty->envelope) {
 		if (!envelope_read(event, &env)) {
-			reason = "not a Kafka envelope (topic, partition, offset, value)";
+			reason = "not a Kafka envelope (topic, partition, value)";
 			goto bad;
 		}
 		src.env = &env;
@@ -597,7 +650,7 @@ static void handle_data(struct typer *ty, struct rec_writer *w, const struct sou
 		memcpy(a, row->a, 2 * (size_t)row->n * sizeof *a);
 		for (size_t i = 0; i < opt.nmeta; i++) {
 			a[2 * (row->n + i)] = value_str(opt.meta[i].name, strlen(opt.meta[i].name));
-			a[2 * (row->n + i) + 1] = meta_value(ty->envelope ? &env : NULL, opt.meta[i].meta);
+			a[2 * (row->n + i) + 1] = meta_value(ty->envelope ? &env : NULL, opt.meta[i].meta, &ty->arena);
 		}
 		full.type = V_OBJECT;
 		full.n = (uint32_t)n;
@@ -619,6 +672,14 @@ static void handle_data(struct typer *ty, struct rec_writer *w, const struct sou
 	return;
 bad:
 	bad_record(w, &src, reason, field);
+}
+
+static void typer_free(struct typer *ty)
+{
+	arena_free(&ty->arena);
+	type_free(ty->row);
+	type_free(ty->out);
+	type_free(ty->upstream);
 }
 
 static int open_input(const char *name)
@@ -850,7 +911,7 @@ static int infer(char **files, int nfiles)
 				arena_reset(&arena);
 				struct value *parsed = arena_alloc(&arena, sizeof *parsed);
 				struct json_error je;
-				if (!envelope_read(event, &env) || env.value->type == V_NULL || env.value_base64) {
+				if (!envelope_read(event, &env) || env.value->type == V_NULL || env.value_b64) {
 					bad++;
 					continue;
 				}
@@ -946,7 +1007,7 @@ static void parse_meta(const char *arg)
 				m = k;
 		if (m < 0)
 			die(EXIT_TROUBLE, "--meta: unknown envelope field '%s' (topic, partition, offset, timestamp, "
-					  "timestamp_type, key)", it->name);
+					  "timestamp_type, key, headers)", it->name);
 		it->meta = (enum meta_field)m;
 		for (size_t k = 0; k < i; k++)
 			if (!strcmp(opt.meta[k].name, it->name))
@@ -1093,6 +1154,7 @@ int main(int argc, char **argv)
 	for (int f = 0; f < nfiles; f++)
 		parse_stream(&ty, w, files[f]);
 	rec_writer_close(w);
+	typer_free(&ty);
 	if (dlq_fd >= 0 && close(dlq_fd))
 		die_errno(EXIT_TROUBLE, "write failure on dead-letter file '%s'", opt.dlq);
 	if (!opt.quiet)
