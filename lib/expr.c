@@ -1153,7 +1153,8 @@ static unsigned mset(const struct env *env, const struct node *n)
 	}
 }
 
-bool expr_may_match(const struct expr *e, expr_colinfo_fn lookup, void *ctx)
+/* The outcomes e may have over the rows the lookup describes. */
+static unsigned outcomes(const struct expr *e, expr_colinfo_fn lookup, void *ctx)
 {
 	struct expr_colinfo *info = xcalloc(e->ncols ? e->ncols : 1, sizeof *info);
 	for (size_t i = 0; i < e->ncols; i++) {
@@ -1164,5 +1165,15 @@ bool expr_may_match(const struct expr *e, expr_colinfo_fn lookup, void *ctx)
 	struct env env = {.e = e, .info = info};
 	unsigned s = mset(&env, e->root);
 	free(info);
-	return (s & S_T) != 0;
+	return s;
+}
+
+bool expr_may_match(const struct expr *e, expr_colinfo_fn lookup, void *ctx)
+{
+	return (outcomes(e, lookup, ctx) & S_T) != 0;
+}
+
+bool expr_must_match(const struct expr *e, expr_colinfo_fn lookup, void *ctx)
+{
+	return outcomes(e, lookup, ctx) == S_T;
 }

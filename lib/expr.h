@@ -74,5 +74,9 @@ typedef void (*expr_colinfo_fn)(void *ctx, const char *column, struct expr_colin
 /* False only when no row the lookup describes can make e true: a partition
  * or file the caller may skip.  Sound, not complete: true means "maybe". */
 bool expr_may_match(const struct expr *e, expr_colinfo_fn lookup, void *ctx);
+/* True only when every row the lookup describes makes e true (a file that
+ * --replace-where may drop whole).  Sound, not complete: false means "maybe
+ * not". */
+bool expr_must_match(const struct expr *e, expr_colinfo_fn lookup, void *ctx);
 
 #endif

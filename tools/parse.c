@@ -502,7 +502,7 @@ struct typer {
 	struct cast cast;
 	struct type *row;     /* schema + meta, NULL when untyped */
 	struct type *out;     /* what is written, NULL when untyped */
-	struct type *upstream; /* the framed input's schema we derived row from */
+	uint64_t upstream;    /* rec_reader_schema_version the types follow */
 	bool decided, envelope;
 };
 
@@ -553,13 +553,17 @@ static void project(struct typer *ty, const struct value *row, struct value *out
 	out->a = a;
 }
 
-/* The schema of the rows written, when there is one to announce. */
+/* Announce the schema of the rows written; without a base (untyped
+ * events) there is none. */
 static void set_types(struct typer *ty, struct rec_writer *w, const struct type *base, bool typed_rows)
 {
 	type_free(ty->row);
 	type_free(ty->out);
-	ty->row = row_type(base);
-	ty->out = opt.nselect ? select_type(ty->row, typed_rows) : type_clone(ty->row);
+	ty->row = ty->out = NULL;
+	if (base) {
+		ty->row = row_type(base);
+		ty->out = opt.nselect ? select_type(ty->row, typed_rows) : type_clone(ty->row);
+	}
 	rec_writer_schema(w, ty->out);
 }
 
@@ -612,13 +616,10 @@ static void handle_data(struct typer *ty, struct rec_writer *w, const struct sou
 		ty->envelope = opt.envelope == ENV_YES || (opt.envelope == ENV_AUTO && envelope_read(event, &env));
 		ty->decided = true;
 	}
-	if (!opt.schema) {
-		const struct type *up = rec_reader_schema(r);
-		if (up && (!ty->upstream || !type_equal(up, ty->upstream))) {
-			type_free(ty->upstream);
-			ty->upstream = type_clone(up);
-			set_types(ty, w, up, false);
-		}
+	if (!opt.schema && rec_reader_schema_version(r) != ty->upstream) {
+		/* a framed input announced (another) schema: pass it on */
+		ty->upstream = rec_reader_schema_version(r);
+		set_types(ty, w, rec_reader_schema(r), false);
 	}
 	if (ty->envelope) {
 		if (!envelope_read(event, &env)) {
@@ -679,7 +680,6 @@ static void typer_free(struct typer *ty)
 	arena_free(&ty->arena);
 	type_free(ty->row);
 	type_free(ty->out);
-	type_free(ty->upstream);
 }
 
 static int open_input(const char *name)
@@ -698,6 +698,11 @@ static void parse_stream(struct typer *ty, struct rec_writer *w, const char *nam
 	struct rec_reader *r = rec_reader_open(fd, name);
 	rec_reader_flush_before_block(r, w);
 	ty->decided = false;
+	if (!opt.schema && ty->upstream) {
+		/* the previous input's schema does not describe this one */
+		ty->upstream = 0;
+		set_types(ty, w, NULL, false);
+	}
 	struct record rec;
 	for (;;) {
 		enum rec_kind k = rec_read(r, &rec);
