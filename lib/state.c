@@ -34,14 +34,22 @@ static int fsync_dir(const char *dir)
 	return rc;
 }
 
-int state_save(const char *dir, int64_t id, const void *p, size_t n, char *err, size_t errlen)
+int state_write_file(const char *path, const void *p, size_t n, char *err, size_t errlen)
 {
-	char tmp[4096], final[4096];
-	snprintf(tmp, sizeof tmp, "%s/.tmp-%ld-" SNAP_FMT, dir, (long)getpid(), id);
-	snprintf(final, sizeof final, "%s/" SNAP_FMT, dir, id);
+	char tmp[4200], dir[4096];
+	const char *slash = strrchr(path, '/');
+	if (strlen(path) >= sizeof dir) {
+		snprintf(err, errlen, "cannot write '%.64s...': %s", path, strerror(ENAMETOOLONG));
+		return -1;
+	}
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else
+		snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	snprintf(tmp, sizeof tmp, "%.4095s/.tmp-%ld-%.60s", dir, (long)getpid(), slash ? slash + 1 : path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot write state snapshot '%s': %s", tmp, strerror(errno));
+		snprintf(err, errlen, "cannot write '%s': %s", tmp, strerror(errno));
 		return -1;
 	}
 	const char *q = p;
@@ -51,7 +59,7 @@ int state_save(const char *dir, int64_t id, const void *p, size_t n, char *err, 
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			snprintf(err, errlen, "cannot write state snapshot '%s': %s", tmp, strerror(errno));
+			snprintf(err, errlen, "cannot write '%s': %s", tmp, strerror(w < 0 ? errno : ENOSPC));
 			close(fd);
 			unlink(tmp);
 			return -1;
@@ -60,16 +68,23 @@ int state_save(const char *dir, int64_t id, const void *p, size_t n, char *err, 
 		left -= (size_t)w;
 	}
 	if (fsync(fd) || close(fd)) {
-		snprintf(err, errlen, "cannot write state snapshot '%s': %s", tmp, strerror(errno));
+		snprintf(err, errlen, "cannot write '%s': %s", tmp, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
-	if (rename(tmp, final) || fsync_dir(dir)) {
-		snprintf(err, errlen, "cannot commit state snapshot '%s': %s", final, strerror(errno));
+	if (rename(tmp, path) || fsync_dir(dir)) {
+		snprintf(err, errlen, "cannot replace '%s': %s", path, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
 	return 0;
+}
+
+int state_save(const char *dir, int64_t id, const void *p, size_t n, char *err, size_t errlen)
+{
+	char final[4096];
+	snprintf(final, sizeof final, "%s/" SNAP_FMT, dir, id);
+	return state_write_file(final, p, n, err, errlen);
 }
 
 int state_load(const char *dir, int64_t id, struct buf *out, char *err, size_t errlen)

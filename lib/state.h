@@ -15,6 +15,10 @@ int state_dir_init(const char *dir, char *err, size_t errlen);
 int state_save(const char *dir, int64_t id, const void *p, size_t n, char *err, size_t errlen);
 /* 0 loaded, 1 no such snapshot, -1 error (err set). */
 int state_load(const char *dir, int64_t id, struct buf *out, char *err, size_t errlen);
+/* Replace the file `path` with [p, p+n) atomically, the same way: a temp file
+ * beside it, fsync, rename, directory fsync.  For small state kept as one
+ * file (weir-lag --state, reports for node_exporter's textfile collector). */
+int state_write_file(const char *path, const void *p, size_t n, char *err, size_t errlen);
 /* On restore N: every snapshot other than N is stale (older ones are
  * superseded, newer ones belong to barriers that never committed). */
 void state_prune(const char *dir, int64_t keep);
