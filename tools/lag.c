@@ -592,6 +592,15 @@ static const char *brokers_shown(const struct options *o)
 	return b ? b : "";
 }
 
+/* How long a client may take to shut down: librdkafka's teardown can hang
+ * after broker trouble (notes/kafka.md §2), and a pending commit to a
+ * broker that went away holds it up. */
+static int shutdown_bound(const struct options *o)
+{
+	int s = o->timeout_ms / 1000;
+	return s < 1 ? 1 : s > 5 ? 5 : s;
+}
+
 static rd_kafka_t *client_new(const struct options *o, const char *group)
 {
 	struct kconf kc = {0};
@@ -601,6 +610,10 @@ static rd_kafka_t *client_new(const struct options *o, const char *group)
 	kconf_set(&kc, "isolation.level", "read_uncommitted");
 	kconf_set(&kc, "enable.auto.commit", "false");
 	kconf_set(&kc, "enable.auto.offset.store", "false");
+	/* connection failures are retried quietly; what finally fails is
+	 * reported once, by weir-lag, with the object it concerns */
+	if (!diag_verbose)
+		kconf_set(&kc, "log_level", "2");
 	for (size_t i = 0; i < o->kc.n; i++)
 		kconf_set(&kc, o->kc.keys[i], o->kc.vals[i]);
 	if (group)
@@ -746,8 +759,17 @@ static const rd_kafka_metadata_t *get_metadata(rd_kafka_t *rk, const struct opti
  * or of every topic (the broker then tells which ones it has offsets for).
  * The group's committed offsets come with them. */
 static void group_rows(rd_kafka_t *rk, const struct options *o, const rd_kafka_metadata_t *md, struct group_report *gr,
-		       size_t *cap)
+		       size_t *cap, bool *partial)
 {
+	for (size_t i = 0; i < o->ntopics; i++) {
+		int t = 0;
+		while (t < md->topic_cnt && (md->topics[t].err || strcmp(md->topics[t].topic, o->topics[i])))
+			t++;
+		if (t == md->topic_cnt) {
+			warnx("topic '%s' does not exist", o->topics[i]);
+			*partial = true;
+		}
+	}
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(64);
 	for (int t = 0; t < md->topic_cnt; t++) {
 		const rd_kafka_metadata_topic_t *mt = &md->topics[t];
@@ -928,9 +950,15 @@ static int64_t delta_time(const struct value *acts, size_t n, int64_t mtime_ms)
 	return mtime_ms;
 }
 
-/* The source offsets of the newest commit by app_id: the commit with
- * txn.appId = app_id carries them in commitInfo.weir.sources, shaped like a
- * barrier's sources ({"topic":{"partition":next offset}}). */
+static bool is_str(const struct value *v, const char *s)
+{
+	return v && v->type == V_STRING && v->n == strlen(s) && !memcmp(v->s, s, v->n);
+}
+
+/* The source offsets of the newest commit by app_id: weir-lake-write puts
+ * them in commitInfo.weir.sources, shaped like a barrier's sources
+ * ({"topic":{"partition":next offset}}), beside txn.appId and
+ * commitInfo.weir.appId. */
 static void table_rows(const struct options *o, int64_t newest, struct group_report *gr)
 {
 	struct buf b = BUF_INIT;
@@ -947,19 +975,22 @@ static void table_rows(const struct options *o, int64_t newest, struct group_rep
 		const struct value *sources = NULL;
 		for (size_t i = 0; i < n; i++) {
 			const struct value *txn = value_getz(&acts[i], "txn");
-			const struct value *id = txn ? value_getz(txn, "appId") : NULL;
-			if (id && id->type == V_STRING && id->n == strlen(o->app_id) && !memcmp(id->s, o->app_id, id->n))
-				ours = true;
 			const struct value *ci = value_getz(&acts[i], "commitInfo");
+			if (txn && is_str(value_getz(txn, "appId"), o->app_id))
+				ours = true;
+			if (ci && is_str(value_path(ci, "weir.appId"), o->app_id))
+				ours = true;
 			if (ci)
 				sources = value_path(ci, "weir.sources");
 		}
 		if (!ours)
 			continue;
 		found = true;
-		if (!sources || sources->type != V_OBJECT)
-			die(EXIT_TROUBLE, "table '%s' version %" PRId64 ": the commit of app id '%s' records no sources",
-			    o->table, v, o->app_id);
+		if (!sources || sources->type != V_OBJECT || !sources->n) {
+			warnx("table '%s' version %" PRId64 ": the newest commit of app id '%s' records no source offsets",
+			      o->table, v, o->app_id);
+			break;
+		}
 		int64_t ms = delta_time(acts, n, mtime);
 		size_t cap = 0;
 		for (uint32_t t = 0; t < sources->n; t++) {
@@ -992,7 +1023,8 @@ static void table_rows(const struct options *o, int64_t newest, struct group_rep
 		warnx("table '%s' has no commit by app id '%s'", o->table, o->app_id);
 	buf_free(&b);
 	arena_free(&a);
-	qsort(gr->rows, gr->nrows, sizeof *gr->rows, row_cmp);
+	if (gr->nrows)
+		qsort(gr->rows, gr->nrows, sizeof *gr->rows, row_cmp);
 }
 
 static struct table_report *table_freshness(const struct options *o, int64_t newest)
@@ -1336,8 +1368,8 @@ static void prom_group_family(struct buf *b, const struct report *r, const struc
 	prom_family(b, name, help);
 	for (size_t g = 0; g < r->ngroups; g++) {
 		const struct group_report *gr = &r->groups[g];
-		if (what == GM_STATUS && gr->status == ST_NONE)
-			continue;
+		if (!gr->has_commits || (what == GM_STATUS && gr->status == ST_NONE))
+			continue; /* the exporter knows no such group */
 		buf_puts(b, name);
 		buf_putc(b, '{');
 		prom_label(b, what == GM_STATUS ? "cluster" : "cluster_name", o->cluster, true);
@@ -1356,7 +1388,7 @@ static void prom_topic_families(struct buf *b, const struct report *r, const str
 	prom_family(b, "kafka_consumergroup_group_topic_sum_lag", "Sum of the offset lag of a group on a topic");
 	for (size_t g = 0; g < r->ngroups; g++) {
 		const struct group_report *gr = &r->groups[g];
-		for (size_t i = 0; i < gr->nrows;) {
+		for (size_t i = 0; gr->has_commits && i < gr->nrows;) {
 			size_t j = i;
 			int64_t sum = 0;
 			for (; j < gr->nrows && !strcmp(gr->rows[j].topic, gr->rows[i].topic); j++)
@@ -1473,6 +1505,7 @@ struct session {
 	size_t nclients;
 	rd_kafka_t *base; /* for metadata and offsets: the first client, or a groupless one */
 	bool members;     /* the cluster can describe groups */
+	bool probed;      /* members is known */
 	struct state st;
 };
 
@@ -1485,26 +1518,17 @@ static void session_open(struct session *ss, const struct options *o)
 	rd_kafka_t *first = client_new(o, o->ngroups ? o->groups[0] : NULL);
 	char **groups = o->groups;
 	size_t ngroups = o->ngroups;
-	if (!o->table && (o->members || !o->ngroups)) {
-		/* ListGroups doubles as the capability check for DescribeGroups */
+	if (!o->table && !o->ngroups) {
 		char **listed, why[512];
 		size_t nlisted;
-		bool listed_ok = list_groups(first, o, &listed, &nlisted, why, sizeof why);
-		ss->members = o->members && listed_ok;
-		if (!o->ngroups) {
-			if (!listed_ok)
-				die(EXIT_TROUBLE, "cannot list the consumer groups of '%s': %s (name them with -g)",
-				    brokers_shown(o), why);
-			qsort(listed, nlisted, sizeof *listed, strp_cmp);
-			groups = listed;
-			ngroups = nlisted;
-		} else {
-			for (size_t i = 0; i < nlisted; i++)
-				free(listed[i]);
-			free(listed);
-			if (!listed_ok)
-				verbose(1, "no group members: the broker cannot list groups: %s", why);
-		}
+		if (!list_groups(first, o, &listed, &nlisted, why, sizeof why))
+			die(EXIT_TROUBLE, "cannot list the consumer groups of '%s': %s (name them with -g)",
+			    brokers_shown(o), why);
+		qsort(listed, nlisted, sizeof *listed, strp_cmp);
+		groups = listed;
+		ngroups = nlisted;
+		ss->members = o->members;
+		ss->probed = true;
 	}
 	ss->base = first;
 	if (o->table) {
@@ -1520,13 +1544,13 @@ static void session_open(struct session *ss, const struct options *o)
 	kafka_watchdog(0, NULL);
 }
 
-static void session_close(struct session *ss, int status)
+static void session_close(struct session *ss, const struct options *o, int status)
 {
 	for (size_t g = 0; g < ss->nclients; g++)
 		if (ss->clients[g].rk != ss->base)
-			kafka_destroy_bounded(ss->clients[g].rk, 5, status);
+			kafka_destroy_bounded(ss->clients[g].rk, shutdown_bound(o), status);
 	if (ss->base)
-		kafka_destroy_bounded(ss->base, 5, status);
+		kafka_destroy_bounded(ss->base, shutdown_bound(o), status);
 	free(ss->clients);
 }
 
@@ -1555,13 +1579,27 @@ static void collect(struct session *ss, const struct options *o, struct report *
 		}
 	} else {
 		const rd_kafka_metadata_t *md = get_metadata(ss->base, o);
+		if (!ss->probed && o->members) {
+			/* ListGroups doubles as the capability check for
+			 * DescribeGroups; after Metadata, so that an unreachable
+			 * cluster fails once, on Metadata */
+			char **listed, why[512];
+			size_t nlisted;
+			ss->members = list_groups(ss->base, o, &listed, &nlisted, why, sizeof why);
+			for (size_t i = 0; i < nlisted; i++)
+				free(listed[i]);
+			free(listed);
+			if (!ss->members)
+				verbose(1, "no group members: the broker cannot list groups: %s", why);
+		}
+		ss->probed = true;
 		r->groups = xcalloc(ss->nclients ? ss->nclients : 1, sizeof *r->groups);
 		r->ngroups = ss->nclients;
 		for (size_t g = 0; g < ss->nclients; g++) {
 			struct group_report *gr = &r->groups[g];
 			size_t cap;
 			gr->group = xstrdup(ss->clients[g].group);
-			group_rows(ss->clients[g].rk, o, md, gr, &cap);
+			group_rows(ss->clients[g].rk, o, md, gr, &cap, &r->partial);
 			if (ss->members) {
 				describe_members(ss->base, o, gr, &cap, o->format == FMT_TABLE);
 				qsort(gr->rows, gr->nrows, sizeof *gr->rows, row_cmp);
@@ -1661,7 +1699,7 @@ static int run(const struct options *o)
 	}
 	buf_free(&b);
 	status = finish_stdout(status);
-	session_close(&ss, status);
+	session_close(&ss, o, status);
 	return status;
 }
 
@@ -1670,26 +1708,35 @@ static int run(const struct options *o)
 static int commit_offsets(const struct options *o)
 {
 	rd_kafka_t *rk = client_new(o, o->groups[0]);
-	kafka_watchdog(o->timeout_ms / 1000 * 3 + 10, "committing offsets");
+	kafka_watchdog(o->timeout_ms / 1000 * 2 + 10, "committing offsets");
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)o->ncommits);
 	for (size_t i = 0; i < o->ncommits; i++)
 		rd_kafka_topic_partition_list_add(l, o->commits[i].topic, o->commits[i].partition)->offset =
 			o->commits[i].offset;
-	rd_kafka_resp_err_t e = rd_kafka_commit(rk, l, 0);
+	/* through a queue: the synchronous rd_kafka_commit has no timeout */
+	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+	rd_kafka_resp_err_t e = rd_kafka_commit_queue(rk, l, q, NULL, NULL);
+	rd_kafka_event_t *ev = e ? NULL : rd_kafka_queue_poll(q, o->timeout_ms);
+	if (!e)
+		e = !ev ? RD_KAFKA_RESP_ERR__TIMED_OUT : rd_kafka_event_error(ev);
 	int status = EXIT_OK;
 	if (e) {
 		warnx("cannot commit offsets of group '%s': %s", o->groups[0], rd_kafka_err2str(e));
 		status = EXIT_TROUBLE;
 	}
-	for (int i = 0; !e && i < l->cnt; i++)
-		if (l->elems[i].err) {
+	const rd_kafka_topic_partition_list_t *res = ev ? rd_kafka_event_topic_partition_list(ev) : NULL;
+	for (int i = 0; !e && res && i < res->cnt; i++)
+		if (res->elems[i].err) {
 			warnx("cannot commit offset of group '%s' on '%s' partition %" PRId32 ": %s", o->groups[0],
-			      l->elems[i].topic, l->elems[i].partition, rd_kafka_err2str(l->elems[i].err));
+			      res->elems[i].topic, res->elems[i].partition, rd_kafka_err2str(res->elems[i].err));
 			status = EXIT_TROUBLE;
 		}
+	if (ev)
+		rd_kafka_event_destroy(ev);
+	rd_kafka_queue_destroy(q);
 	rd_kafka_topic_partition_list_destroy(l);
 	kafka_watchdog(0, NULL);
-	kafka_destroy_bounded(rk, 5, status);
+	kafka_destroy_bounded(rk, shutdown_bound(o), status);
 	return finish_stdout(status);
 }
 
@@ -1797,7 +1844,8 @@ int main(int argc, char **argv)
 		usage_error(help, "--now does not go with --watch");
 	if (o.count && !o.watch_ms)
 		usage_error(help, "--count needs --watch");
-	qsort(o.topics, o.ntopics, sizeof *o.topics, strp_cmp);
+	if (o.ntopics)
+		qsort(o.topics, o.ntopics, sizeof *o.topics, strp_cmp);
 	if (o.dump_conf) {
 		client_new(&o, o.ngroups ? o.groups[0] : NULL);
 	}
