@@ -1,0 +1,95 @@
+#!/bin/sh
+# bench/window.sh - weir-window against DuckDB on the same events.
+#
+#   1M events (deterministic, 100 per second, 1000 keys, up to 2 s out of
+#   order): tumbling 1-minute count+sum by key, weir from NDJSON and from
+#   framed input, DuckDB GROUP BY time_bucket over read_ndjson (threads=2);
+#   sliding 10m/1m and 30 s session windows reported; then peak RSS for 10M
+#   events with 1M distinct keys held in one open window.
+#
+# Run from the repository after `make`: sh bench/window.sh [EVENTS]
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin=${WEIR_BIN:-$top/build/bin}
+out=$top/bench/out/window
+mkdir -p "$out"
+n=${1:-1000000}
+
+# Events: ts as canonical ISO strings (what weir-parse emits), key, amount
+# with two decimals, and a sequence number.
+gen() {
+	awk -v N="$1" -v K="$2" -v SPAN="$3" 'BEGIN {
+		srand(42); base = 1714521600
+		for (i = 0; i < N; i++) {
+			ms = int(i * (SPAN * 1000.0 / N) + rand() * 2000)
+			s = base + int(ms / 1000)
+			printf "{\"ts\":\"%s.%03dZ\",\"key\":\"k%d\",\"amount\":%.2f,\"n\":%d}\n",
+				strftime("%Y-%m-%dT%H:%M:%S", s, 1), ms % 1000, int(rand() * K), int(rand() * 100000) / 100, i
+		}
+	}'
+}
+
+# seconds of wall clock for a command, output to $out/last
+timed() {
+	/usr/bin/time -f '%e %M' -o "$out/time" "$@" >"$out/last"
+	cat "$out/time"
+}
+
+[ -s "$out/ev.ndjson" ] && [ "$(wc -l <"$out/ev.ndjson")" -eq "$n" ] || gen "$n" 1000 $((n / 100)) >"$out/ev.ndjson"
+
+# Framed input as weir-parse would type it; a small converter until a weir
+# tool on main writes framed events.
+if [ -x "$bin/weir-parse" ]; then
+	"$bin/weir-parse" --schema 'ts TIMESTAMP NOT NULL, key STRING, amount DECIMAL(12,2), n BIGINT' --framed \
+		<"$out/ev.ndjson" >"$out/ev.framed"
+else
+	cc -O2 -I"$top/lib" "$top/bench/to-framed.c" "$top/build/libweir.a" -lm -o "$out/to-framed"
+	"$out/to-framed" <"$out/ev.ndjson" >"$out/ev.framed"
+fi
+
+agg='count(*) AS n, sum(amount) AS total'
+echo "events: $n ($(du -m "$out/ev.ndjson" | cut -f1) MB NDJSON, $(du -m "$out/ev.framed" | cut -f1) MB framed)"
+
+set -- $(timed nice "$bin/weir-window" --tumble 1m -t ts -d 5s -b key -a "$agg" "$out/ev.ndjson")
+w_json=$1
+rows=$(grep -vc '@weir' "$out/last")
+set -- $(timed nice "$bin/weir-window" --tumble 1m -t ts -d 5s -b key -a "$agg" "$out/ev.framed")
+w_framed=$1
+rows_f=$(grep -vc '@weir' "$out/last")
+
+cache=${WEIR_CACHE:-$top/.cache}/duckdb
+if [ ! -d "$cache/node_modules/@duckdb/node-api" ]; then
+	mkdir -p "$cache"
+	(cd "$cache" && npm install --silent --no-audit --no-fund @duckdb/node-api >/dev/null 2>&1)
+fi
+export NODE_PATH=$cache/node_modules DUCKDB_THREADS=2
+set -- $(timed nice node "$top/tests/duckdb-query.js" "COPY (SELECT time_bucket(INTERVAL 1 minute, ts::TIMESTAMP) AS window_start,
+	key, count(*) AS n, sum(amount) AS total FROM read_ndjson('$out/ev.ndjson') GROUP BY ALL) TO '$out/duck.json' (FORMAT json)")
+duck=$1
+rows_d=$(wc -l <"$out/duck.json")
+set -- $(timed nice node -e 'require("@duckdb/node-api")')
+node_start=$1
+
+echo "tumbling 1m count+sum by key ($rows rows; framed $rows_f; DuckDB $rows_d):"
+echo "  weir NDJSON  ${w_json}s"
+echo "  weir framed  ${w_framed}s"
+echo "  DuckDB       ${duck}s (threads=2, incl. ${node_start}s node start)"
+awk -v a="$w_json" -v b="$w_framed" -v d="$duck" 'BEGIN {
+	printf "  ratio DuckDB/weir: NDJSON %.2fx, framed %.2fx; framed vs NDJSON %.2fx\n", d / a, d / b, a / b }'
+
+set -- $(timed nice "$bin/weir-window" --slide 10m,1m -t ts -d 5s -b key -a "$agg" "$out/ev.ndjson")
+echo "sliding 10m/1m: NDJSON ${1}s ($(grep -vc '@weir' "$out/last") rows)"
+set -- $(timed nice "$bin/weir-window" --slide 10m,1m -t ts -d 5s -b key -a "$agg" "$out/ev.framed")
+echo "sliding 10m/1m: framed ${1}s"
+set -- $(timed nice "$bin/weir-window" --session 30s -t ts -d 5s -b key -a "$agg" "$out/ev.ndjson")
+echo "session 30s gap: NDJSON ${1}s ($(grep -vc '@weir' "$out/last") rows)"
+set -- $(timed nice "$bin/weir-window" --session 30s -t ts -d 5s -b key -a "$agg" "$out/ev.framed")
+echo "session 30s gap: framed ${1}s"
+
+# 10M events over one hour with 1M distinct keys: one open window holds
+# every key at once, the worst case for state.
+big=$((n * 10))
+gen "$big" 1000000 3600 | /usr/bin/time -f '%e %M' -o "$out/time" nice "$bin/weir-window" --tumble 1h -t ts -d 5s -b key \
+	-a "$agg" >"$out/last"
+set -- $(cat "$out/time")
+echo "10x events ($big) with 1M distinct keys, 1h window: ${1}s (incl. generation), peak RSS $(($2 / 1024)) MB, $(grep -vc '@weir' "$out/last") rows"
