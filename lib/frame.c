@@ -80,10 +80,21 @@ void frame_put_value(struct buf *b, const struct value *v)
 	}
 }
 
+/* Most varints in records (lengths, counts, small numbers) are one byte:
+ * decode those here and leave the rest to get_uvarint. */
+static inline int varint(const unsigned char **p, const unsigned char *end, uint64_t *out)
+{
+	if (__builtin_expect(*p < end && **p < 0x80, 1)) {
+		*out = *(*p)++;
+		return 0;
+	}
+	return get_uvarint(p, end, out);
+}
+
 static int get_bytes(const unsigned char **p, const unsigned char *end, struct value *v)
 {
 	uint64_t n;
-	if (get_uvarint(p, end, &n) || n > (uint64_t)(end - *p) || n > UINT32_MAX)
+	if (varint(p, end, &n) || n > (uint64_t)(end - *p) || n > UINT32_MAX)
 		return -1;
 	/* strings are UTF-8 in every encoding; only binary may hold anything */
 	if (v->type == V_STRING && !utf8_valid((const char *)*p, (size_t)n))
@@ -98,7 +109,10 @@ static int get_value(struct arena *a, const unsigned char **p, const unsigned ch
 {
 	if (*p >= end || depth > FRAME_MAX_DEPTH)
 		return -1;
-	memset(v, 0, sizeof *v);
+	/* every case sets the member it uses; clearing the rest is enough */
+	v->scale = 0;
+	v->n = 0;
+	v->d = 0;
 	v->type = *(*p)++;
 	uint64_t u;
 	switch (v->type) {
@@ -113,7 +127,7 @@ static int get_value(struct arena *a, const unsigned char **p, const unsigned ch
 	case V_DATE:
 	case V_TIMESTAMP:
 	case V_TIMESTAMP_NTZ:
-		if (get_uvarint(p, end, &u))
+		if (varint(p, end, &u))
 			return -1;
 		v->i = unzigzag64(u);
 		return 0;
@@ -149,7 +163,7 @@ static int get_value(struct arena *a, const unsigned char **p, const unsigned ch
 	case V_ARRAY:
 	case V_OBJECT:
 	case V_MAP: {
-		if (get_uvarint(p, end, &u))
+		if (varint(p, end, &u))
 			return -1;
 		uint64_t cnt = v->type == V_ARRAY ? u : 2 * u;
 		/* every element takes at least one byte: a lying count cannot
@@ -160,8 +174,7 @@ static int get_value(struct arena *a, const unsigned char **p, const unsigned ch
 		v->a = arena_alloc(a, (cnt ? cnt : 1) * sizeof *v->a);
 		for (uint64_t i = 0; i < cnt; i++) {
 			if (v->type == V_OBJECT && i % 2 == 0) {
-				memset(&v->a[i], 0, sizeof v->a[i]);
-				v->a[i].type = V_STRING;
+				v->a[i] = (struct value){.type = V_STRING};
 				if (get_bytes(p, end, &v->a[i]))
 					return -1;
 			} else if (get_value(a, p, end, &v->a[i], depth + 1)) {

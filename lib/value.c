@@ -87,7 +87,8 @@ struct value *value_get(const struct value *obj, const char *key, size_t klen)
 		return NULL;
 	for (uint32_t i = obj->n; i-- > 0;) {
 		struct value *k = &obj->a[2 * i];
-		if (k->n == klen && !memcmp(k->s, key, klen))
+		/* first byte before memcmp: most keys differ there */
+		if (k->n == klen && (!klen || k->s[0] == key[0]) && !memcmp(k->s, key, klen))
 			return &obj->a[2 * i + 1];
 	}
 	return NULL;
