@@ -29,10 +29,12 @@ gen() {
 	}'
 }
 
-# seconds of wall clock for a command, output to $out/last
+# "wall cpu maxrss_kb" for a command (cpu = user + system, all threads);
+# its output goes to $out/last.  The machine may be shared: wall times are
+# noisy there, CPU times less so.
 timed() {
-	/usr/bin/time -f '%e %M' -o "$out/time" "$@" >"$out/last"
-	cat "$out/time"
+	/usr/bin/time -f '%e %U %S %M' -o "$out/time" "$@" >"$out/last"
+	awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$out/time"
 }
 
 [ -s "$out/ev.ndjson" ] && [ "$(wc -l <"$out/ev.ndjson")" -eq "$n" ] || gen "$n" 1000 $((n / 100)) >"$out/ev.ndjson"
@@ -51,10 +53,10 @@ agg='count(*) AS n, sum(amount) AS total'
 echo "events: $n ($(du -m "$out/ev.ndjson" | cut -f1) MB NDJSON, $(du -m "$out/ev.framed" | cut -f1) MB framed)"
 
 set -- $(timed nice "$bin/weir-window" --tumble 1m -t ts -d 5s -b key -a "$agg" "$out/ev.ndjson")
-w_json=$1
+w_json=$1 c_json=$2
 rows=$(grep -vc '@weir' "$out/last")
 set -- $(timed nice "$bin/weir-window" --tumble 1m -t ts -d 5s -b key -a "$agg" "$out/ev.framed")
-w_framed=$1
+w_framed=$1 c_framed=$2
 rows_f=$(grep -vc '@weir' "$out/last")
 
 cache=${WEIR_CACHE:-$top/.cache}/duckdb
@@ -65,31 +67,32 @@ fi
 export NODE_PATH=$cache/node_modules DUCKDB_THREADS=2
 set -- $(timed nice node "$top/tests/duckdb-query.js" "COPY (SELECT time_bucket(INTERVAL 1 minute, ts::TIMESTAMP) AS window_start,
 	key, count(*) AS n, sum(amount) AS total FROM read_ndjson('$out/ev.ndjson') GROUP BY ALL) TO '$out/duck.json' (FORMAT json)")
-duck=$1
+duck=$1 c_duck=$2
 rows_d=$(wc -l <"$out/duck.json")
 set -- $(timed nice node -e 'require("@duckdb/node-api")')
-node_start=$1
+node_start=$1 c_node=$2
 
 echo "tumbling 1m count+sum by key ($rows rows; framed $rows_f; DuckDB $rows_d):"
-echo "  weir NDJSON  ${w_json}s"
-echo "  weir framed  ${w_framed}s"
-echo "  DuckDB       ${duck}s (threads=2, incl. ${node_start}s node start)"
-awk -v a="$w_json" -v b="$w_framed" -v d="$duck" 'BEGIN {
-	printf "  ratio DuckDB/weir: NDJSON %.2fx, framed %.2fx; framed vs NDJSON %.2fx\n", d / a, d / b, a / b }'
+echo "  weir NDJSON  wall ${w_json}s  cpu ${c_json}s"
+echo "  weir framed  wall ${w_framed}s  cpu ${c_framed}s"
+echo "  DuckDB       wall ${duck}s  cpu ${c_duck}s (threads=2; node start alone: wall ${node_start}s cpu ${c_node}s)"
+awk -v a="$w_json" -v b="$w_framed" -v d="$duck" -v ca="$c_json" -v cb="$c_framed" -v cd="$c_duck" 'BEGIN {
+	printf "  DuckDB/weir wall: NDJSON %.2fx, framed %.2fx; cpu: NDJSON %.2fx, framed %.2fx\n", d / a, d / b, cd / ca, cd / cb }'
 
 set -- $(timed nice "$bin/weir-window" --slide 10m,1m -t ts -d 5s -b key -a "$agg" "$out/ev.ndjson")
-echo "sliding 10m/1m: NDJSON ${1}s ($(grep -vc '@weir' "$out/last") rows)"
+echo "sliding 10m/1m: NDJSON wall ${1}s cpu ${2}s ($(grep -vc '@weir' "$out/last") rows)"
 set -- $(timed nice "$bin/weir-window" --slide 10m,1m -t ts -d 5s -b key -a "$agg" "$out/ev.framed")
-echo "sliding 10m/1m: framed ${1}s"
+echo "sliding 10m/1m: framed wall ${1}s cpu ${2}s"
 set -- $(timed nice "$bin/weir-window" --session 30s -t ts -d 5s -b key -a "$agg" "$out/ev.ndjson")
-echo "session 30s gap: NDJSON ${1}s ($(grep -vc '@weir' "$out/last") rows)"
+echo "session 30s gap: NDJSON wall ${1}s cpu ${2}s ($(grep -vc '@weir' "$out/last") rows)"
 set -- $(timed nice "$bin/weir-window" --session 30s -t ts -d 5s -b key -a "$agg" "$out/ev.framed")
-echo "session 30s gap: framed ${1}s"
+echo "session 30s gap: framed wall ${1}s cpu ${2}s"
 
 # 10M events over one hour with 1M distinct keys: one open window holds
 # every key at once, the worst case for state.
 big=$((n * 10))
-gen "$big" 1000000 3600 | /usr/bin/time -f '%e %M' -o "$out/time" nice "$bin/weir-window" --tumble 1h -t ts -d 5s -b key \
-	-a "$agg" >"$out/last"
+gen "$big" 1000000 3600 | /usr/bin/time -f '%e %U %S %M' -o "$out/time" nice "$bin/weir-window" --tumble 1h -t ts -d 5s \
+	-b key -a "$agg" >"$out/last"
 set -- $(cat "$out/time")
-echo "10x events ($big) with 1M distinct keys, 1h window: ${1}s (incl. generation), peak RSS $(($2 / 1024)) MB, $(grep -vc '@weir' "$out/last") rows"
+echo "10x events ($big) with 1M distinct keys, 1h window: weir cpu $(awk -v u="$2" -v s="$3" 'BEGIN { print u + s }')s," \
+	"peak RSS $(($4 / 1024)) MB, $(grep -vc '@weir' "$out/last") rows"
