@@ -351,8 +351,11 @@ static int list_log(const char *root, struct listing *l, char *err, size_t errle
 	}
 	closedir(d);
 	free(dir);
-	qsort(l->json, l->njson, sizeof *l->json, cmp_i64);
-	qsort(l->ckpts, l->nckpts, sizeof *l->ckpts, cmp_ckpt);
+	/* qsort's pointer must not be NULL even for zero elements (UBSan) */
+	if (l->njson)
+		qsort(l->json, l->njson, sizeof *l->json, cmp_i64);
+	if (l->nckpts)
+		qsort(l->ckpts, l->nckpts, sizeof *l->ckpts, cmp_ckpt);
 	return 0;
 }
 
