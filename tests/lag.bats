@@ -567,7 +567,12 @@ make_table() {
 	assert_output --partial '"age_seconds":60.000,'
 	run weir-lag --table "$BATS_TEST_TMPDIR/nothing"
 	assert_failure 2
-	assert_output "weir-lag: cannot read Delta table '$BATS_TEST_TMPDIR/nothing': No such file or directory"
+	assert_output "weir-lag: '$BATS_TEST_TMPDIR/nothing' is not a Delta table: no commit in its _delta_log"
+	mkdir -p "$BATS_TEST_TMPDIR/broken/_delta_log"
+	echo '{"commitInfo":' >"$BATS_TEST_TMPDIR/broken/_delta_log/00000000000000000000.json"
+	run weir-lag --table "$BATS_TEST_TMPDIR/broken"
+	assert_failure 2
+	assert_output --regexp "^weir-lag: table '$BATS_TEST_TMPDIR/broken': malformed commit 00000000000000000000.json line 1: "
 }
 
 @test "lag: a table's committed source offsets against the topic" {

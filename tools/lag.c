@@ -18,8 +18,6 @@
  * and member descriptions use the admin API only after ListGroups proved
  * the broker has it: DescribeConsumerGroups against the mock leaves the
  * handle unable to shut down.  A watchdog bounds every run anyway. */
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -28,11 +26,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "delta.h"
 #include "diag.h"
 #include "json.h"
 #include "kafka.h"
@@ -855,99 +853,25 @@ static void fetch_watermarks(rd_kafka_t *rk, const struct options *o, struct rep
 
 /* ---- table mode: the offsets a Delta table has committed ---- */
 
-/* Newest version of the table: the highest NNNNNNNNNNNNNNNNNNNN.json in
- * _delta_log (the listing is the truth, ARCHITECTURE §5). */
-static int64_t delta_newest(const char *root)
+static int64_t table_newest(const char *root)
 {
-	char path[4096];
-	snprintf(path, sizeof path, "%s/_delta_log", root);
-	DIR *d = opendir(path);
-	if (!d)
-		die_errno(EXIT_TROUBLE, "cannot read Delta table '%s'", root);
-	int64_t best = -1;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		const char *s = e->d_name;
-		size_t n = strlen(s);
-		if (n != 25 || strcmp(s + 20, ".json"))
-			continue;
-		bool digits = true;
-		for (size_t i = 0; i < 20; i++)
-			digits &= isdigit((unsigned char)s[i]) != 0;
-		if (digits) {
-			int64_t v = strtoll(s, NULL, 10);
-			if (v > best)
-				best = v;
-		}
-	}
-	closedir(d);
-	if (best < 0)
+	char err[512];
+	int64_t v = delta_latest_version(root, err, sizeof err);
+	if (v == -2)
+		die(EXIT_TROUBLE, "%s", err);
+	if (v < 0)
 		die(EXIT_TROUBLE, "'%s' is not a Delta table: no commit in its _delta_log", root);
-	return best;
+	return v;
 }
 
-/* One commit's lines parsed into values in `a` (the text is kept in b,
- * which the values point into).  False when the file is gone (cleaned up). */
-static bool delta_read(const char *root, int64_t version, struct buf *b, struct arena *a, struct value **acts,
-		       size_t *n, int64_t *mtime_ms)
+/* One commit's actions; false when the file is gone (cleaned up). */
+static bool table_commit(const char *root, int64_t version, struct arena *a, struct value **acts, size_t *n)
 {
-	char path[4096];
-	snprintf(path, sizeof path, "%s/_delta_log/%020" PRId64 ".json", root, version);
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		if (errno == ENOENT)
-			return false;
-		die_errno(EXIT_TROUBLE, "cannot read '%s'", path);
-	}
-	struct stat st;
-	*mtime_ms = fstat(fileno(f), &st) ? -1 : (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
-	buf_reset(b);
-	char chunk[65536];
-	size_t got;
-	while ((got = fread(chunk, 1, sizeof chunk, f)))
-		buf_put(b, chunk, got);
-	if (ferror(f))
-		die_errno(EXIT_TROUBLE, "cannot read '%s'", path);
-	fclose(f);
-	buf_cstr(b);
-	size_t cap = 16;
-	*acts = arena_alloc(a, cap * sizeof **acts);
-	*n = 0;
-	for (char *p = b->p, *end = b->p + b->len; p < end;) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		if (len) {
-			struct json_error je;
-			if (*n == cap) {
-				struct value *bigger = arena_alloc(a, 2 * cap * sizeof *bigger);
-				memcpy(bigger, *acts, cap * sizeof *bigger);
-				*acts = bigger;
-				cap *= 2;
-			}
-			if (json_parse(a, p, len, &(*acts)[*n], &je) || (*acts)[*n].type != V_OBJECT)
-				die(EXIT_TROUBLE, "bad Delta commit '%s': %s", path, je.msg ? je.msg : "not an object");
-			(*n)++;
-		}
-		p += len + 1;
-	}
-	return true;
-}
-
-/* Commit time: commitInfo.inCommitTimestamp, commitInfo.timestamp, else
- * the file's modification time. */
-static int64_t delta_time(const struct value *acts, size_t n, int64_t mtime_ms)
-{
-	for (size_t i = 0; i < n; i++) {
-		const struct value *ci = value_getz(&acts[i], "commitInfo");
-		if (!ci || ci->type != V_OBJECT)
-			continue;
-		const struct value *t = value_getz(ci, "inCommitTimestamp");
-		if (!t || t->type != V_INT)
-			t = value_getz(ci, "timestamp");
-		if (t && t->type == V_INT)
-			return t->i;
-	}
-	return mtime_ms;
+	char err[512];
+	int rc = delta_read_commit(root, version, a, acts, n, err, sizeof err);
+	if (rc < 0)
+		die(EXIT_TROUBLE, "table '%s': %s", root, err);
+	return rc == 0;
 }
 
 static bool is_str(const struct value *v, const char *s)
@@ -961,15 +885,13 @@ static bool is_str(const struct value *v, const char *s)
  * commitInfo.weir.appId. */
 static void table_rows(const struct options *o, int64_t newest, struct group_report *gr)
 {
-	struct buf b = BUF_INIT;
 	struct arena a = {0};
 	bool found = false;
 	for (int64_t v = newest; v >= 0 && !found; v--) {
 		struct value *acts;
 		size_t n;
-		int64_t mtime;
 		arena_reset(&a);
-		if (!delta_read(o->table, v, &b, &a, &acts, &n, &mtime))
+		if (!table_commit(o->table, v, &a, &acts, &n))
 			break; /* older commits were cleaned up */
 		bool ours = false;
 		const struct value *sources = NULL;
@@ -991,7 +913,7 @@ static void table_rows(const struct options *o, int64_t newest, struct group_rep
 			      o->table, v, o->app_id);
 			break;
 		}
-		int64_t ms = delta_time(acts, n, mtime);
+		int64_t ms = delta_commit_time(o->table, v, acts, n);
 		size_t cap = 0;
 		for (uint32_t t = 0; t < sources->n; t++) {
 			const struct value *topic = &sources->a[2 * t], *parts = &sources->a[2 * t + 1];
@@ -1021,7 +943,6 @@ static void table_rows(const struct options *o, int64_t newest, struct group_rep
 	}
 	if (!found)
 		warnx("table '%s' has no commit by app id '%s'", o->table, o->app_id);
-	buf_free(&b);
 	arena_free(&a);
 	if (gr->nrows)
 		qsort(gr->rows, gr->nrows, sizeof *gr->rows, row_cmp);
@@ -1029,16 +950,13 @@ static void table_rows(const struct options *o, int64_t newest, struct group_rep
 
 static struct table_report *table_freshness(const struct options *o, int64_t newest)
 {
-	struct buf b = BUF_INIT;
 	struct arena a = {0};
 	struct value *acts;
 	size_t n;
-	int64_t mtime;
-	if (!delta_read(o->table, newest, &b, &a, &acts, &n, &mtime))
-		die(EXIT_TROUBLE, "table '%s' version %" PRId64 " vanished while reading", o->table, newest);
+	if (!table_commit(o->table, newest, &a, &acts, &n))
+		die(EXIT_TROUBLE, "table '%s': version %" PRId64 " has no commit file", o->table, newest);
 	struct table_report *t = xmalloc(sizeof *t);
-	*t = (struct table_report){o->table, newest, delta_time(acts, n, mtime)};
-	buf_free(&b);
+	*t = (struct table_report){o->table, newest, delta_commit_time(o->table, newest, acts, n)};
 	arena_free(&a);
 	return t;
 }
@@ -1569,7 +1487,7 @@ static void collect(struct session *ss, const struct options *o, struct report *
 	/* every request has its own timeout; this catches what has none */
 	kafka_watchdog(o->timeout_ms / 1000 * 4 + 10, "querying the brokers");
 	if (o->table) {
-		int64_t newest = delta_newest(o->table);
+		int64_t newest = table_newest(o->table);
 		r->table = table_freshness(o, newest);
 		if (o->app_id) {
 			r->groups = xcalloc(1, sizeof *r->groups);
