@@ -1,0 +1,359 @@
+#!/usr/bin/env bats
+# weir-lake-vacuum: vacuum, compaction, checkpoints and log cleanup.  Most
+# tables here are written by hand (a few lines of JSON log and dummy data
+# files: vacuum never reads data), so each test states exactly which version
+# references what and how old everything is; a jq replay of the log, which
+# shares no code with weir, checks that every retained version keeps its
+# files.
+
+load helper
+bats_require_minimum_version 1.5.0
+
+setup() {
+	T=$BATS_TEST_TMPDIR/t
+	mkdir -p "$T/_delta_log"
+	NOW=$(($(date +%s) * 1000))
+	HOUR=3600000
+	DAY=86400000
+	SCHEMA='{\"type\":\"struct\",\"fields\":[{\"name\":\"id\",\"type\":\"long\",\"nullable\":true,\"metadata\":{}},{\"name\":\"p\",\"type\":\"string\",\"nullable\":true,\"metadata\":{}}]}'
+}
+
+# commit V TIME_MS ACTION...: version V of $T, committed at TIME_MS
+commit() {
+	local v=$1 ts=$2
+	shift 2
+	{
+		printf '{"commitInfo":{"timestamp":%s,"operation":"WRITE"}}\n' "$ts"
+		printf '%s\n' "$@"
+	} >"$T/_delta_log/$(printf %020d "$v").json"
+}
+
+# metadata [CONFIGURATION_JSON [PARTITION_COLUMNS_JSON]]: protocol + metaData actions
+protocol() { echo '{"protocol":{"minReaderVersion":1,"minWriterVersion":2}}'; }
+metadata() {
+	printf '{"metaData":{"id":"6d2c0a4e-0000-4000-8000-000000000000","format":{"provider":"parquet","options":{}},"schemaString":"%s","partitionColumns":%s,"configuration":%s,"createdTime":%s}}' \
+		"$SCHEMA" "${2:-[]}" "${1:-{\}}" "$NOW"
+}
+add() { printf '{"add":{"path":"%s","partitionValues":%s,"size":4,"modificationTime":%s,"dataChange":true}}' "$1" "${2:-{\}}" "$NOW"; }
+remove() { printf '{"remove":{"path":"%s","deletionTimestamp":%s,"dataChange":true}}' "$1" "$2"; }
+# data PATH AGE: a data file (4 bytes) last modified AGE ago ("10 days")
+data() {
+	mkdir -p "$(dirname "$T/$1")"
+	printf 'PAR1' >"$T/$1"
+	touch -d "$2 ago" "$T/$1"
+}
+
+# Paths live at version V, by a jq replay of the JSON commits 0..V.
+live_at() {
+	local i files=()
+	for ((i = 0; i <= $1; i++)); do files+=("$T/_delta_log/$(printf %020d "$i").json"); done
+	jq -rn 'reduce (inputs | select(.add or .remove)) as $a ({};
+		if $a.add then .[$a.add.path] = 1 else del(.[$a.remove.path]) end) | keys[]' "${files[@]}"
+}
+
+# Every file of versions FROM..TO is still there.
+versions_intact() {
+	local v f
+	for ((v = $1; v <= $2; v++)); do
+		for f in $(live_at "$v"); do
+			[ -f "$T/$f" ] || fail "version $v lost '$f'"
+		done
+	done
+}
+
+# The usual history: versions 10, 9 days and 1 hour old; the window (168 h)
+# starts inside version 1.  Version 2 removes b.parquet with no
+# deletionTimestamp (a writer bug Delta's tombstone rule alone would turn
+# into a deleted file that version 1 still needs).
+history() {
+	commit 0 $((NOW - 10 * DAY)) "$(protocol)" "$(metadata "$@")" "$(add a.parquet)" "$(add b.parquet)" "$(add c.parquet)"
+	commit 1 $((NOW - 9 * DAY)) "$(remove a.parquet $((NOW - 9 * DAY)))" "$(add d.parquet)"
+	commit 2 $((NOW - HOUR)) '{"remove":{"path":"b.parquet","dataChange":true}}' "$(add e.parquet)"
+	commit 3 $((NOW - HOUR)) "$(remove c.parquet $((NOW - HOUR)))"
+	for f in a b c d e; do data $f.parquet "10 days"; done
+	data orphan.parquet "10 days"
+	data fresh.parquet "1 minute"
+	data .hidden.parquet "10 days"
+	data _tmp/staged.parquet "10 days"
+	data _SUCCESS "10 days"
+}
+
+@test "synopsis matches the man page" {
+	check_synopsis weir-lake-vacuum
+}
+
+@test "deletes only what no retained version references, and what is old enough" {
+	history
+	run weir-lake-vacuum --dry-run "$T"
+	assert_success
+	assert_output - <<-EOF
+	4	a.parquet
+	4	orphan.parquet
+	vacuum: would delete 2 files (8 B), keep 5; retention 168h, versions 1 to 3
+	EOF
+	[ -f "$T/a.parquet" ] && [ -f "$T/orphan.parquet" ]
+
+	run weir-lake-vacuum "$T"
+	assert_success
+	assert_output "vacuum: deleted 2 files (8 B) and 0 directories, kept 5; retention 168h, versions 1 to 3"
+	[ ! -e "$T/a.parquet" ] && [ ! -e "$T/orphan.parquet" ]
+	for f in b c d e fresh; do [ -f "$T/$f.parquet" ] || fail "$f.parquet was deleted"; done
+	[ -f "$T/.hidden.parquet" ] && [ -f "$T/_tmp/staged.parquet" ] && [ -f "$T/_SUCCESS" ]
+	versions_intact 1 3
+
+	# nothing left to do: a rerun deletes nothing
+	run weir-lake-vacuum "$T"
+	assert_success
+	assert_output "vacuum: deleted 0 files (0 B) and 0 directories, kept 5; retention 168h, versions 1 to 3"
+}
+
+@test "a shorter retention than the table's is refused without --force-retention" {
+	history
+	run weir-lake-vacuum --retain 1h "$T"
+	[ "$status" -eq 2 ]
+	assert_output "weir-lake-vacuum: retention 1h is shorter than the table's 168h: readers of older versions and writers still in flight could lose files (--force-retention to do it anyway)"
+	[ -f "$T/a.parquet" ] && [ -f "$T/orphan.parquet" ]
+
+	# forced to 2 hours: version 1 is still the one current at the cutoff
+	run weir-lake-vacuum --retain 2h --force-retention "$T"
+	assert_success
+	assert_output "vacuum: deleted 2 files (8 B) and 0 directories, kept 5; retention 2h, versions 1 to 3"
+	versions_intact 1 3
+	# forced to 30 minutes: only version 3 is retained
+	run weir-lake-vacuum --retain 30m --force-retention "$T"
+	assert_success
+	assert_output "vacuum: deleted 2 files (8 B) and 0 directories, kept 3; retention 30m, versions 3 to 3"
+	for f in a b c orphan; do [ ! -e "$T/$f.parquet" ] || fail "$f.parquet was kept"; done
+	[ -f "$T/fresh.parquet" ]
+	versions_intact 3 3
+}
+
+@test "the table's deletedFileRetentionDuration is the default and the floor" {
+	history '{"delta.deletedFileRetentionDuration":"interval 2 weeks"}'
+	data orphan.parquet "20 days"
+	run weir-lake-vacuum --json -n "$T"
+	assert_success
+	[ "$(jq -c '.vacuum | [.retention_hours, .oldest_retained_version, .files_to_delete]' <<<"$output")" = "[336,0,1]" ]
+	run weir-lake-vacuum -n --retain 'interval 13 days' "$T"
+	[ "$status" -eq 2 ]
+	assert_output --partial "retention 312h is shorter than the table's 336h"
+	run weir-lake-vacuum -n --retain '3 weeks' "$T"
+	assert_success
+	assert_output --partial "retention 504h"
+}
+
+@test "retention intervals: Delta's forms and weir durations; months and nonsense refused" {
+	history
+	for r in '7d' '168h' 'interval 1 week' 'interval 6 days 24 hours' '168 HOURS' '10080 minutes' 'interval 604800 seconds'; do
+		run weir-lake-vacuum --json -n --retain "$r" "$T"
+		assert_success
+		[ "$(jq .vacuum.retention_hours <<<"$output")" = 168 ] || fail "'$r' is not 168 hours"
+	done
+	for r in 'interval 1 month' '1 year' 'interval' 'interval -1 days' 'seven days' '7 fortnights' ''; do
+		run weir-lake-vacuum -n --retain "$r" "$T"
+		[ "$status" -eq 2 ] || fail "'$r' was accepted"
+		assert_output --partial "invalid retention: '$r'"
+	done
+	history '{"delta.deletedFileRetentionDuration":"interval 1 month"}'
+	run weir-lake-vacuum -n "$T"
+	[ "$status" -eq 2 ]
+	assert_output "weir-lake-vacuum: table property delta.deletedFileRetentionDuration is not an interval: 'interval 1 month'"
+}
+
+@test "crafted paths in the log stop the run, naming the path, before anything is deleted" {
+	mkdir -p "$BATS_TEST_TMPDIR/outside"
+	echo secret >"$BATS_TEST_TMPDIR/outside/x.parquet"
+	touch -d '10 days ago' "$BATS_TEST_TMPDIR/outside/x.parquet"
+	data orphan.parquet "10 days"
+	for p in '../outside/x.parquet' "$BATS_TEST_TMPDIR/outside/x.parquet" "file://$BATS_TEST_TMPDIR/outside/x.parquet" \
+		'%2E%2E/outside/x.parquet' 'sub/%2e%2e/%2e%2e/outside/x.parquet' 'sub/..%2F..%2Foutside/x.parquet'; do
+		for how in add remove; do
+			if [ $how = add ]; then
+				commit 0 $((NOW - 10 * DAY)) "$(protocol)" "$(metadata)" "$(add "$p")"
+			else
+				commit 0 $((NOW - 10 * DAY)) "$(protocol)" "$(metadata)" "$(add "$p")"
+				commit 1 $((NOW - HOUR)) "$(remove "$p" $((NOW - HOUR)))"
+			fi
+			run weir-lake-vacuum --retain 0h --force-retention "$T"
+			[ "$status" -eq 2 ] || fail "$how '$p': status $status"
+			assert_output "weir-lake-vacuum: refusing table '$T': file path in the log is not a plain path inside the table: '$p'"
+			rm -f "$T/_delta_log/"*.json
+		done
+	done
+	[ "$(cat "$BATS_TEST_TMPDIR/outside/x.parquet")" = secret ]
+	[ -f "$T/orphan.parquet" ]
+}
+
+@test "symbolic links leading out stop the run before anything is deleted; links inside are not followed" {
+	history
+	mkdir -p "$BATS_TEST_TMPDIR/outside/p=1"
+	echo secret >"$BATS_TEST_TMPDIR/outside/p=1/x.parquet"
+	touch -d '10 days ago' "$BATS_TEST_TMPDIR/outside/p=1/x.parquet"
+	ln -s "$BATS_TEST_TMPDIR/outside/p=1" "$T/p=1"
+	run weir-lake-vacuum "$T"
+	[ "$status" -eq 2 ]
+	assert_output - <<-EOF
+	weir-lake-vacuum: symbolic link leads out of the table: 'p=1' -> '$BATS_TEST_TMPDIR/outside/p=1'
+	weir-lake-vacuum: refusing to vacuum table '$T': it links outside itself (nothing was deleted)
+	EOF
+	rm "$T/p=1"
+	mkdir "$T/p=2"
+	ln -s ../../outside/p=1/x.parquet "$T/p=2/y.parquet"
+	ln -s /nonexistent "$T/p=2/dangling.parquet"
+	run weir-lake-vacuum "$T"
+	[ "$status" -eq 2 ]
+	[ ${#lines[@]} -eq 3 ]
+	assert_line "weir-lake-vacuum: symbolic link leads out of the table: 'p=2/dangling.parquet' -> '/nonexistent'"
+	assert_line "weir-lake-vacuum: symbolic link leads out of the table: 'p=2/y.parquet' -> '../../outside/p=1/x.parquet'"
+	assert_line -n 2 "weir-lake-vacuum: refusing to vacuum table '$T': it links outside itself (nothing was deleted)"
+	[ -f "$T/a.parquet" ] && [ -f "$T/orphan.parquet" ]
+	[ "$(cat "$BATS_TEST_TMPDIR/outside/p=1/x.parquet")" = secret ]
+
+	# a link that stays inside is left alone, and so is its target
+	rm -r "$T/p=2"
+	ln -s a.parquet "$T/alias.parquet"
+	run weir-lake-vacuum -v "$T"
+	assert_success
+	assert_line "weir-lake-vacuum: not following symbolic link 'alias.parquet' -> 'a.parquet'"
+	[ -L "$T/alias.parquet" ]
+}
+
+@test "emptied partition directories go; fresh empty ones stay for the writer that made them" {
+	SCHEMA='{\"type\":\"struct\",\"fields\":[{\"name\":\"id\",\"type\":\"long\",\"nullable\":true,\"metadata\":{}},{\"name\":\"p\",\"type\":\"string\",\"nullable\":true,\"metadata\":{}},{\"name\":\"_q\",\"type\":\"string\",\"nullable\":true,\"metadata\":{}}]}'
+	commit 0 $((NOW - 10 * DAY)) "$(protocol)" "$(metadata '{}' '["p","_q"]')" \
+		"$(add 'p=1/_q=x/a.parquet' '{"p":"1","_q":"x"}')" "$(add 'p=2/_q=x/b.parquet' '{"p":"2","_q":"x"}')"
+	commit 1 $((NOW - 9 * DAY)) "$(remove 'p=1/_q=x/a.parquet' $((NOW - 9 * DAY)))"
+	data 'p=1/_q=x/a.parquet' "10 days"
+	printf crc >"$T/p=1/_q=x/.a.parquet.crc"
+	data 'p=2/_q=x/b.parquet' "10 days"
+	data 'p=2/_q=y/orphan.parquet' "10 days"
+	mkdir -p "$T/p=3/_q=x" "$T/p=4"
+	touch -d '10 days ago' "$T/p=3/_q=x" "$T/p=3"
+	run weir-lake-vacuum -v "$T"
+	assert_success
+	assert_output - <<-EOF
+	weir-lake-vacuum: removed 'p=1/_q=x/a.parquet'
+	weir-lake-vacuum: removed 'p=2/_q=y/orphan.parquet'
+	weir-lake-vacuum: removed directory 'p=3/_q=x'
+	weir-lake-vacuum: removed directory 'p=3'
+	weir-lake-vacuum: removed directory 'p=2/_q=y'
+	weir-lake-vacuum: removed directory 'p=1/_q=x'
+	weir-lake-vacuum: removed directory 'p=1'
+	vacuum: deleted 2 files (11 B) and 5 directories, kept 1; retention 168h, versions 1 to 1
+	EOF
+	[ -f "$T/p=2/_q=x/b.parquet" ] && [ -d "$T/p=4" ]
+	[ ! -e "$T/p=1" ] && [ ! -e "$T/p=3" ]
+}
+
+@test "--archive moves the files into a new tar.zst outside the table" {
+	history
+	cp -p "$T/a.parquet" "$BATS_TEST_TMPDIR/a.expected"
+	run weir-lake-vacuum --archive "$BATS_TEST_TMPDIR/old.tar.zst" "$T"
+	assert_success
+	assert_output "vacuum: archived and deleted 2 files (8 B) and 0 directories, kept 5; retention 168h, versions 1 to 3"
+	[ ! -e "$T/a.parquet" ] && [ ! -e "$T/orphan.parquet" ]
+	run tar --zstd -tf "$BATS_TEST_TMPDIR/old.tar.zst"
+	assert_success
+	assert_output "a.parquet
+orphan.parquet"
+	mkdir "$BATS_TEST_TMPDIR/x"
+	tar --zstd -xf "$BATS_TEST_TMPDIR/old.tar.zst" -C "$BATS_TEST_TMPDIR/x"
+	cmp "$BATS_TEST_TMPDIR/x/a.parquet" "$BATS_TEST_TMPDIR/a.expected"
+	[ "$(stat -c %Y "$BATS_TEST_TMPDIR/x/a.parquet")" = "$(stat -c %Y "$BATS_TEST_TMPDIR/a.expected")" ]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR" | grep '^\.old\.tar\.zst\.')" ] || fail "temporary archive left behind"
+
+	run weir-lake-vacuum --archive "$BATS_TEST_TMPDIR/old.tar.zst" "$T"
+	[ "$status" -eq 2 ]
+	assert_output "weir-lake-vacuum: archive already exists: '$BATS_TEST_TMPDIR/old.tar.zst'"
+	run weir-lake-vacuum --archive "$T/_old.tar.zst" "$T"
+	[ "$status" -eq 2 ]
+	assert_output "weir-lake-vacuum: archive must be outside the table: '$T/_old.tar.zst'"
+	# nothing to vacuum: no archive made
+	run weir-lake-vacuum --archive "$BATS_TEST_TMPDIR/none.tar.zst" "$T"
+	assert_success
+	[ ! -e "$BATS_TEST_TMPDIR/none.tar.zst" ]
+}
+
+@test "--json summary" {
+	history
+	run weir-lake-vacuum --json --dry-run "$T"
+	assert_success
+	[ "$(jq -c 'del(.vacuum.cutoff) | .table = "T"' <<<"$output")" = \
+		'{"table":"T","dry_run":true,"vacuum":{"version":3,"retention_hours":168,"oldest_retained_version":1,"files_scanned":7,"bytes_scanned":28,"files_kept":5,"files_to_delete":2,"bytes_to_delete":8,"files":[{"path":"a.parquet","size":4},{"path":"orphan.parquet","size":4}]}}' ]
+	run weir-lake-vacuum --json "$T"
+	assert_success
+	[ "$(jq -c '.vacuum | del(.cutoff)' <<<"$output")" = \
+		'{"version":3,"retention_hours":168,"oldest_retained_version":1,"files_scanned":7,"bytes_scanned":28,"files_kept":5,"files_deleted":2,"bytes_freed":8,"dirs_removed":0,"failed":0,"archive":null}' ]
+	cutoff=$(jq -r .vacuum.cutoff <<<"$output")
+	[[ $cutoff == 20??-??-??T??:??:??.???000Z ]]
+}
+
+@test "progress only on a terminal; silent under cron but for the summary" {
+	command -v script >/dev/null || skip "script(1) not installed"
+	history
+	run --separate-stderr weir-lake-vacuum -n "$T"
+	assert_success
+	[ -z "$stderr" ]
+	run weir-lake-vacuum -q "$T"
+	assert_success
+	assert_output ""
+	history
+	run script -qec "weir-lake-vacuum -n '$T' 2>&1 >/dev/null" /dev/null
+	assert_success
+	[[ $output == $'\r'"weir-lake-vacuum: "*$'\r\e[K' ]] || fail "no progress on a terminal: $output"
+}
+
+@test "a table it cannot write is refused, naming the feature; nothing is deleted" {
+	data orphan.parquet "10 days"
+	commit 0 $((NOW - 10 * DAY)) '{"protocol":{"minReaderVersion":1,"minWriterVersion":7,"writerFeatures":["rowTracking"]}}' "$(metadata)"
+	run weir-lake-vacuum "$T"
+	[ "$status" -eq 2 ]
+	assert_output "weir-lake-vacuum: refusing to vacuum table '$T': table requires writer feature 'rowTracking', which weir does not implement"
+	[ -f "$T/orphan.parquet" ]
+	run weir-lake-vacuum "$BATS_TEST_TMPDIR/none"
+	[ "$status" -eq 2 ]
+	mkdir "$BATS_TEST_TMPDIR/empty"
+	run weir-lake-vacuum "$BATS_TEST_TMPDIR/empty"
+	[ "$status" -eq 2 ]
+	assert_output --partial "is not a Delta table"
+}
+
+@test "usage errors" {
+	run weir-lake-vacuum
+	[ "$status" -eq 2 ]
+	assert_line "weir-lake-vacuum: missing TABLE"
+	run weir-lake-vacuum a b
+	[ "$status" -eq 2 ]
+	run weir-lake-vacuum --where 'p = 1' "$T"
+	[ "$status" -eq 2 ]
+	assert_line "weir-lake-vacuum: --target-size and --where go with --optimize"
+	run weir-lake-vacuum --checkpoint --archive x.tar.zst "$T"
+	[ "$status" -eq 2 ]
+	run weir-lake-vacuum --log-retention 1d "$T"
+	[ "$status" -eq 2 ]
+	run weir-lake-vacuum --optimize --target-size 12Q "$T"
+	[ "$status" -eq 2 ]
+}
+
+@test "kill -9 in the middle leaves a valid table; a rerun finishes the job" {
+	commit 0 $((NOW - 10 * DAY)) "$(protocol)" "$(metadata)" "$(add keep.parquet)"
+	data keep.parquet "10 days"
+	mkdir -p "$T/o"
+	(cd "$T/o" && seq -f 'f%g.parquet' 1 6000 | xargs touch -d '10 days ago')
+	for delay in 0.05 0.1 0.2; do
+		weir-lake-vacuum "$T" >/dev/null 2>&1 &
+		pid=$!
+		sleep $delay
+		kill -9 $pid 2>/dev/null || true
+		wait $pid || true
+		[ -f "$T/keep.parquet" ]
+		run weir-lake-vacuum --dry-run --json "$T"
+		assert_success
+	done
+	run weir-lake-vacuum "$T"
+	assert_success
+	[ ! -e "$T/o" ]
+	[ -f "$T/keep.parquet" ]
+	run weir-lake-vacuum --json -n "$T"
+	[ "$(jq .vacuum.files_to_delete <<<"$output")" = 0 ]
+}
