@@ -78,7 +78,7 @@ static const char help[] =
 	"Output:\n"
 	"  -n, --dry-run             change nothing; list what would go, with sizes\n"
 	"  -j, --json                print the summary as one JSON object\n"
-	"  -q, --quiet               no summary line (errors only)\n"
+	"  -q, --quiet               print nothing but errors\n"
 	"  -v, --verbose             say what is done, file by file\n"
 	"      --help                show this help\n"
 	"      --version             show the version\n"
@@ -1024,7 +1024,7 @@ static void vacuum(void)
 	size_t removed = 0, failed = 0, dirs = 0;
 	int64_t freed = 0;
 	if (opt.dry_run) {
-		if (!opt.json)
+		if (!opt.json && !opt.quiet)
 			for (size_t i = 0; i < ngone; i++)
 				printf("%lld\t%s\n", (long long)gone[i]->size, gone[i]->path);
 	} else {
@@ -1360,7 +1360,7 @@ static void optimize(void)
 	int64_t version = s->version, out_bytes = 0;
 	bool committed = false;
 	if (opt.dry_run) {
-		if (!opt.json)
+		if (!opt.json && !opt.quiet)
 			for (size_t b = 0; b < nbins; b++)
 				printf("%lld\t%zu files\t%s\n", (long long)bins[b].bytes, bins[b].n,
 				       *parts[bins[b].part].dir ? parts[bins[b].part].dir : "/");
@@ -1504,7 +1504,7 @@ static size_t stale_temporaries(int lfd, int64_t cutoff_ms)
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
 		    (int64_t)st.st_mtim.tv_sec * 1000 < cutoff_ms) {
 			if (opt.dry_run) {
-				if (!opt.json)
+				if (!opt.json && !opt.quiet)
 					printf("%s/.tmp/%s\n", DELTA_LOG, de->d_name);
 				n++;
 			} else if (unlinkat(dirfd(d), de->d_name, 0) == 0) {
@@ -1565,7 +1565,7 @@ static void log_cleanup(void)
 		if (v[i].version >= keep_from || v[i].end >= keep_from)
 			continue;
 		if (opt.dry_run) {
-			if (!opt.json)
+			if (!opt.json && !opt.quiet)
 				printf("%s/%s\n", DELTA_LOG, v[i].name);
 			removed++;
 		} else if (unlinkat(lfd, v[i].name, 0) == 0 || errno == ENOENT) {
