@@ -357,3 +357,100 @@ orphan.parquet"
 	run weir-lake-vacuum --json -n "$T"
 	[ "$(jq .vacuum.files_to_delete <<<"$output")" = 0 ]
 }
+
+# old_commits FIRST LAST [CONFIGURATION_JSON]: versions FIRST..LAST, 40 days
+# old, each adding fV.parquet
+old_commits() {
+	local v
+	for ((v = $1; v <= $2; v++)); do
+		if [ "$v" = 0 ]; then
+			commit 0 $((NOW - 40 * DAY)) "$(protocol)" "$(metadata "${3:-}")" "$(add f0.parquet)"
+		else
+			commit "$v" $((NOW - 40 * DAY)) "$(add "f$v.parquet")"
+		fi
+		data "f$v.parquet" "40 days"
+	done
+}
+
+@test "log cleanup deletes only behind a complete checkpoint at or before the cutoff" {
+	old_commits 0 5
+	run weir-lake-vacuum --checkpoint "$T"
+	assert_success
+	assert_output "checkpoint: version 5"
+	old_commits 6 7
+	commit 8 $((NOW - HOUR)) "$(remove f1.parquet $((NOW - HOUR)))"
+	# an incomplete multi-part checkpoint is no checkpoint
+	printf x >"$T/_delta_log/00000000000000000007.checkpoint.0000000001.0000000002.parquet"
+	mkdir -p "$T/_delta_log/.tmp"
+	touch -d '40 days ago' "$T/_delta_log/.tmp/abandoned.json"
+	touch "$T/_delta_log/.tmp/in-flight.json"
+	before=$(weir-lake-vacuum -n --retain 0 --force-retention "$T")
+
+	run weir-lake-vacuum --log-cleanup --dry-run "$T"
+	assert_success
+	assert_output - <<-EOF
+	_delta_log/00000000000000000000.json
+	_delta_log/00000000000000000001.json
+	_delta_log/00000000000000000002.json
+	_delta_log/00000000000000000003.json
+	_delta_log/00000000000000000004.json
+	_delta_log/.tmp/abandoned.json
+	log-cleanup: would delete 5 log files before checkpoint 5 and 1 stale temporary files
+	EOF
+	[ -f "$T/_delta_log/00000000000000000000.json" ]
+
+	run weir-lake-vacuum --log-cleanup "$T"
+	assert_success
+	assert_output "log-cleanup: deleted 5 log files before checkpoint 5 and 1 stale temporary files"
+	run ls -A "$T/_delta_log" "$T/_delta_log/.tmp"
+	assert_output - <<-EOF
+	$T/_delta_log:
+	.tmp
+	00000000000000000005.checkpoint.parquet
+	00000000000000000005.json
+	00000000000000000006.json
+	00000000000000000007.checkpoint.0000000001.0000000002.parquet
+	00000000000000000007.json
+	00000000000000000008.json
+	_last_checkpoint
+
+	$T/_delta_log/.tmp:
+	in-flight.json
+	EOF
+	# the table reads the same
+	[ "$(weir-lake-vacuum -n --retain 0 --force-retention "$T")" = "$before" ]
+	run weir-lake-vacuum --log-cleanup --json "$T"
+	assert_success
+	[ "$(jq -c '.log_cleanup | del(.cutoff)' <<<"$output")" = '{"checkpoint":5,"files_deleted":0,"temporaries":0,"failed":0,"disabled":false}' ]
+}
+
+@test "log cleanup without a checkpoint old enough deletes nothing" {
+	old_commits 0 5
+	commit 6 $((NOW - HOUR)) "$(add f6.parquet)"
+	run weir-lake-vacuum --checkpoint --log-cleanup "$T"
+	assert_success
+	assert_line -n 0 "checkpoint: version 6"
+	assert_line -n 1 --regexp "^log-cleanup: no checkpoint at or before 20..-..-..T00:00:00.000000Z, no log entry deleted; deleted 0 stale temporary files$"
+	[ "$(ls "$T/_delta_log" | grep -c 'json$')" -eq 7 ]
+}
+
+@test "log retention: the table's property, the floor, and enableExpiredLogCleanup=false" {
+	old_commits 0 5 '{"delta.logRetentionDuration":"interval 60 days"}'
+	run weir-lake-vacuum --checkpoint --log-cleanup "$T"
+	assert_success
+	assert_line -n 1 --partial "log-cleanup: no checkpoint at or before"
+	run weir-lake-vacuum --log-cleanup --log-retention 10d "$T"
+	[ "$status" -eq 2 ]
+	assert_output "weir-lake-vacuum: log retention 240h is shorter than the table's 1440h: time travel would end sooner than promised (--force-retention to do it anyway)"
+	run weir-lake-vacuum --log-cleanup --log-retention 10d --force-retention "$T"
+	assert_success
+	assert_output "log-cleanup: deleted 5 log files before checkpoint 5 and 0 stale temporary files"
+
+	rm -r "$T"
+	mkdir -p "$T/_delta_log"
+	old_commits 0 5 '{"delta.enableExpiredLogCleanup":"false"}'
+	run weir-lake-vacuum --checkpoint --log-cleanup "$T"
+	assert_success
+	assert_line -n 1 "log-cleanup: disabled by the table (delta.enableExpiredLogCleanup=false)"
+	[ -f "$T/_delta_log/00000000000000000000.json" ]
+}
