@@ -454,3 +454,183 @@ old_commits() {
 	assert_line -n 1 "log-cleanup: disabled by the table (delta.enableExpiredLogCleanup=false)"
 	[ -f "$T/_delta_log/00000000000000000000.json" ]
 }
+
+# ---- tables written by weir-lake-write, read back by DuckDB ----
+
+# rows (id, s) of table $1 at version $2 (default: the newest), as DuckDB
+# reads the files the independent replay (tests/delta-replay.js) lists
+rows_at() {
+	local list
+	list=$(node "$TOP/tests/delta-replay.js" "$1" ${2:+"$2"} | jq -r '.files[].path' | sed "s/'/''/g; s/.*/'&'/" | paste -sd,)
+	[ -n "$list" ] || return 0
+	duckdb_query "SELECT id, s FROM read_parquet([$list]) ORDER BY id"
+}
+
+# rows FIRST LAST: NDJSON records id FIRST..LAST in partitions a, b, c
+rows() {
+	seq "$1" "$2" | awk '{ printf "{\"id\":%d,\"p\":\"%s\",\"s\":\"x%d\"}\n", $1, substr("abc", $1 % 3 + 1, 1), $1 }'
+}
+
+write() { # write [lake-write options...] <records
+	weir-lake-write -s 'id BIGINT NOT NULL, p STRING, s STRING' -p p "$@" "$T"
+}
+
+@test "--optimize bin-packs small files per partition, dataChange=false, same rows" {
+	duckdb_ready
+	rm -r "$T"
+	rows 1 600 | write --max-rows 50
+	rows_at "$T" >"$BATS_TEST_TMPDIR/before"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/before")" -eq 600 ]
+
+	# bins stay under the target
+	run weir-lake-vacuum --optimize --dry-run --target-size 4k "$T"
+	assert_success
+	echo "$output" | awk -F'\t' 'NF == 3 { if ($1 > 4096 || $2 + 0 < 2) exit 1; n++ } END { exit n < 3 }' ||
+		fail "bins do not fit: $output"
+	[ "$(ls "$T/_delta_log" | grep -c 'json$')" -eq 12 ]
+
+	run weir-lake-vacuum --optimize --where "p = 'a'" --json "$T"
+	assert_success
+	[ "$(jq -c '.optimize | [.read_version, .version, .files_removed, .files_added, .partitions, .committed]' <<<"$output")" = '[11,12,12,1,1,true]' ]
+	run weir-lake-vacuum --optimize --json "$T"
+	assert_success
+	[ "$(jq -c '.optimize | [.read_version, .version, .files_removed, .files_added, .partitions, .committed]' <<<"$output")" = '[12,13,24,2,2,true]' ]
+	run weir-lake-vacuum --optimize --dry-run "$T"
+	assert_success
+	assert_output "optimize: nothing to compact at version 13"
+	run jq -c 'select(.add or .remove) | (.add // .remove).dataChange' "$T/_delta_log/00000000000000000013.json"
+	[ "$(sort -u <<<"$output")" = false ]
+	[ "$(jq -r 'select(.commitInfo) | .commitInfo.operation' "$T/_delta_log/00000000000000000013.json")" = OPTIMIZE ]
+	[ "$(node "$TOP/tests/delta-replay.js" "$T" | jq '.files | length')" -eq 3 ]
+	rows_at "$T" | diff - "$BATS_TEST_TMPDIR/before"
+
+	run weir-lake-vacuum --optimize "$T"
+	assert_success
+	assert_output "optimize: nothing to compact at version 13"
+	run weir-lake-vacuum --optimize --where "s = 'x1'" "$T"
+	[ "$status" -eq 2 ]
+	assert_output --partial "invalid --where 's = 'x1''"
+
+	# the compacted files go at the next vacuum past the window
+	run weir-lake-vacuum --retain 0h --force-retention "$T"
+	assert_success
+	assert_output --regexp "^vacuum: deleted 36 files "
+	rows_at "$T" | diff - "$BATS_TEST_TMPDIR/before"
+}
+
+# Start an optimize of $T and stop it (SIGSTOP) once it is writing its new
+# file, i.e. after it read the snapshot and before it commits; sets OPT_PID.
+optimize_paused() {
+	touch "$BATS_TEST_TMPDIR/mark"
+	weir-lake-vacuum --optimize --json "$T" >"$BATS_TEST_TMPDIR/opt.out" 2>"$BATS_TEST_TMPDIR/opt.err" &
+	OPT_PID=$!
+	local i
+	for i in $(seq 2000); do
+		[ -n "$(find "$T" -name '*.parquet' -newer "$BATS_TEST_TMPDIR/mark" | head -1)" ] && break
+		kill -0 $OPT_PID 2>/dev/null || fail "optimize finished before it could be paused"
+		sleep 0.005
+	done
+	kill -STOP $OPT_PID
+}
+
+@test "--optimize retries past a concurrent blind append" {
+	duckdb_ready
+	rm -r "$T"
+	rows 1 100000 | write --max-rows 25000
+	optimize_paused
+	rows 100001 100010 | write
+	kill -CONT $OPT_PID
+	wait $OPT_PID
+	[ "$(jq -c '.optimize | [.read_version, .version, .files_removed, .files_added, .committed]' "$BATS_TEST_TMPDIR/opt.out")" = '[3,5,12,3,true]' ]
+	run rows_at "$T"
+	[ "${#lines[@]}" -eq 100010 ]
+	[ "$(node "$TOP/tests/delta-replay.js" "$T" | jq '.files | length')" -eq 6 ]
+}
+
+@test "--optimize refuses a real conflict: files it compacts were removed meanwhile" {
+	duckdb_ready
+	rm -r "$T"
+	rows 1 100000 | write --max-rows 25000
+	optimize_paused
+	rows 1 30 | write --mode overwrite
+	kill -CONT $OPT_PID
+	st=0
+	wait $OPT_PID || st=$?
+	[ "$st" -eq 1 ]
+	run cat "$BATS_TEST_TMPDIR/opt.err"
+	assert_output "weir-lake-vacuum: compaction of table '$T' not committed: concurrent delete of a file this write removes (version 4)"
+	[ "$(jq -c '.optimize.committed' "$BATS_TEST_TMPDIR/opt.out")" = false ]
+	# its new files are gone again, and the overwrite is the table
+	[ -z "$(find "$T" -name '*.parquet' -newer "$BATS_TEST_TMPDIR/mark" ! -newer "$T/_delta_log/00000000000000000004.json" -size +100k)" ]
+	[ "$(ls "$T/_delta_log" | grep -c 'json$')" -eq 5 ]
+	run rows_at "$T"
+	[ "${#lines[@]}" -eq 30 ]
+}
+
+# age VERSION...: make these commits (and their removes) 10 days old
+age() {
+	local v f
+	for v in "$@"; do
+		f=$T/_delta_log/$(printf %020d "$v").json
+		jq -c --argjson t $((NOW - 10 * DAY)) \
+			'if .commitInfo then .commitInfo.timestamp = $t elif .remove then .remove.deletionTimestamp = $t else . end' \
+			"$f" >"$f.new"
+		mv "$f.new" "$f"
+	done
+}
+
+@test "time travel to every retained version still reads after vacuum" {
+	duckdb_ready
+	rm -r "$T"
+	rows 1 300 | write --max-rows 100 # versions 0-2
+	rows 1001 1100 | write --mode overwrite # 3 replaces them
+	rows 301 400 | write # 4
+	weir-lake-vacuum -q --optimize "$T" # 5 replaces the files of 3 and 4
+	rows 401 450 | write # 6
+	age 0 1 2 3
+	find "$T" -name '*.parquet' -exec touch -d '10 days ago' {} +
+	for v in 0 1 2 3 4 5 6; do rows_at "$T" $v >"$BATS_TEST_TMPDIR/want.$v"; done
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/want.6")" -eq 250 ]
+
+	run weir-lake-vacuum "$T"
+	assert_success
+	assert_output --regexp '^vacuum: deleted 9 files \(.*\) and 0 directories, kept 12; retention 168h, versions 3 to 6$'
+	for v in 3 4 5 6; do
+		rows_at "$T" $v | diff - "$BATS_TEST_TMPDIR/want.$v" || fail "version $v reads differently"
+	done
+	# older versions are outside the window: their files are gone
+	for v in 0 1 2; do
+		run rows_at "$T" $v
+		[ "$status" -ne 0 ] || fail "version $v still reads"
+	done
+}
+
+@test "writer, optimize, vacuum and reader at once: no reader fails, no row is lost" {
+	duckdb_ready
+	rm -r "$T"
+	rows 1 1000 | write --max-rows 100
+	weir-lake-vacuum -q --optimize "$T"
+	age 0 1 2 3 4 5 6 7 8 9 10
+	find "$T" -name '*.parquet' -exec touch -d '10 days ago' {} +
+	data p=a/orphan.parquet "10 days"
+	(for i in $(seq 0 19); do rows $((1001 + i * 10)) $((1010 + i * 10)) | write || exit 1; done) &
+	writer=$!
+	(for i in 1 2 3 4 5; do weir-lake-vacuum -q --optimize --vacuum "$T" || exit 1; done) &
+	maint=$!
+	last=0
+	reads=0
+	while kill -0 $writer 2>/dev/null || kill -0 $maint 2>/dev/null; do
+		rows_at "$T" >"$BATS_TEST_TMPDIR/seen" || fail "a reader failed after $reads reads"
+		n=$(wc -l <"$BATS_TEST_TMPDIR/seen")
+		[ "$n" -ge "$last" ] || fail "rows went from $last to $n"
+		[ "$(jq -r .id "$BATS_TEST_TMPDIR/seen" | sort -u | wc -l)" -eq "$n" ] || fail "duplicate rows"
+		last=$n
+		reads=$((reads + 1))
+	done
+	wait $writer
+	wait $maint
+	[ ! -e "$T/p=a/orphan.parquet" ]
+	rows_at "$T" | jq -r .id >"$BATS_TEST_TMPDIR/ids"
+	seq 1 1200 | diff - "$BATS_TEST_TMPDIR/ids"
+	[ "$reads" -ge 2 ]
+}

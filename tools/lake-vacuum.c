@@ -1328,9 +1328,10 @@ static void optimize(void)
 		size_t part, first, n;
 		int64_t bytes;
 	} *bins = NULL;
-	size_t nbins = 0, bcap = 0, nin = 0;
+	size_t nbins = 0, bcap = 0, nin = 0, ncompacted = 0;
 	int64_t in_bytes = 0;
 	for (size_t j = 0; j < nparts; j++) {
+		size_t had = nbins;
 		size_t first = 0;
 		int64_t sum = 0;
 		for (size_t i = 0; i <= parts[j].n; i++) {
@@ -1355,6 +1356,7 @@ static void optimize(void)
 			if (i < parts[j].n)
 				sum += parts[j].files[i]->size;
 		}
+		ncompacted += nbins > had;
 	}
 
 	int64_t version = s->version, out_bytes = 0;
@@ -1422,6 +1424,9 @@ static void optimize(void)
 			}
 		} else {
 			committed = true;
+			if (version % delta_checkpoint_interval(&s->meta) == 0 &&
+			    delta_checkpoint(root.real, version, err, sizeof err) < 0)
+				warnx("checkpoint at version %lld failed (the compaction stands): %s", (long long)version, err);
 		}
 		for (size_t b = 0; b < nbins; b++) {
 			delta_file_free(&made[b].add);
@@ -1442,21 +1447,24 @@ static void optimize(void)
 	char hin[32], hout[32];
 	human_size(hin, in_bytes);
 	human_size(hout, out_bytes);
+	/* a dry run reports the plan; a lost commit, that nothing changed */
+	bool done = opt.dry_run || committed;
 	if (opt.json) {
 		buf_printf(&json,
 			   ",\"optimize\":{\"read_version\":%lld,\"version\":%lld,\"files_removed\":%zu,\"bytes_removed\":%lld,"
 			   "\"files_added\":%zu,\"bytes_added\":%lld,\"partitions\":%zu,\"committed\":%s}",
-			   (long long)s->version, (long long)version, nin, (long long)in_bytes,
-			   opt.dry_run ? nbins : committed ? nbins : 0, (long long)out_bytes, nparts,
+			   (long long)s->version, (long long)version, done ? nin : 0, (long long)(done ? in_bytes : 0),
+			   done ? nbins : 0, (long long)(committed ? out_bytes : 0), done ? ncompacted : 0,
 			   committed ? "true" : "false");
 	} else if (!opt.quiet) {
-		if (opt.dry_run)
-			printf("optimize: would compact %zu files (%s) into %zu\n", nin, hin, nbins);
-		else if (committed)
-			printf("optimize: compacted %zu files (%s) into %zu (%s) in version %lld\n", nin, hin, nbins, hout,
-			       (long long)version);
-		else if (!nbins)
+		if (!nbins)
 			printf("optimize: nothing to compact at version %lld\n", (long long)version);
+		else if (opt.dry_run)
+			printf("optimize: would compact %zu files (%s) into %zu in %zu partitions\n", nin, hin, nbins,
+			       ncompacted);
+		else if (committed)
+			printf("optimize: compacted %zu files (%s) into %zu (%s) in %zu partitions, version %lld\n", nin, hin,
+			       nbins, hout, ncompacted, (long long)version);
 	}
 	for (size_t j = 0; j < nparts; j++) {
 		free(parts[j].dir);
