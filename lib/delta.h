@@ -165,6 +165,7 @@ int64_t delta_checkpoint_interval(const struct delta_metadata *m);
  * with timestampNtz when a column has that type.  `old` is the current
  * protocol (NULL for a new table); false when old already suffices. */
 bool delta_protocol_for(const struct delta_protocol *old, const struct type *schema, struct delta_protocol *out);
+void delta_protocol_copy(struct delta_protocol *dst, const struct delta_protocol *src);
 void delta_protocol_free(struct delta_protocol *p);
 void delta_metadata_copy(struct delta_metadata *dst, const struct delta_metadata *src);
 void delta_metadata_free(struct delta_metadata *m);

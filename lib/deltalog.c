@@ -142,7 +142,7 @@ void delta_protocol_free(struct delta_protocol *p)
 	memset(p, 0, sizeof *p);
 }
 
-static void protocol_copy(struct delta_protocol *dst, const struct delta_protocol *src)
+void delta_protocol_copy(struct delta_protocol *dst, const struct delta_protocol *src)
 {
 	*dst = *src;
 	dst->reader_features = strlist_copy(src->reader_features, src->nreader_features);
@@ -1069,7 +1069,7 @@ bool delta_protocol_for(const struct delta_protocol *old, const struct type *sch
 		bool has = old->min_reader == 3 && feature_listed(old->reader_features, old->nreader_features, "timestampNtz");
 		if (!ntz || has)
 			return false;
-		protocol_copy(out, old);
+		delta_protocol_copy(out, old);
 	}
 	if (!ntz) {
 		out->min_reader = 1;
