@@ -299,12 +299,23 @@ static void reconcile_schema(struct writer *w, const struct type *in, const char
 
 /* ---- files ---- */
 
+static void discard_batch(struct writer *w);
+
 static void close_pfile(struct writer *w, struct pfile *p)
 {
 	char err[1024];
 	struct pq_file_stats st = {0};
-	if (pq_writer_close(p->w, &st, err, sizeof err))
-		die(EXIT_TROUBLE, "cannot write data file '%s/%s': %s", w->o->table, p->name, err);
+	if (pq_writer_close(p->w, &st, err, sizeof err)) {
+		/* a full disk: nothing of this batch may stay behind */
+		p->w = NULL;
+		buf_reset(&w->path);
+		buf_printf(&w->path, "%s/%s", w->o->table, p->name);
+		char *failed = buf_cstr(&w->path);
+		unlink(failed);
+		failed = xstrdup(failed);
+		discard_batch(w);
+		die(EXIT_TROUBLE, "cannot write data file '%s': %s", failed, err);
+	}
 	p->w = NULL;
 	w->adds = xrealloc(w->adds, (w->nadds + 1) * sizeof *w->adds);
 	struct delta_file *f = &w->adds[w->nadds++];
@@ -351,7 +362,8 @@ static void unlink_added(struct writer *w, struct delta_file *f)
 static void discard_batch(struct writer *w)
 {
 	for (size_t i = 0; i < w->nopen; i++) {
-		pq_writer_abort(w->open[i].w);
+		if (w->open[i].w)
+			pq_writer_abort(w->open[i].w);
 		free_pfile(&w->open[i]);
 	}
 	w->nopen = 0;
@@ -728,8 +740,8 @@ static bool commit_batch(struct writer *w, const struct value *barrier)
 			.removes = removes,
 			.nremoves = nremoves,
 			.operation = with_txn ? "STREAMING UPDATE" : "WRITE",
-			.operation_parameters = params.p,
-			.operation_metrics = metrics.p,
+			.operation_parameters = buf_cstr(&params),
+			.operation_metrics = buf_cstr(&metrics),
 			.commit_info_extra = extra.len ? buf_cstr(&extra) : NULL,
 			.read_whole_table = o->overwrite && !w->replace,
 			.read_partition = o->overwrite && w->replace ? read_partition : NULL,
@@ -861,6 +873,8 @@ static void run(struct writer *w)
 	struct record rec;
 	load_table(w);
 	w->read_version = w->snap ? w->snap->version : -1;
+	if (w->snap)
+		ensure_table(w, r); /* options that do not fit the table fail before any input */
 	for (;;) {
 		if (!wait_input(w, r))
 			break;
