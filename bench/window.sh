@@ -39,15 +39,9 @@ timed() {
 
 [ -s "$out/ev.ndjson" ] && [ "$(wc -l <"$out/ev.ndjson")" -eq "$n" ] || gen "$n" 1000 $((n / 100)) >"$out/ev.ndjson"
 
-# Framed input as weir-parse would type it; a small converter until a weir
-# tool on main writes framed events.
-if [ -x "$bin/weir-parse" ]; then
-	"$bin/weir-parse" --schema 'ts TIMESTAMP NOT NULL, key STRING, amount DECIMAL(12,2), n BIGINT' --framed \
-		<"$out/ev.ndjson" >"$out/ev.framed"
-else
-	cc -O2 -I"$top/lib" "$top/bench/to-framed.c" "$top/build/libweir.a" -lm -o "$out/to-framed"
-	"$out/to-framed" <"$out/ev.ndjson" >"$out/ev.framed"
-fi
+# Framed input typed the way a pipeline carries it between stages.
+"$bin/weir-parse" --schema 'ts TIMESTAMP NOT NULL, key STRING, amount DECIMAL(12,2), n BIGINT' --framed \
+	<"$out/ev.ndjson" >"$out/ev.framed" 2>/dev/null
 
 agg='count(*) AS n, sum(amount) AS total'
 echo "events: $n ($(du -m "$out/ev.ndjson" | cut -f1) MB NDJSON, $(du -m "$out/ev.framed" | cut -f1) MB framed)"

@@ -264,7 +264,8 @@ static struct st {
 	struct buf scratch;
 	struct rec_writer *w, *late;
 	struct type *schema; /* framed output: announced columns */
-	const struct type *in_schema;
+	struct type *in_schema;     /* a copy: the reader's goes with the reader */
+	const struct type *in_src; /* the reader's, to notice a new schema frame */
 	bool schema_done;
 } S;
 
@@ -1899,9 +1900,12 @@ static void wait_input(struct rec_reader *r)
 	}
 }
 
-static void use_schema(const struct type *t)
+static void use_schema(const struct type *src)
 {
-	S.in_schema = t;
+	S.in_src = src;
+	type_free(S.in_schema);
+	S.in_schema = src ? type_clone(src) : NULL;
+	const struct type *t = S.in_schema;
 	for (size_t i = 0; i < o.naggs; i++) {
 		o.aggs[i].in_type = NULL;
 		if (t && o.aggs[i].arg.n == 1) {
@@ -1922,7 +1926,7 @@ static void read_input(struct rec_reader *r)
 		enum rec_kind k = rec_read(r, &rec);
 		if (k == REC_EOF)
 			return;
-		if (rec_reader_schema(r) != S.in_schema)
+		if (rec_reader_schema(r) != S.in_src)
 			use_schema(rec_reader_schema(r));
 		if (k == REC_DATA)
 			data_record(r, &rec);
@@ -1977,6 +1981,7 @@ static int run(void)
 		struct rec_reader *r = rec_reader_open(fd, o.files[i]);
 		read_input(r);
 		rec_reader_close(r);
+		S.in_src = NULL;
 		if (!std)
 			close(fd);
 	}
