@@ -35,6 +35,7 @@
 #include "json.h"
 #include "kafka.h"
 #include "kconf.h"
+#include "keyed.h"
 #include "opt.h"
 #include "state.h"
 #include "timeutil.h"
@@ -186,6 +187,7 @@ struct entry {
 /* The history of one partition: end-offset points when group is NULL,
  * otherwise the group's window on it. */
 struct hist {
+	struct keyent ke; /* key: group (or nothing), topic, partition */
 	char *group, *topic;
 	int32_t partition;
 	int64_t at; /* group windows: time of the last sample recorded */
@@ -195,62 +197,52 @@ struct hist {
 };
 
 struct state {
-	struct hist *h;
+	struct keytab tab;
+	struct hist **h; /* in order of creation, which is the file's order */
 	size_t n, cap;
-	size_t *slots; /* open addressing: index + 1, 0 empty */
-	size_t nslots;
+	struct buf key;
 };
-
-static uint64_t hist_hash(const char *group, const char *topic, int32_t partition)
-{
-	uint64_t h = hash_bytes(topic, strlen(topic), (uint64_t)(uint32_t)partition);
-	return group ? hash_bytes(group, strlen(group) + 1, h) : h;
-}
-
-static bool hist_is(const struct hist *h, const char *group, const char *topic, int32_t partition)
-{
-	if (h->partition != partition || strcmp(h->topic, topic))
-		return false;
-	return group ? h->group && !strcmp(h->group, group) : !h->group;
-}
-
-static void state_rehash(struct state *s)
-{
-	free(s->slots);
-	s->nslots = s->nslots ? s->nslots * 2 : 64;
-	s->slots = xcalloc(s->nslots, sizeof *s->slots);
-	for (size_t i = 0; i < s->n; i++) {
-		size_t j = hist_hash(s->h[i].group, s->h[i].topic, s->h[i].partition) & (s->nslots - 1);
-		while (s->slots[j])
-			j = (j + 1) & (s->nslots - 1);
-		s->slots[j] = i + 1;
-	}
-}
 
 /* The history of (group, topic, partition), created empty when absent. */
 static struct hist *state_get(struct state *s, const char *group, const char *topic, int32_t partition)
 {
-	if (s->nslots) {
-		size_t j = hist_hash(group, topic, partition) & (s->nslots - 1);
-		for (; s->slots[j]; j = (j + 1) & (s->nslots - 1))
-			if (hist_is(&s->h[s->slots[j] - 1], group, topic, partition))
-				return &s->h[s->slots[j] - 1];
-	}
+	buf_reset(&s->key);
+	buf_putc(&s->key, group ? 'g' : 't');
+	if (group)
+		buf_put(&s->key, group, strlen(group) + 1);
+	buf_put(&s->key, topic, strlen(topic) + 1);
+	buf_put(&s->key, &partition, sizeof partition);
+	uint64_t hash = key_hash(s->key.p, s->key.len);
+	struct keyent *e = keytab_find(&s->tab, s->key.p, s->key.len, hash);
+	if (e)
+		return KEYED_OF(e, struct hist, ke);
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 64;
 		s->h = xrealloc(s->h, s->cap * sizeof *s->h);
 	}
-	struct hist *h = &s->h[s->n++];
-	*h = (struct hist){.group = group ? xstrdup(group) : NULL, .topic = xstrdup(topic), .partition = partition, .at = -1};
-	if (s->n * 2 > s->nslots) {
-		state_rehash(s);
-	} else {
-		size_t j = hist_hash(group, topic, partition) & (s->nslots - 1);
-		while (s->slots[j])
-			j = (j + 1) & (s->nslots - 1);
-		s->slots[j] = s->n;
-	}
+	struct hist *h = xmalloc(sizeof *h + s->key.len);
+	*h = (struct hist){.group = group ? xstrdup(group) : NULL, .topic = xstrdup(topic), .partition = partition,
+			   .at = -1};
+	memcpy(h + 1, s->key.p, s->key.len);
+	h->ke = (struct keyent){hash, (const char *)(h + 1), (uint32_t)s->key.len};
+	keytab_insert(&s->tab, &h->ke);
+	s->h[s->n++] = h;
 	return h;
+}
+
+static void state_free(struct state *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->h[i]->group);
+		free(s->h[i]->topic);
+		free(s->h[i]->pts);
+		free(s->h[i]->win);
+		free(s->h[i]);
+	}
+	free(s->h);
+	keytab_free(&s->tab);
+	buf_free(&s->key);
+	memset(s, 0, sizeof *s);
 }
 
 /* kafka-lag-exporter's LookupTable.addPoint: points arrive in time order
@@ -480,7 +472,7 @@ static void state_save_file(const struct state *s, const char *path)
 	struct buf b = BUF_INIT;
 	buf_puts(&b, STATE_MAGIC "\n");
 	for (size_t i = 0; i < s->n; i++) {
-		const struct hist *h = &s->h[i];
+		const struct hist *h = s->h[i];
 		if (!h->n)
 			continue;
 		buf_putc(&b, '{');
@@ -1343,10 +1335,7 @@ static void prom_topic_families(struct buf *b, const struct report *r, const str
 				int64_t v = latest ? w->end : w->start;
 				prom_value(b, v < 0 ? NAN : (double)v);
 			}
-		for (size_t i = 0; i < seen.n; i++)
-			free(seen.h[i].topic);
-		free(seen.h);
-		free(seen.slots);
+		state_free(&seen);
 	}
 }
 
@@ -1470,6 +1459,7 @@ static void session_close(struct session *ss, const struct options *o, int statu
 	if (ss->base)
 		kafka_destroy_bounded(ss->base, shutdown_bound(o), status);
 	free(ss->clients);
+	state_free(&ss->st);
 }
 
 static int64_t now_ms(const struct options *o)
