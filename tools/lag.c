@@ -421,8 +421,10 @@ static void state_load_file(struct state *s, const struct options *o)
 		struct value v;
 		struct json_error je;
 		arena_reset(&a);
-		if (json_parse(&a, line, (size_t)len, &v, &je) || v.type != V_OBJECT)
-			state_bad(o->state_path, lineno, je.msg ? je.msg : "not an object");
+		if (json_parse(&a, line, (size_t)len, &v, &je))
+			state_bad(o->state_path, lineno, je.msg);
+		if (v.type != V_OBJECT)
+			state_bad(o->state_path, lineno, "not an object");
 		const struct value *g = value_getz(&v, "group"), *t = value_getz(&v, "topic");
 		if (!t || t->type != V_STRING || (g && g->type != V_STRING))
 			state_bad(o->state_path, lineno, "topic or group");
@@ -723,9 +725,12 @@ static void describe_members(rd_kafka_t *rk, const struct options *o, struct gro
 				free(r->consumer);
 				free(r->host);
 				free(r->client);
-				r->consumer = xstrdup(rd_kafka_MemberDescription_consumer_id(md));
-				r->host = xstrdup(rd_kafka_MemberDescription_host(md));
-				r->client = xstrdup(rd_kafka_MemberDescription_client_id(md));
+				const char *id = rd_kafka_MemberDescription_consumer_id(md);
+				const char *host = rd_kafka_MemberDescription_host(md);
+				const char *client = rd_kafka_MemberDescription_client_id(md);
+				r->consumer = xstrdup(id ? id : "");
+				r->host = host ? xstrdup(host) : NULL;
+				r->client = client ? xstrdup(client) : NULL;
 			}
 		}
 	}
