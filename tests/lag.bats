@@ -498,6 +498,13 @@ status_at() {
 	broker_cmd up all
 	run weir-lag -b "$BROKERS" -g g
 	assert_success
+	# a broker that answers too late is no better
+	broker_cmd rtt all 30000
+	SECONDS=0
+	run timeout 60 weir-lag -b "$BROKERS" -g g -m 1s --json
+	assert_failure 2
+	assert_line --partial "weir-lag: cannot get metadata from '$BROKERS': "
+	[ "$SECONDS" -lt 10 ] || fail "took $SECONDS s"
 }
 
 @test "lag: group discovery needs ListGroups, which weir-broker lacks" {
