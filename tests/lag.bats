@@ -605,7 +605,6 @@ make_table() {
 }
 
 @test "lag: a table written by weir-lake-write" {
-	command -v weir-lake-write >/dev/null || skip "weir-lake-write is not built yet"
 	start_broker --topic clicks:2
 	produce clicks 0 30
 	produce clicks 1 12
