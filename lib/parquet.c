@@ -253,6 +253,7 @@ static bool read_schema_element(struct tc_reader *r, struct pq_node *n)
 			break;
 		case 4:
 			if (tc_binary(r, t, &p, &len)) {
+				free(n->name);
 				n->name = xstrndup((const char *)p, len);
 				have_name = true;
 			}
@@ -396,7 +397,9 @@ static bool read_row_group(struct tc_reader *r, struct pq_rg *rg, size_t nleaves
 		}
 	}
 	tc_struct_end(r);
-	if (!r->err && !have_cols && nleaves)
+	if (r->err)
+		return false;
+	if (!have_cols && nleaves)
 		return tc_fail(r, "row group without columns");
 	if (!rg->chunks)
 		rg->chunks = xcalloc(1, sizeof *rg->chunks);
@@ -540,7 +543,7 @@ static struct anode *make_leaf(struct build *b, const struct pq_node *n, int def
 	l->max_def = def;
 	l->max_rep = rep;
 	l->top = b->top;
-	l->path = xstrndup(b->path.p, b->path.len);
+	l->path = xstrndup(b->path.len ? b->path.p : "", b->path.len);
 	struct anode *a = anode_new(f, A_LEAF);
 	a->leaf = (int)f->nleaves;
 	a->leaf_lo = (int)f->nleaves;
@@ -834,9 +837,9 @@ static int read_footer(struct pq_file *f, const uint8_t *p, size_t n, char *err,
 			have_schema = true;
 			f->nodes = xcalloc(cnt ? cnt : 1, sizeof *f->nodes);
 			for (uint32_t i = 0; i < cnt; i++) {
+				f->nnodes++; /* even when it fails half-read: pq_close frees it */
 				if (!read_schema_element(&r, &f->nodes[i]))
 					break;
-				f->nnodes++;
 			}
 			break;
 		case 3: tc_i64(&r, t, &f->num_rows); break;
@@ -860,6 +863,8 @@ static int read_footer(struct pq_file *f, const uint8_t *p, size_t n, char *err,
 			f->rgs = xcalloc(cnt ? cnt : 1, sizeof *f->rgs);
 			for (uint32_t i = 0; i < cnt; i++) {
 				if (!read_row_group(&r, &f->rgs[i], f->nleaves)) {
+					for (size_t k = 0; f->rgs[i].chunks && k < f->nleaves; k++)
+						free(f->rgs[i].chunks[k].encodings);
 					free(f->rgs[i].chunks);
 					f->rgs[i].chunks = NULL;
 					break;
@@ -2344,7 +2349,7 @@ static void add_leaf(struct wbuild *b, const struct type *t, int def, int mrep, 
 	w->leaves = xrealloc(w->leaves, (w->nleaves + 1) * sizeof *w->leaves);
 	struct wleaf *l = &w->leaves[w->nleaves++];
 	memset(l, 0, sizeof *l);
-	l->path = xstrndup(b->dpath.p, b->dpath.len);
+	l->path = xstrndup(b->dpath.len ? b->dpath.p : "", b->dpath.len);
 	l->parts = xcalloc(b->nparts, sizeof *l->parts);
 	for (size_t i = 0; i < b->nparts; i++)
 		l->parts[i] = xstrdup(b->parts[i]);
@@ -2612,7 +2617,12 @@ static int enc_value(struct pq_writer *w, const struct wleaf *l, const struct va
 			d = INFINITY;
 		else if (v->type == V_STRING && v->n == 9 && !memcmp(v->s, "-Infinity", 9))
 			d = -INFINITY;
-		else if (!value_to_double(v, &d))
+		else if (v->type == V_DECIMAL) {
+			/* through text: unscaled / 10^scale in doubles rounds twice */
+			char tmp[48];
+			tmp[decimal_format(tmp, v->d, v->scale)] = 0;
+			d = strtod(tmp, NULL);
+		} else if (!value_to_double(v, &d))
 			goto wrong;
 		if (t->kind == T_FLOAT) {
 			float f = (float)d;
@@ -3363,8 +3373,8 @@ static void file_stats(struct pq_writer *w, struct pq_file_stats *st)
 		    plain_to_value(&l->rl, (const uint8_t *)l->fst.max.p, (uint32_t)l->fst.max.len, &c->max)) {
 			c->has_minmax = true;
 			if (c->min.type == V_STRING || c->min.type == V_BINARY) {
-				c->min.s = xstrndup(c->min.s, c->min.n);
-				c->max.s = xstrndup(c->max.s, c->max.n);
+				c->min.s = xstrndup(c->min.n ? c->min.s : "", c->min.n);
+				c->max.s = xstrndup(c->max.n ? c->max.s : "", c->max.n);
 			}
 		}
 	}

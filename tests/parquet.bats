@@ -243,3 +243,35 @@ duck_roundtrip() {
 	assert_output --partial "writing options need --write-parquet"
 	check_synopsis weir-lake-cat
 }
+
+@test "property: random schemas and rows round-trip through our writer, our reader and DuckDB" {
+	duckdb_ready
+	local seed d codecs=(zstd snappy gzip none lz4_raw brotli)
+	for seed in $(seq 1 ${WEIR_PQ_SEEDS:-25}); do
+		d=$BATS_TEST_TMPDIR/p$seed
+		mkdir -p "$d"
+		node "$BATS_TEST_DIRNAME/parquet-gen.js" "$seed" $((seed * 7 % 200 + 1)) "$d"
+		run weir-lake-cat --write-parquet "$d/t.parquet" --schema "$(cat "$d/schema.ddl")" \
+			--codec "${codecs[seed % 6]}" --page-size 2k --row-group-size $((seed % 3 == 0 ? 4096 : 1048576)) <"$d/rows.ndjson"
+		[ "$status" -eq 0 ] || fail "seed $seed: $output ($(cat "$d/schema.ddl"))"
+		diff <(canon "$d/rows.ndjson") <(weir-lake-cat --parquet "$d/t.parquet" | canon) ||
+			fail "seed $seed: our reader differs ($(cat "$d/schema.ddl"))"
+		[ "$(weir-lake-cat --parquet "$d/t.parquet" --schema)" = "$(cat "$d/schema.ddl")" ] ||
+			fail "seed $seed: schema differs: $(weir-lake-cat --parquet "$d/t.parquet" --schema)"
+		duckdb_query "COPY (SELECT * FROM read_parquet('$d/t.parquet')) TO '$d/duck.parquet' (FORMAT parquet)" >/dev/null ||
+			fail "seed $seed: DuckDB cannot read it ($(cat "$d/schema.ddl"))"
+		diff <(canon "$d/rows.ndjson") <(weir-lake-cat --parquet "$d/duck.parquet" | canon) ||
+			fail "seed $seed: DuckDB read it differently ($(cat "$d/schema.ddl"))"
+	done
+}
+
+@test "inputs the fuzzer found stay fixed" {
+	local f n=0
+	for f in "$BATS_TEST_DIRNAME"/fuzz/corpus-parquet/*; do
+		run timeout 60 weir-lake-cat --parquet "$f"
+		[ "$status" -eq 0 ] || [ "$status" -eq 2 ] || fail "$(basename "$f"): exit $status: ${output:0:300}"
+		[[ $output != *Sanitizer* && $output != *"runtime error"* ]] || fail "$(basename "$f"): $output"
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ]
+}
