@@ -287,6 +287,13 @@ versions() {
 	[ "$(table_rows "$T" "id::INT AS id" | jq -s -c 'map(.id)')" = '[0]' ]
 }
 
+@test "a new table's parent directories are made" {
+	run weir-lake-write -s 'id BIGINT' "$T/lake/gold/t" <<<'{"id":7}'
+	assert_success
+	[ "$(versions "$T/lake/gold/t")" -eq 1 ]
+	[ "$(ls "$T/lake/gold/t"/*.parquet | wc -l)" -eq 1 ]
+}
+
 @test "usage errors" {
 	run weir-lake-write
 	assert_failure 2

@@ -1018,6 +1018,9 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	/* a file size limit must be an error we report, not a silent death */
 	signal(SIGXFSZ, SIG_IGN);
+	/* as with Spark and delta-rs, a new table's parent directories are made
+	 * too: `weir-lake-write lake/gold/t` must not need a mkdir -p first */
+	mkdirs(o.table);
 	if (mkdir(o.table, 0777) && errno != EEXIST)
 		die_errno(EXIT_TROUBLE, "cannot create '%s'", o.table);
 	w.out = rec_writer_open(1, rec_want_framed(false));
