@@ -33,7 +33,8 @@ static const char usage[] =
 	"      --start TIME     event time of the first event (ISO-8601, default\n"
 	"                       2024-01-01T00:00:00Z)\n"
 	"      --users N        distinct user_id values (default 1000)\n"
-	"      --late RATIO     fraction of events set back in time (default 0)\n"
+	"      --late RATIO     fraction of events set back in time, never before\n"
+	"                       --start (default 0)\n"
 	"      --lateness S     how far back at most, in seconds (default 300)\n"
 	"      --dup RATIO      fraction of events that repeat a recent one (default 0)\n"
 	"      --ts FORM        ts as iso (default), or epoch s, ms, us numbers\n"
@@ -337,8 +338,13 @@ int main(int argc, char **argv)
 			e.cents = below(50000) + 99;
 			e.country = (int)below(8);
 			e.device = (int)below(3);
-			if (opt.late > 0 && next_unit() < opt.late)
+			/* a late event happened a while ago, but not before the
+			 * stream began: nothing precedes --start */
+			if (opt.late > 0 && next_unit() < opt.late) {
 				e.ts -= (int64_t)(next_unit() * opt.lateness * 1e6) + 1;
+				if (e.ts < opt.start)
+					e.ts = opt.start;
+			}
 			recent[nrecent++ % RECENT] = e;
 		}
 		if (opt.topic) {
