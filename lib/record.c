@@ -450,6 +450,13 @@ void rec_forward(struct rec_writer *w, const struct record *rec)
 	rec_write(w, &rec->v);
 }
 
+void rec_write_ndjson(struct rec_writer *w, const char *text, size_t n)
+{
+	buf_put(&w->out, text, n);
+	buf_putc(&w->out, '\n');
+	maybe_flush(w);
+}
+
 void rec_writer_close(struct rec_writer *w)
 {
 	if (!w)

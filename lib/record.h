@@ -67,6 +67,9 @@ void rec_write_control(struct rec_writer *w, const struct value *v);
 /* Forward an input record unchanged; for NDJSON to NDJSON this copies the
  * line without re-encoding it. */
 void rec_forward(struct rec_writer *w, const struct record *rec);
+/* Write one record given as the text of a JSON object (no newline), for a
+ * tool that splices records from input text; the writer must not be framed. */
+void rec_write_ndjson(struct rec_writer *w, const char *text, size_t n);
 void rec_flush(struct rec_writer *w);
 /* Flush and free; dies (status 2) when the output failed. */
 void rec_writer_close(struct rec_writer *w);
