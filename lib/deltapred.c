@@ -251,6 +251,14 @@ static struct pnode *p_primary(struct parser *ps, int depth)
 		if (!strncmp(ps->p, ops[i].t, strlen(ops[i].t)))
 			break;
 	if (i == sizeof ops / sizeof *ops) {
+		/* a bare column is a boolean test: "NOT deleted" */
+		if (!*ps->p || *ps->p == ')' || !strncasecmp(ps->p, "AND", 3) || !strncasecmp(ps->p, "OR", 2)) {
+			n->op = OP_EQ;
+			n->lits = arena_alloc(&ps->pred->a, sizeof *n->lits);
+			n->nlits = 1;
+			n->lits[0] = value_bool(true);
+			return n;
+		}
 		pfail(ps, "expected a comparison, IN or IS");
 		return NULL;
 	}
