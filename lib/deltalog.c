@@ -361,7 +361,7 @@ static int list_log(const char *root, struct listing *l, char *err, size_t errle
 
 static bool has_json(const struct listing *l, int64_t v)
 {
-	return bsearch(&v, l->json, l->njson, sizeof *l->json, cmp_i64) != NULL;
+	return l->njson && bsearch(&v, l->json, l->njson, sizeof *l->json, cmp_i64) != NULL;
 }
 
 int64_t delta_latest_version(const char *root, char *err, size_t errlen)
@@ -987,8 +987,10 @@ struct delta_snapshot *delta_open(const char *root, int64_t version, char *err, 
 		memset(&r.e[i].f, 0, sizeof r.e[i].f);
 	}
 	replay_free(&r);
-	qsort(s->files, s->nfiles, sizeof *s->files, cmp_file_path);
-	qsort(s->tombstones, s->ntombstones, sizeof *s->tombstones, cmp_file_path);
+	if (s->nfiles)
+		qsort(s->files, s->nfiles, sizeof *s->files, cmp_file_path);
+	if (s->ntombstones)
+		qsort(s->tombstones, s->ntombstones, sizeof *s->tombstones, cmp_file_path);
 	struct arena a = {0};
 	struct value *acts = NULL;
 	size_t n = 0;
