@@ -1,6 +1,11 @@
 /* lake-cat.c - weir-lake-cat: look inside Delta Lake tables and Parquet
  * files, as records.
  *
+ * A table reads as the rows of its snapshot at a version (lib/delta*.c
+ * replays the log), or as a stream of the rows each new commit adds
+ * (--follow), which makes a table a source for the next pipeline: a commit
+ * appears whole (put-if-absent), so a reader never sees half of one.
+ *
  * The Parquet modes exist so the Parquet library (lib/parquet.c) can be
  * exercised and checked against other engines from the shell: --parquet
  * reads a file's rows (NDJSON or framed), its schema or its footer, and
@@ -8,26 +13,50 @@
  * tests prove that what we write DuckDB reads back.  Each mode is one static
  * function; main only picks the mode. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "delta.h"
 #include "diag.h"
 #include "json.h"
 #include "opt.h"
 #include "parquet.h"
 #include "record.h"
 #include "schema.h"
+#include "timeutil.h"
 
 static const char help[] =
-	"usage: weir-lake-cat --parquet FILE [--columns LIST] [--row-groups LIST] [--framed]\n"
+	"usage: weir-lake-cat [-V N | -T TIME] [--columns LIST] [--where PRED] [--framed] [-v] TABLE\n"
+	"       weir-lake-cat --describe [-V N | -T TIME] TABLE\n"
+	"       weir-lake-cat --history [--limit N] TABLE\n"
+	"       weir-lake-cat (-f [--interval TIME] | --changes-since N) [--columns LIST] [--where PRED] TABLE\n"
+	"       weir-lake-cat --parquet FILE [--columns LIST] [--row-groups LIST] [--framed]\n"
 	"       weir-lake-cat --parquet FILE --schema [--json]\n"
 	"       weir-lake-cat --parquet FILE --meta\n"
 	"       weir-lake-cat --write-parquet FILE --schema SCHEMA [--codec NAME]\n"
 	"              [--row-group-size SIZE] [--page-size SIZE] [--no-dictionary]\n"
 	"\n"
 	"Read Delta Lake tables and Parquet files as records.\n"
+	"\n"
+	"Delta tables:\n"
+	"  -V, --at-version N        the table as of version N (default: the latest)\n"
+	"  -T, --as-of TIME          the table as of the last commit at or before TIME (ISO-8601)\n"
+	"  -c, --columns LIST        only these top-level columns, in this order (a,b,c)\n"
+	"      --where PRED          only rows where PRED holds; skips partitions and files\n"
+	"                            that cannot match (partition values, add.stats)\n"
+	"      --describe            print schema, protocol, partitions, files, bytes, last\n"
+	"                            checkpoint and txns as one JSON object\n"
+	"      --history             print one JSON object per commit, newest first\n"
+	"      --limit N             with --history: the newest N commits only\n"
+	"  -f, --follow              after the rows, stream the rows of each new commit\n"
+	"      --interval TIME       how often --follow looks for commits (default 100ms)\n"
+	"      --changes-since N     only the rows added by commits after version N\n"
+	"  -v, --verbose             report files skipped by --where on stderr\n"
 	"\n"
 	"Parquet files:\n"
 	"  -p, --parquet FILE        print the rows of a Parquet file as records\n"
@@ -51,7 +80,7 @@ static const char help[] =
 	"      --version             show the version\n";
 
 enum { OPT_JSON = OPT_TOOL_FIRST, OPT_META, OPT_FRAMED, OPT_CODEC, OPT_RG_SIZE, OPT_PAGE_SIZE, OPT_NO_DICT,
-       OPT_ROW_GROUPS };
+       OPT_ROW_GROUPS, OPT_WHERE, OPT_HISTORY, OPT_DESCRIBE, OPT_CHANGES, OPT_LIMIT, OPT_INTERVAL };
 
 struct opts {
 	const char *parquet, *write_parquet;
@@ -151,6 +180,372 @@ static int cat_parquet(const struct opts *o)
 	return finish_stdout(status);
 }
 
+/* ---- tables ---- */
+
+struct table_opts {
+	const char *table;
+	int64_t version;      /* -1 latest */
+	const char *as_of;
+	const char *columns;
+	const char *where;
+	bool history, describe, follow;
+	int64_t changes_since; /* -1: no */
+	int64_t limit;         /* --history entries, 0 all */
+	int64_t interval_us;   /* --follow polling */
+	bool framed;
+};
+
+static volatile sig_atomic_t table_stop;
+
+static void table_on_signal(int sig)
+{
+	(void)sig;
+	table_stop = 1;
+}
+
+static void table_die(const char *table, const char *err)
+{
+	die(EXIT_TROUBLE, "cannot read table '%s': %s", table, err);
+}
+
+/* The schema of the rows written: the projection of the table schema. */
+static struct type *projected_schema(const struct type *sch, char **cols, size_t ncols)
+{
+	if (!cols)
+		return type_clone(sch);
+	struct type *t = type_new(T_STRUCT);
+	for (size_t i = 0; i < ncols; i++) {
+		long idx = type_field_index(sch, cols[i]);
+		if (idx >= 0 && type_field_index(t, sch->fields[idx].name) < 0)
+			type_add_field(t, sch->fields[idx].name, type_clone(sch->fields[idx].type), sch->fields[idx].nullable);
+	}
+	return t;
+}
+
+struct table_reader {
+	const struct table_opts *o;
+	char **cols;
+	size_t ncols;
+	struct delta_pred *pred;
+	struct rec_writer *out;
+	struct arena arena;
+	int64_t rows, skipped;
+};
+
+/* Write the rows of files (of snapshot s). */
+static void emit_files(struct table_reader *tr, const struct delta_snapshot *s, const struct delta_file *files,
+		       size_t nfiles)
+{
+	char err[1024];
+	if (tr->pred) {
+		delta_pred_free(tr->pred);
+		tr->pred = NULL;
+	}
+	if (tr->o->where) {
+		tr->pred = delta_pred_parse(tr->o->where, err, sizeof err);
+		if (!tr->pred)
+			die(EXIT_TROUBLE, "bad --where: %s", err);
+		if (!delta_pred_bind(tr->pred, &s->meta, false, err, sizeof err))
+			die(EXIT_TROUBLE, "bad --where: %s", err);
+	}
+	struct type *ps = projected_schema(s->meta.schema, tr->cols, tr->ncols);
+	rec_writer_schema(tr->out, ps);
+	type_free(ps);
+	struct delta_scan *sc = delta_scan_open(s, files, nfiles, (const char *const *)tr->cols, tr->ncols, tr->pred,
+						err, sizeof err);
+	if (!sc)
+		die(EXIT_TROUBLE, "%s", err);
+	struct value row;
+	int rc;
+	while ((rc = delta_scan_next(sc, &tr->arena, &row, err, sizeof err)) > 0) {
+		rec_write(tr->out, &row);
+		tr->rows++;
+	}
+	if (rc < 0)
+		table_die(tr->o->table, err);
+	tr->skipped += (int64_t)delta_scan_skipped(sc);
+	delta_scan_close(sc);
+}
+
+static void put_kv_map(struct buf *b, const struct delta_map *m)
+{
+	buf_putc(b, '{');
+	for (size_t i = 0; i < m->n; i++) {
+		if (i)
+			buf_putc(b, ',');
+		json_write_string(b, m->kv[i].key, strlen(m->kv[i].key));
+		buf_putc(b, ':');
+		if (m->kv[i].val)
+			json_write_string(b, m->kv[i].val, strlen(m->kv[i].val));
+		else
+			buf_puts(b, "null");
+	}
+	buf_putc(b, '}');
+}
+
+static void put_names(struct buf *b, char **l, size_t n)
+{
+	buf_putc(b, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_putc(b, ',');
+		json_write_string(b, l[i], strlen(l[i]));
+	}
+	buf_putc(b, ']');
+}
+
+static void put_time_ms(struct buf *b, int64_t ms)
+{
+	char t[48];
+	if (ms < 0) {
+		buf_puts(b, "null");
+		return;
+	}
+	format_timestamp(t, ms * 1000, false);
+	json_write_string(b, t, strlen(t));
+}
+
+static void write_line(struct buf *b)
+{
+	buf_putc(b, '\n');
+	if (fwrite(b->p, 1, b->len, stdout) != b->len)
+		die_errno(EXIT_TROUBLE, "write error on standard output");
+	buf_reset(b);
+}
+
+static void describe(const struct table_opts *o, const struct delta_snapshot *s)
+{
+	struct buf b = BUF_INIT;
+	int64_t bytes = 0;
+	for (size_t i = 0; i < s->nfiles; i++)
+		bytes += s->files[i].size;
+	buf_puts(&b, "{\"table\":");
+	json_write_string(&b, o->table, strlen(o->table));
+	buf_printf(&b, ",\"version\":%lld,\"timestamp\":", (long long)s->version);
+	put_time_ms(&b, s->timestamp);
+	buf_puts(&b, ",\"id\":");
+	json_write_string(&b, s->meta.id, strlen(s->meta.id));
+	if (s->meta.name) {
+		buf_puts(&b, ",\"name\":");
+		json_write_string(&b, s->meta.name, strlen(s->meta.name));
+	}
+	struct buf ddl = BUF_INIT;
+	schema_write_ddl(&ddl, s->meta.schema);
+	buf_puts(&b, ",\"schema\":");
+	json_write_string(&b, ddl.p ? ddl.p : "", ddl.len);
+	buf_free(&ddl);
+	buf_puts(&b, ",\"partitionColumns\":");
+	put_names(&b, s->meta.partition_columns, s->meta.npartition_columns);
+	buf_printf(&b, ",\"protocol\":{\"minReaderVersion\":%d,\"minWriterVersion\":%d", s->protocol.min_reader,
+		   s->protocol.min_writer);
+	if (s->protocol.reader_features) {
+		buf_puts(&b, ",\"readerFeatures\":");
+		put_names(&b, s->protocol.reader_features, s->protocol.nreader_features);
+	}
+	if (s->protocol.writer_features) {
+		buf_puts(&b, ",\"writerFeatures\":");
+		put_names(&b, s->protocol.writer_features, s->protocol.nwriter_features);
+	}
+	buf_puts(&b, "},\"configuration\":");
+	put_kv_map(&b, &s->meta.configuration);
+	buf_printf(&b, ",\"numFiles\":%zu,\"sizeInBytes\":%lld,\"lastCheckpoint\":", s->nfiles, (long long)bytes);
+	if (s->checkpoint >= 0)
+		buf_printf(&b, "%lld", (long long)s->checkpoint);
+	else
+		buf_puts(&b, "null");
+	buf_puts(&b, ",\"txns\":[");
+	for (size_t i = 0; i < s->ntxns; i++) {
+		if (i)
+			buf_putc(&b, ',');
+		buf_puts(&b, "{\"appId\":");
+		json_write_string(&b, s->txns[i].app_id, strlen(s->txns[i].app_id));
+		buf_printf(&b, ",\"version\":%lld}", (long long)s->txns[i].version);
+	}
+	buf_puts(&b, "]}");
+	write_line(&b);
+	buf_free(&b);
+}
+
+/* One line per commit, newest first, as Spark's DESCRIBE HISTORY. */
+static void history(const struct table_opts *o, int64_t latest)
+{
+	struct buf b = BUF_INIT;
+	int64_t shown = 0;
+	for (int64_t v = latest; v >= 0 && (!o->limit || shown < o->limit); v--) {
+		struct arena a = {0};
+		struct value *acts;
+		size_t n;
+		char err[1024];
+		int rc = delta_read_commit(o->table, v, &a, &acts, &n, err, sizeof err);
+		if (rc > 0) {
+			arena_free(&a);
+			break; /* older commits were cleaned up behind a checkpoint */
+		}
+		if (rc < 0)
+			table_die(o->table, err);
+		buf_printf(&b, "{\"version\":%lld,\"timestamp\":", (long long)v);
+		put_time_ms(&b, delta_commit_time(o->table, v, acts, n));
+		const struct value *ci = NULL;
+		for (size_t i = 0; i < n && !ci; i++)
+			ci = value_getz(&acts[i], "commitInfo");
+		static const char *const keys[] = {"operation", "operationParameters", "operationMetrics", "readVersion",
+						   "isolationLevel", "isBlindAppend", "engineInfo", "weir"};
+		for (size_t k = 0; ci && k < sizeof keys / sizeof *keys; k++) {
+			const struct value *x = value_getz(ci, keys[k]);
+			if (x) {
+				buf_printf(&b, ",\"%s\":", keys[k]);
+				json_write(&b, x);
+			}
+		}
+		buf_puts(&b, ",\"txn\":[");
+		bool first = true;
+		for (size_t i = 0; i < n; i++) {
+			const struct value *t = value_getz(&acts[i], "txn");
+			if (!t)
+				continue;
+			if (!first)
+				buf_putc(&b, ',');
+			first = false;
+			json_write(&b, t);
+		}
+		buf_putc(&b, ']');
+		buf_putc(&b, '}');
+		write_line(&b);
+		arena_free(&a);
+		shown++;
+	}
+	buf_free(&b);
+}
+
+/* Rows added by commit v (data changes only).  The snapshot is reopened
+ * when the commit changes the metadata, so new columns show up. */
+static void emit_commit(struct table_reader *tr, struct delta_snapshot **snap, int64_t v)
+{
+	const struct table_opts *o = tr->o;
+	struct arena a = {0};
+	struct value *acts;
+	size_t n;
+	char err[1024];
+	if (delta_read_commit(o->table, v, &a, &acts, &n, err, sizeof err))
+		table_die(o->table, err);
+	bool reopen = false, removes = false;
+	struct delta_file *adds = xcalloc(n + 1, sizeof *adds);
+	size_t nadds = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct value *x;
+		if (value_getz(&acts[i], "metaData") || value_getz(&acts[i], "protocol"))
+			reopen = true;
+		if ((x = value_getz(&acts[i], "remove"))) {
+			const struct value *dc = value_getz(x, "dataChange");
+			removes |= !dc || dc->type != V_BOOL || dc->b;
+		}
+		if ((x = value_getz(&acts[i], "add"))) {
+			if (delta_file_from_json(x, true, &adds[nadds], err, sizeof err))
+				table_die(o->table, err);
+			if (adds[nadds].data_change)
+				nadds++;
+			else
+				delta_file_free(&adds[nadds]);
+		}
+	}
+	arena_free(&a);
+	if (reopen || !*snap) {
+		delta_snapshot_free(*snap);
+		if (!(*snap = delta_open(o->table, v, err, sizeof err)))
+			table_die(o->table, err);
+	}
+	if (removes)
+		warnx("version %lld of '%s' removes data; only its added rows are streamed", (long long)v, o->table);
+	emit_files(tr, *snap, adds, nadds);
+	for (size_t i = 0; i < nadds; i++)
+		delta_file_free(&adds[i]);
+	free(adds);
+}
+
+static int table_main(const struct table_opts *o)
+{
+	char err[1024];
+	int64_t version = o->version;
+	if (o->as_of) {
+		int64_t us;
+		bool zone;
+		if (!parse_iso_timestamp(o->as_of, strlen(o->as_of), &us, &zone))
+			die(EXIT_TROUBLE, "bad --as-of time '%s' (ISO-8601 expected)", o->as_of);
+		version = delta_version_at(o->table, us / 1000, err, sizeof err);
+		if (version < 0)
+			die(EXIT_NEGATIVE, "%s", err);
+	}
+	int64_t latest = delta_latest_version(o->table, err, sizeof err);
+	if (latest == -2)
+		table_die(o->table, err);
+	if (latest < 0 && !o->follow)
+		die(EXIT_TROUBLE, "'%s' is not a Delta table (no " DELTA_LOG ")", o->table);
+	if (o->history) {
+		history(o, latest);
+		return EXIT_OK;
+	}
+	struct table_reader tr = {.o = o};
+	if (o->columns)
+		tr.cols = split_list(o->columns, &tr.ncols);
+	tr.out = rec_writer_open(1, rec_want_framed(o->framed));
+	struct delta_snapshot *s = NULL;
+	int64_t done = -1; /* the last version whose rows are out */
+	if (latest >= 0 && (o->describe || o->changes_since < 0)) {
+		s = delta_open(o->table, version, err, sizeof err);
+		if (!s)
+			table_die(o->table, err);
+		if (o->describe) {
+			describe(o, s);
+			delta_snapshot_free(s);
+			rec_writer_close(tr.out);
+			return EXIT_OK;
+		}
+		emit_files(&tr, s, s->files, s->nfiles);
+		done = s->version;
+	} else if (o->changes_since >= 0) {
+		done = o->changes_since;
+		if (latest >= 0 && done > latest)
+			die(EXIT_TROUBLE, "--changes-since %lld is past the latest version %lld", (long long)done,
+			    (long long)latest);
+		for (int64_t v = done + 1; v <= latest; v++) {
+			emit_commit(&tr, &s, v);
+			done = v;
+		}
+	}
+	rec_flush(tr.out);
+	if (o->follow) {
+		struct sigaction sa = {0};
+		sa.sa_handler = table_on_signal;
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		while (!table_stop) {
+			/* a commit is one file that appears whole (link()), so a
+			 * version that is listed is complete */
+			int64_t now = delta_latest_version(o->table, err, sizeof err);
+			if (now == -2)
+				table_die(o->table, err);
+			if (now > done) {
+				for (int64_t v = done + 1; v <= now; v++) {
+					emit_commit(&tr, &s, v);
+					done = v;
+				}
+				rec_flush(tr.out);
+				continue;
+			}
+			struct timespec ts = {o->interval_us / 1000000, (o->interval_us % 1000000) * 1000};
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (tr.skipped)
+		verbose(1, "%lld files skipped by partition pruning and statistics", (long long)tr.skipped);
+	delta_snapshot_free(s);
+	delta_pred_free(tr.pred);
+	free_list(tr.cols);
+	arena_free(&tr.arena);
+	rec_writer_close(tr.out);
+	return EXIT_OK;
+}
+
 static enum pq_codec codec_by_name(const char *s)
 {
 	static const struct {
@@ -226,13 +621,27 @@ int main(int argc, char **argv)
 		{"row-group-size", required_argument, NULL, OPT_RG_SIZE},
 		{"page-size", required_argument, NULL, OPT_PAGE_SIZE},
 		{"no-dictionary", no_argument, NULL, OPT_NO_DICT},
+		{"at-version", required_argument, NULL, 'V'},
+		{"as-of", required_argument, NULL, 'T'},
+		{"where", required_argument, NULL, OPT_WHERE},
+		{"describe", no_argument, NULL, OPT_DESCRIBE},
+		{"history", no_argument, NULL, OPT_HISTORY},
+		{"limit", required_argument, NULL, OPT_LIMIT},
+		{"follow", no_argument, NULL, 'f'},
+		{"interval", required_argument, NULL, OPT_INTERVAL},
+		{"changes-since", required_argument, NULL, OPT_CHANGES},
+		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, OPT_HELP},
 		{"version", no_argument, NULL, OPT_VERSION},
 		{0},
 	};
 	struct opts o = {0};
+	struct table_opts to = {.version = -1, .changes_since = -1, .interval_us = 100000};
+	bool table_only = false;
 	int c;
-	while ((c = getopt_long(argc, argv, writing ? "p:c:s:w:" : "p:c:sw:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, writing ? "p:c:s:w:V:T:fv" : "p:c:sw:V:T:fv", longopts, NULL)) != -1) {
+		if (strchr("VTf", c) || c >= OPT_WHERE)
+			table_only = true;
 		switch (c) {
 		case 'p': o.parquet = optarg; break;
 		case 'c': o.columns = optarg; break;
@@ -249,11 +658,42 @@ int main(int argc, char **argv)
 		case OPT_RG_SIZE: o.rg_size = parse_size(optarg, "row group size"); break;
 		case OPT_PAGE_SIZE: o.page_size = parse_size(optarg, "page size"); break;
 		case OPT_NO_DICT: o.no_dict = true; break;
+		case 'V': to.version = parse_int(optarg, "--at-version", 0, INT64_MAX); break;
+		case 'T': to.as_of = optarg; break;
+		case OPT_WHERE: to.where = optarg; break;
+		case OPT_DESCRIBE: to.describe = true; break;
+		case OPT_HISTORY: to.history = true; break;
+		case OPT_LIMIT: to.limit = parse_int(optarg, "--limit", 1, INT64_MAX); break;
+		case 'f': to.follow = true; break;
+		case OPT_INTERVAL: to.interval_us = parse_duration(optarg, "--interval"); break;
+		case OPT_CHANGES: to.changes_since = parse_int(optarg, "--changes-since", 0, INT64_MAX); break;
+		case 'v': diag_verbose++; break;
 		default: opt_common(c, help);
 		}
 	}
+	if (!o.parquet && !o.write_parquet && optind < argc) {
+		if (optind + 1 < argc)
+			usage_error(help, "unexpected argument '%s'", argv[optind + 1]);
+		if (o.schema || o.meta || o.json || o.row_groups || o.codec || o.rg_size || o.page_size || o.no_dict)
+			usage_error(help, "Parquet options need --parquet or --write-parquet");
+		if ((to.version >= 0) + (to.as_of != NULL) + (to.changes_since >= 0) > 1)
+			usage_error(help, "give one of --at-version, --as-of and --changes-since");
+		if (to.history + to.describe + (to.follow || to.changes_since >= 0) > 1 ||
+		    ((to.history || to.describe) && (o.columns || to.where || o.framed)))
+			usage_error(help, "--history and --describe print metadata, not rows");
+		if (to.limit && !to.history)
+			usage_error(help, "--limit goes with --history");
+		if (to.follow && (to.version >= 0 || to.as_of))
+			usage_error(help, "--follow starts at the latest version or at --changes-since");
+		to.table = argv[optind];
+		to.columns = o.columns;
+		to.framed = o.framed;
+		return finish_stdout(table_main(&to));
+	}
 	if (optind < argc)
 		usage_error(help, "unexpected argument '%s'", argv[optind]);
+	if (table_only)
+		usage_error(help, "table options need a TABLE");
 	if (o.write_parquet) {
 		if (o.parquet || o.columns || o.row_groups || o.meta || o.json)
 			usage_error(help, "--write-parquet takes only --schema and writing options");
@@ -270,5 +710,5 @@ int main(int argc, char **argv)
 			usage_error(help, "--json goes with --schema");
 		return cat_parquet(&o);
 	}
-	usage_error(help, "nothing to read: give --parquet FILE");
+	usage_error(help, "nothing to read: give a TABLE or --parquet FILE");
 }
