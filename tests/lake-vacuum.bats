@@ -640,3 +640,16 @@ age() {
 	seq 1 1200 | diff - "$BATS_TEST_TMPDIR/ids"
 	[ "$reads" -ge 2 ]
 }
+
+@test "the man page's examples run" {
+	old_commits 0 0
+	sed -n '/^\.SH EXAMPLES/,/^\.SH/{/^\.nf/,/^\.fi/p}' "$TOP/man/weir-lake-vacuum.1" | grep -v '^\.\(nf\|fi\)$' |
+		sed 's/^15 3 \* \* \* //; s/\\-/-/g; s/\\e%/%/g' |
+		sed "s|/srv/lake/clicks|$T|; s| lake/clicks| $T|; s|/backup/|$BATS_TEST_TMPDIR/|" >"$BATS_TEST_TMPDIR/examples"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/examples")" -eq 3 ]
+	while read -r cmd; do
+		run bash -c "$cmd"
+		assert_success
+	done <"$BATS_TEST_TMPDIR/examples"
+	[ -f "$T/_delta_log/00000000000000000000.checkpoint.parquet" ]
+}
