@@ -203,7 +203,7 @@ history() {
 	run weir-lake-vacuum "$T"
 	[ "$status" -eq 2 ]
 	[ ${#lines[@]} -eq 3 ]
-	assert_line "weir-lake-vacuum: symbolic link leads out of the table: 'p=2/dangling.parquet' -> '/nonexistent'"
+	assert_line "weir-lake-vacuum: symbolic link does not resolve: 'p=2/dangling.parquet' -> '/nonexistent'"
 	assert_line "weir-lake-vacuum: symbolic link leads out of the table: 'p=2/y.parquet' -> '../../outside/p=1/x.parquet'"
 	assert_line -n 2 "weir-lake-vacuum: refusing to vacuum table '$T': it links outside itself (nothing was deleted)"
 	[ -f "$T/a.parquet" ] && [ -f "$T/orphan.parquet" ]

@@ -168,6 +168,11 @@ static void iso_ms(char out[40], int64_t ms)
 	format_timestamp(out, ms * 1000, false);
 }
 
+static int64_t mtime_ms(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * 1000 + st->st_mtim.tv_nsec / 1000000;
+}
+
 /* A set of strings (relative paths), open addressing; 100k files must not
  * make vacuum quadratic. */
 struct strset {
@@ -385,7 +390,7 @@ static int open_beneath(const char *rel, int flags, bool dir_only, const char **
 		int e = errno;
 		close(fd);
 		if (sub < 0) {
-			errno = e == ENOTDIR ? ELOOP : e;
+			errno = e;
 			return -1;
 		}
 		fd = sub;
@@ -455,7 +460,10 @@ static void walk_symlink(struct walk *w, int dfd, const char *name, const char *
 	struct buf full = BUF_INIT;
 	buf_printf(&full, "%s/%s", root.real, rel);
 	char *res = realpath(buf_cstr(&full), NULL);
-	if (!res || !under_root(res)) {
+	if (!res) {
+		warnx("symbolic link does not resolve: '%s' -> '%s'", rel, target);
+		w->refused = true;
+	} else if (!under_root(res)) {
 		warnx("symbolic link leads out of the table: '%s' -> '%s'", rel, target);
 		w->refused = true;
 	} else {
@@ -465,15 +473,13 @@ static void walk_symlink(struct walk *w, int dfd, const char *name, const char *
 	buf_free(&full);
 }
 
-
 static void walk_add_dir(struct walk *w, const char *rel, const struct stat *st)
 {
 	if (w->ndirs == w->dcap) {
 		w->dcap = w->dcap ? w->dcap * 2 : 64;
 		w->dirs = xrealloc(w->dirs, w->dcap * sizeof *w->dirs);
 	}
-	w->dirs[w->ndirs++] = (struct dir){
-		xstrdup(rel), (int64_t)st->st_mtim.tv_sec * 1000 + st->st_mtim.tv_nsec / 1000000, false};
+	w->dirs[w->ndirs++] = (struct dir){xstrdup(rel), mtime_ms(st), false};
 }
 
 /* Walk the directory open on dfd (closed here) whose path is rel; true when
@@ -523,20 +529,21 @@ static bool walk_dir(struct walk *w, int dfd, struct buf *rel, int depth)
 				w->cap = w->cap ? w->cap * 2 : 256;
 				w->files = xrealloc(w->files, w->cap * sizeof *w->files);
 			}
-			w->files[w->nfiles++] = (struct found){
-				xstrdup(rel->p), st.st_size,
-				(int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000};
+			w->files[w->nfiles++] = (struct found){xstrdup(rel->p), st.st_size, mtime_ms(&st)};
 			w->bytes += st.st_size;
 			progress_show("scanned %zu files", w->nfiles);
 		} else {
 			verbose(1, "leaving '%s' alone: not a regular file", rel->p);
 		}
 	}
-	if (errno)
-		die_errno(EXIT_TROUBLE, "cannot read directory '%s'", depth ? rel->p : root.real);
+	int e = errno;
 	closedir(d);
 	rel->len = base;
 	buf_cstr(rel);
+	if (e) {
+		errno = e;
+		die_errno(EXIT_TROUBLE, "cannot read directory '%s'", depth ? rel->p : root.real);
+	}
 	return empty;
 }
 
@@ -631,8 +638,20 @@ static void archive_check(const char *path)
 	free(dir);
 }
 
+/* The archive's temporary file while it is being written: removed before
+ * any error ends the run, so that a failed run leaves nothing behind. */
+static char *archive_tmp;
+
+static void archive_discard(void)
+{
+	int e = errno;
+	unlink(archive_tmp);
+	errno = e;
+}
+
 static void archive_fail(struct archive *a, const char *what)
 {
+	archive_discard();
 	die(EXIT_TROUBLE, "cannot write archive '%s': %s: %s", opt.archive, what, archive_error_string(a));
 }
 
@@ -646,22 +665,21 @@ static void archive_files(struct found *const *files, size_t n)
 	const char *slash = strrchr(opt.archive, '/');
 	size_t dlen = slash ? (size_t)(slash - opt.archive) + 1 : 0;
 	buf_printf(&tmp, "%.*s.%s.XXXXXX", (int)dlen, opt.archive, opt.archive + dlen);
-	int fd = mkstemp(buf_cstr(&tmp));
+	archive_tmp = buf_cstr(&tmp);
+	int fd = mkstemp(archive_tmp);
 	if (fd < 0)
 		die_errno(EXIT_TROUBLE, "cannot create archive '%s'", opt.archive);
 	struct archive *a = archive_write_new();
 	if (!a || archive_write_add_filter_zstd(a) != ARCHIVE_OK || archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-	    archive_write_open_fd(a, fd) != ARCHIVE_OK) {
-		unlink(tmp.p);
+	    archive_write_open_fd(a, fd) != ARCHIVE_OK)
 		archive_fail(a, "setup");
-	}
 	char *chunk = xmalloc(1 << 16);
 	int64_t done = 0;
 	for (size_t i = 0; i < n; i++) {
 		int in = open_beneath(files[i]->path, O_RDONLY, false, NULL);
 		struct stat st;
 		if (in < 0 || fstat(in, &st) < 0) {
-			unlink(tmp.p);
+			archive_discard();
 			die_errno(EXIT_TROUBLE, "cannot read '%s'", files[i]->path);
 		}
 		struct archive_entry *e = archive_entry_new();
@@ -670,24 +688,20 @@ static void archive_files(struct found *const *files, size_t n)
 		archive_entry_set_perm(e, st.st_mode & 07777);
 		archive_entry_set_size(e, st.st_size);
 		archive_entry_set_mtime(e, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-		if (archive_write_header(a, e) != ARCHIVE_OK) {
-			unlink(tmp.p);
+		if (archive_write_header(a, e) != ARCHIVE_OK)
 			archive_fail(a, files[i]->path);
-		}
 		archive_entry_free(e);
 		int64_t left = st.st_size;
 		while (left > 0) {
 			ssize_t r = read(in, chunk, left < (1 << 16) ? (size_t)left : (1 << 16));
 			if (r <= 0) {
-				unlink(tmp.p);
+				archive_discard();
 				if (r == 0)
 					die(EXIT_TROUBLE, "cannot read '%s': shorter than it was", files[i]->path);
 				die_errno(EXIT_TROUBLE, "cannot read '%s'", files[i]->path);
 			}
-			if (archive_write_data(a, chunk, (size_t)r) != r) {
-				unlink(tmp.p);
+			if (archive_write_data(a, chunk, (size_t)r) != r)
 				archive_fail(a, files[i]->path);
-			}
 			left -= r;
 			done += r;
 		}
@@ -695,22 +709,18 @@ static void archive_files(struct found *const *files, size_t n)
 		progress_show("archived %zu of %zu files", i + 1, n);
 	}
 	free(chunk);
-	if (archive_write_close(a) != ARCHIVE_OK) {
-		unlink(tmp.p);
+	if (archive_write_close(a) != ARCHIVE_OK)
 		archive_fail(a, "finish");
-	}
 	archive_write_free(a);
 	if (fsync(fd) < 0 || close(fd) < 0) {
-		unlink(tmp.p);
+		archive_discard();
 		die_errno(EXIT_TROUBLE, "cannot write archive '%s'", opt.archive);
 	}
-	if (link(tmp.p, opt.archive) < 0) {
-		int e = errno;
-		unlink(tmp.p);
-		errno = e;
+	if (link(archive_tmp, opt.archive) < 0) {
+		archive_discard();
 		die_errno(EXIT_TROUBLE, "cannot create archive '%s'", opt.archive);
 	}
-	unlink(tmp.p);
+	archive_discard();
 	struct buf dir = BUF_INIT;
 	buf_printf(&dir, "%.*s", dlen ? (int)dlen : 1, dlen ? opt.archive : ".");
 	int dfd = open(buf_cstr(&dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -719,6 +729,7 @@ static void archive_files(struct found *const *files, size_t n)
 	close(dfd);
 	buf_free(&dir);
 	buf_free(&tmp);
+	archive_tmp = NULL;
 	verbose(1, "archived %zu files (%lld bytes) to '%s'", n, (long long)done, opt.archive);
 }
 
@@ -981,15 +992,110 @@ static int64_t keep_retained(struct strset *keep, const struct delta_snapshot *s
 	return from;
 }
 
+/* What a vacuum found and did, for the summary. */
+struct vacuum_result {
+	int64_t retention, cutoff_ms, from, latest;
+	size_t scanned, ngone, removed, failed, dirs;
+	int64_t scanned_bytes, gone_bytes, freed;
+	struct found **gone;
+};
+
+/* Remove the files (archived first with --archive), then the directories
+ * that this emptied. */
+static void vacuum_remove(struct vacuum_result *r, struct walk *w)
+{
+	if (opt.archive && r->ngone)
+		archive_files(r->gone, r->ngone);
+	struct strset touched = {0};
+	for (size_t i = 0; i < r->ngone; i++) {
+		if (remove_file(r->gone[i]->path, &r->freed)) {
+			r->removed++;
+			r->freed += r->gone[i]->size;
+			touch_parent(&touched, r->gone[i]->path);
+		} else {
+			r->failed++;
+		}
+		char h[32];
+		human_size(h, r->freed);
+		progress_show("removed %zu of %zu files (%s)", i + 1, r->ngone, h);
+	}
+	/* In reverse path order a directory comes after everything below it,
+	 * so emptying a partition lets its parent go too.  A directory that was
+	 * empty already may be a writer's that just made it: it goes only when
+	 * older than the cutoff. */
+	if (w->ndirs)
+		qsort(w->dirs, w->ndirs, sizeof *w->dirs, dir_cmp);
+	for (size_t i = w->ndirs; i-- > 0;) {
+		const struct dir *d = &w->dirs[i];
+		if (!strset_has(&touched, d->path) && !(d->empty && d->mtime_ms < r->cutoff_ms))
+			continue;
+		const char *base;
+		int pfd = parent_of(d->path, &base);
+		if (pfd >= 0 && unlinkat(pfd, base, AT_REMOVEDIR) == 0) {
+			r->dirs++;
+			verbose(1, "removed directory '%s'", d->path);
+			touch_parent(&touched, d->path);
+		}
+	}
+	parent_close();
+	strset_free(&touched);
+}
+
+static void vacuum_report(const struct vacuum_result *r)
+{
+	char hret[32], hb[32], cut[40];
+	human_duration(hret, r->retention);
+	iso_ms(cut, r->cutoff_ms);
+	size_t kept = r->scanned - r->ngone;
+	if (opt.json) {
+		buf_printf(&json, ",\"vacuum\":{\"version\":%lld,\"retention_hours\":%.6g,\"cutoff\":\"%s\","
+				  "\"oldest_retained_version\":%lld,\"files_scanned\":%zu,\"bytes_scanned\":%lld,"
+				  "\"files_kept\":%zu,",
+			   (long long)r->latest, r->retention / 3600e6, cut, (long long)r->from, r->scanned,
+			   (long long)r->scanned_bytes, kept);
+		if (opt.dry_run) {
+			buf_printf(&json, "\"files_to_delete\":%zu,\"bytes_to_delete\":%lld,\"files\":[", r->ngone,
+				   (long long)r->gone_bytes);
+			for (size_t i = 0; i < r->ngone; i++) {
+				buf_puts(&json, i ? ",{\"path\":" : "{\"path\":");
+				json_write_string(&json, r->gone[i]->path, strlen(r->gone[i]->path));
+				buf_printf(&json, ",\"size\":%lld}", (long long)r->gone[i]->size);
+			}
+			buf_puts(&json, "]}");
+		} else {
+			buf_printf(&json,
+				   "\"files_deleted\":%zu,\"bytes_freed\":%lld,\"dirs_removed\":%zu,\"failed\":%zu,\"archive\":",
+				   r->removed, (long long)r->freed, r->dirs, r->failed);
+			if (opt.archive && r->ngone)
+				json_write_string(&json, opt.archive, strlen(opt.archive));
+			else
+				buf_puts(&json, "null");
+			buf_puts(&json, "}");
+		}
+	} else if (opt.dry_run) {
+		if (opt.quiet)
+			return;
+		for (size_t i = 0; i < r->ngone; i++)
+			printf("%lld\t%s\n", (long long)r->gone[i]->size, r->gone[i]->path);
+		human_size(hb, r->gone_bytes);
+		printf("vacuum: would delete %zu files (%s), keep %zu; retention %s, versions %lld to %lld\n", r->ngone, hb,
+		       kept, hret, (long long)r->from, (long long)r->latest);
+	} else if (!opt.quiet) {
+		human_size(hb, r->freed);
+		printf("vacuum: %s %zu files (%s) and %zu directories, kept %zu; retention %s, versions %lld to %lld\n",
+		       opt.archive && r->ngone ? "archived and deleted" : "deleted", r->removed, hb, r->dirs, kept, hret,
+		       (long long)r->from, (long long)r->latest);
+	}
+}
+
 static void vacuum(void)
 {
 	struct delta_snapshot *s = open_for_maintenance("vacuum");
-	int64_t retention = file_retention(s);
-	int64_t now_ms = now_micros() / 1000;
-	int64_t cutoff_ms = now_ms - retention / 1000;
+	struct vacuum_result r = {.retention = file_retention(s)};
+	r.cutoff_ms = now_micros() / 1000 - r.retention / 1000;
 
 	struct strset keep = {0};
-	int64_t from = keep_retained(&keep, s, cutoff_ms);
+	r.from = keep_retained(&keep, s, r.cutoff_ms);
 
 	struct walk w = {.meta = &s->meta};
 	struct buf rel = BUF_INIT;
@@ -1001,114 +1107,32 @@ static void vacuum(void)
 	if (w.refused)
 		die(EXIT_TROUBLE, "refusing to vacuum table '%s': it links outside itself (nothing was deleted)",
 		    opt.table);
+	r.scanned = w.nfiles;
+	r.scanned_bytes = w.bytes;
 
 	/* A writer may have committed since the replay: its files are new
 	 * (younger than the cutoff) unless the retention was forced short or
 	 * it restored old files, so look once more just before deleting. */
 	char err[1024];
-	int64_t latest = delta_latest_version(root.real, err, sizeof err);
-	if (latest < 0)
-		die(EXIT_TROUBLE, "cannot read table '%s': %s", opt.table, latest == -1 ? "no commits" : err);
-	keep_commits(&keep, s->version, latest);
+	r.latest = delta_latest_version(root.real, err, sizeof err);
+	if (r.latest < 0)
+		die(EXIT_TROUBLE, "cannot read table '%s': %s", opt.table, r.latest == -1 ? "no commits" : err);
+	keep_commits(&keep, s->version, r.latest);
 
-	struct found **gone = xmalloc((w.nfiles + 1) * sizeof *gone);
-	size_t ngone = 0;
-	int64_t bytes = 0;
+	r.gone = xmalloc((w.nfiles + 1) * sizeof *r.gone);
 	for (size_t i = 0; i < w.nfiles; i++)
-		if (w.files[i].mtime_ms < cutoff_ms && !strset_has(&keep, w.files[i].path)) {
-			gone[ngone++] = &w.files[i];
-			bytes += w.files[i].size;
+		if (w.files[i].mtime_ms < r.cutoff_ms && !strset_has(&keep, w.files[i].path)) {
+			r.gone[r.ngone++] = &w.files[i];
+			r.gone_bytes += w.files[i].size;
 		}
-	qsort(gone, ngone, sizeof *gone, found_cmp);
-
-	size_t removed = 0, failed = 0, dirs = 0;
-	int64_t freed = 0;
-	if (opt.dry_run) {
-		if (!opt.json && !opt.quiet)
-			for (size_t i = 0; i < ngone; i++)
-				printf("%lld\t%s\n", (long long)gone[i]->size, gone[i]->path);
-	} else {
-		if (opt.archive && ngone)
-			archive_files(gone, ngone);
-		struct strset touched = {0};
-		for (size_t i = 0; i < ngone; i++) {
-			if (remove_file(gone[i]->path, &freed)) {
-				removed++;
-				freed += gone[i]->size;
-				touch_parent(&touched, gone[i]->path);
-			} else {
-				failed++;
-			}
-			char h[32];
-			human_size(h, freed);
-			progress_show("removed %zu of %zu files (%s)", i + 1, ngone, h);
-		}
-		/* In reverse path order a directory comes after everything below
-		 * it, so emptying a partition lets its parent go too.  A directory
-		 * that was empty already may be a writer's that just made it: it
-		 * goes only when older than the cutoff. */
-		if (w.ndirs)
-			qsort(w.dirs, w.ndirs, sizeof *w.dirs, dir_cmp);
-		for (size_t i = w.ndirs; i-- > 0;) {
-			const struct dir *d = &w.dirs[i];
-			if (!strset_has(&touched, d->path) && !(d->empty && d->mtime_ms < cutoff_ms))
-				continue;
-			const char *base;
-			int pfd = parent_of(d->path, &base);
-			if (pfd >= 0 && unlinkat(pfd, base, AT_REMOVEDIR) == 0) {
-				dirs++;
-				verbose(1, "removed directory '%s'", d->path);
-				touch_parent(&touched, d->path);
-			}
-		}
-		parent_close();
-		strset_free(&touched);
-		if (failed)
-			status = EXIT_NEGATIVE;
-	}
+	qsort(r.gone, r.ngone, sizeof *r.gone, found_cmp);
+	if (!opt.dry_run)
+		vacuum_remove(&r, &w);
+	if (r.failed)
+		status = EXIT_NEGATIVE;
 	progress_done();
-
-	char hret[32], hb[32], cut[40];
-	human_duration(hret, retention);
-	iso_ms(cut, cutoff_ms);
-	if (opt.json) {
-		buf_printf(&json, ",\"vacuum\":{\"version\":%lld,\"retention_hours\":%.6g,\"cutoff\":\"%s\","
-				  "\"oldest_retained_version\":%lld,\"files_scanned\":%zu,\"bytes_scanned\":%lld,"
-				  "\"files_kept\":%zu,",
-			   (long long)latest, retention / 3600e6, cut, (long long)from, w.nfiles, (long long)w.bytes,
-			   w.nfiles - ngone);
-		if (opt.dry_run) {
-			buf_printf(&json, "\"files_to_delete\":%zu,\"bytes_to_delete\":%lld,\"files\":[", ngone,
-				   (long long)bytes);
-			for (size_t i = 0; i < ngone; i++) {
-				buf_puts(&json, i ? ",{\"path\":" : "{\"path\":");
-				json_write_string(&json, gone[i]->path, strlen(gone[i]->path));
-				buf_printf(&json, ",\"size\":%lld}", (long long)gone[i]->size);
-			}
-			buf_puts(&json, "]}");
-		} else {
-			buf_printf(&json, "\"files_deleted\":%zu,\"bytes_freed\":%lld,\"dirs_removed\":%zu,\"failed\":%zu,"
-					  "\"archive\":",
-				   removed, (long long)freed, dirs, failed);
-			if (opt.archive && ngone)
-				json_write_string(&json, opt.archive, strlen(opt.archive));
-			else
-				buf_puts(&json, "null");
-			buf_puts(&json, "}");
-		}
-	} else if (!opt.quiet) {
-		if (opt.dry_run) {
-			human_size(hb, bytes);
-			printf("vacuum: would delete %zu files (%s), keep %zu; retention %s, versions %lld to %lld\n", ngone,
-			       hb, w.nfiles - ngone, hret, (long long)from, (long long)latest);
-		} else {
-			human_size(hb, freed);
-			printf("vacuum: %s %zu files (%s) and %zu directories, kept %zu; retention %s, versions %lld to %lld\n",
-			       opt.archive && ngone ? "archived and deleted" : "deleted", removed, hb, dirs,
-			       w.nfiles - ngone, hret, (long long)from, (long long)latest);
-		}
-	}
-	free(gone);
+	vacuum_report(&r);
+	free(r.gone);
 	walk_free(&w);
 	strset_free(&keep);
 	delta_snapshot_free(s);
@@ -1245,8 +1269,7 @@ static void write_bin(const struct delta_snapshot *s, const struct type *schema,
 		log_path(in[i].path, &rel);
 		int fd = open_beneath(rel.p, O_RDONLY, false, NULL);
 		if (fd < 0)
-			die_errno(EXIT_TROUBLE, "cannot read '%s'%s", rel.p,
-				  errno == ELOOP ? " (a symbolic link on the way: refusing to leave the table)" : "");
+			die_errno(EXIT_TROUBLE, "cannot open '%s' inside the table without following links", rel.p);
 		close(fd);
 		buf_free(&rel);
 	}
@@ -1309,6 +1332,139 @@ static void write_bin(const struct delta_snapshot *s, const struct type *schema,
 	free(in);
 }
 
+/* The compaction to do: small files by partition, packed into bins. */
+struct plan {
+	struct part *parts;
+	size_t nparts;
+	struct bin {
+		size_t part, first, n;
+		int64_t bytes;
+	} *bins;
+	size_t nbins, nin, ncompacted;
+	int64_t in_bytes;
+};
+
+/* Bin-pack in path order: a bin closes when the next file would take it
+ * past the target; a bin of one file gains nothing and is dropped. */
+static void plan_bins(struct plan *pl)
+{
+	size_t cap = 0;
+	for (size_t j = 0; j < pl->nparts; j++) {
+		const struct part *p = &pl->parts[j];
+		size_t had = pl->nbins, first = 0;
+		int64_t sum = 0;
+		for (size_t i = 0; i <= p->n; i++) {
+			if (i == p->n || (i > first && sum + p->files[i]->size > opt.target_size)) {
+				if (i - first > 1) {
+					if (pl->nbins == cap) {
+						cap = cap ? cap * 2 : 16;
+						pl->bins = xrealloc(pl->bins, cap * sizeof *pl->bins);
+					}
+					pl->bins[pl->nbins++] = (struct bin){j, first, i - first, sum};
+					pl->nin += i - first;
+					pl->in_bytes += sum;
+				}
+				first = i;
+				sum = 0;
+			}
+			if (i < p->n)
+				sum += p->files[i]->size;
+		}
+		pl->ncompacted += pl->nbins > had;
+	}
+}
+
+/* Write the bins and commit them as one version of dataChange=false
+ * removes and adds.  Returns the version, or -1 when a conflicting commit
+ * won (the new files are removed again). */
+static int64_t compact(const struct delta_snapshot *s, const struct plan *pl, int64_t *out_bytes)
+{
+	const char **cols;
+	size_t ncols;
+	struct type *schema = data_schema(&s->meta, &cols, &ncols);
+	struct written *made = xcalloc(pl->nbins, sizeof *made);
+	struct delta_file *adds = xcalloc(pl->nbins, sizeof *adds);
+	struct delta_file *removes = xcalloc(pl->nin, sizeof *removes);
+	size_t nr = 0;
+	for (size_t b = 0; b < pl->nbins; b++) {
+		const struct bin *bin = &pl->bins[b];
+		write_bin(s, schema, cols, ncols, &pl->parts[bin->part], bin->first, bin->n, &made[b]);
+		adds[b] = made[b].add;
+		*out_bytes += made[b].add.size;
+		for (size_t i = 0; i < bin->n; i++) {
+			struct delta_file *r = &removes[nr++];
+			delta_file_copy(r, pl->parts[bin->part].files[bin->first + i]);
+			r->data_change = false;
+		}
+		progress_show("compacted %zu of %zu bins", b + 1, pl->nbins);
+	}
+	/* commitInfo as Spark's OPTIMIZE writes it: the predicate is a JSON
+	 * array in a string */
+	struct buf pred = BUF_INIT, params = BUF_INIT, metrics = BUF_INIT;
+	buf_putc(&pred, '[');
+	if (opt.where)
+		json_write_string(&pred, opt.where, strlen(opt.where));
+	buf_putc(&pred, ']');
+	buf_puts(&params, "{\"predicate\":");
+	json_write_string(&params, pred.p, pred.len);
+	buf_puts(&params, ",\"zOrderBy\":\"[]\",\"auto\":false}");
+	buf_printf(&metrics,
+		   "{\"numRemovedFiles\":\"%zu\",\"numAddedFiles\":\"%zu\",\"numRemovedBytes\":\"%lld\","
+		   "\"numAddedBytes\":\"%lld\"}",
+		   pl->nin, pl->nbins, (long long)pl->in_bytes, (long long)*out_bytes);
+	/* What compaction read is exactly the files it removes: blind appends
+	 * meanwhile do not touch them and are retried past; a concurrent delete
+	 * or compaction of any of them is a conflict. */
+	struct delta_commit c = {
+		.read_version = s->version,
+		.adds = adds,
+		.nadds = pl->nbins,
+		.removes = removes,
+		.nremoves = nr,
+		.operation = "OPTIMIZE",
+		.operation_parameters = buf_cstr(&params),
+		.operation_metrics = buf_cstr(&metrics),
+	};
+	char err[1024];
+	int64_t version = -1;
+	int r = delta_commit(root.real, &c, &version, err, sizeof err);
+	/* an error after the version was linked (its directory not synced)
+	 * still leaves the commit in: then the new files are the table's */
+	if (r != DELTA_OK && version < 0) {
+		for (size_t b = 0; b < pl->nbins; b++) {
+			const char *base;
+			int pfd = parent_of(made[b].rel, &base);
+			if (pfd < 0 || unlinkat(pfd, base, 0) < 0)
+				warnerr("cannot remove '%s' after the failed commit", made[b].rel);
+		}
+		parent_close();
+	}
+	if (r == DELTA_CONFLICT) {
+		warnx("compaction of table '%s' not committed: %s", opt.table, err);
+		status = EXIT_NEGATIVE;
+	} else if (r != DELTA_OK) {
+		die(EXIT_TROUBLE, "cannot commit to table '%s': %s", opt.table, err);
+	} else if (version % delta_checkpoint_interval(&s->meta) == 0 &&
+		   delta_checkpoint(root.real, version, err, sizeof err) < 0) {
+		warnx("checkpoint at version %lld failed (the compaction stands): %s", (long long)version, err);
+	}
+	for (size_t b = 0; b < pl->nbins; b++) {
+		delta_file_free(&made[b].add);
+		free(made[b].rel);
+	}
+	for (size_t i = 0; i < nr; i++)
+		delta_file_free(&removes[i]);
+	free(made);
+	free(adds);
+	free(removes);
+	free(cols);
+	type_free(schema);
+	buf_free(&pred);
+	buf_free(&params);
+	buf_free(&metrics);
+	return r == DELTA_OK ? version : -1;
+}
+
 static void optimize(void)
 {
 	struct delta_snapshot *s = open_for_maintenance("optimize");
@@ -1319,159 +1475,53 @@ static void optimize(void)
 		if (!pred || !delta_pred_bind(pred, &s->meta, true, err, sizeof err))
 			die(EXIT_TROUBLE, "invalid --where '%s': %s", opt.where, err);
 	}
-	size_t nparts;
-	struct part *parts = small_files(s, pred, &nparts);
-
-	/* Bin-pack in path order: a bin closes when the next file would take it
-	 * past the target; a bin of one file gains nothing and is dropped. */
-	struct {
-		size_t part, first, n;
-		int64_t bytes;
-	} *bins = NULL;
-	size_t nbins = 0, bcap = 0, nin = 0, ncompacted = 0;
-	int64_t in_bytes = 0;
-	for (size_t j = 0; j < nparts; j++) {
-		size_t had = nbins;
-		size_t first = 0;
-		int64_t sum = 0;
-		for (size_t i = 0; i <= parts[j].n; i++) {
-			bool close_bin = i == parts[j].n || (i > first && sum + parts[j].files[i]->size > opt.target_size);
-			if (close_bin) {
-				if (i - first > 1) {
-					if (nbins == bcap) {
-						bcap = bcap ? bcap * 2 : 16;
-						bins = xrealloc(bins, bcap * sizeof *bins);
-					}
-					bins[nbins].part = j;
-					bins[nbins].first = first;
-					bins[nbins].n = i - first;
-					bins[nbins].bytes = sum;
-					nbins++;
-					nin += i - first;
-					in_bytes += sum;
-				}
-				first = i;
-				sum = 0;
-			}
-			if (i < parts[j].n)
-				sum += parts[j].files[i]->size;
-		}
-		ncompacted += nbins > had;
-	}
+	struct plan pl = {0};
+	pl.parts = small_files(s, pred, &pl.nparts);
+	plan_bins(&pl);
 
 	int64_t version = s->version, out_bytes = 0;
 	bool committed = false;
 	if (opt.dry_run) {
 		if (!opt.json && !opt.quiet)
-			for (size_t b = 0; b < nbins; b++)
-				printf("%lld\t%zu files\t%s\n", (long long)bins[b].bytes, bins[b].n,
-				       *parts[bins[b].part].dir ? parts[bins[b].part].dir : "/");
-	} else if (nbins) {
-		const char **cols;
-		size_t ncols;
-		struct type *schema = data_schema(&s->meta, &cols, &ncols);
-		struct written *made = xcalloc(nbins, sizeof *made);
-		struct delta_file *adds = xcalloc(nbins, sizeof *adds);
-		struct delta_file *removes = xcalloc(nin, sizeof *removes);
-		size_t nr = 0;
-		for (size_t b = 0; b < nbins; b++) {
-			write_bin(s, schema, cols, ncols, &parts[bins[b].part], bins[b].first, bins[b].n, &made[b]);
-			adds[b] = made[b].add;
-			out_bytes += made[b].add.size;
-			for (size_t i = 0; i < bins[b].n; i++) {
-				struct delta_file *r = &removes[nr++];
-				delta_file_copy(r, parts[bins[b].part].files[bins[b].first + i]);
-				r->data_change = false;
-				r->extended_file_metadata = true;
-			}
-			progress_show("compacted %zu of %zu bins", b + 1, nbins);
-		}
-		struct buf params = BUF_INIT, metrics = BUF_INIT;
-		buf_puts(&params, "{\"predicate\":");
-		json_write_string(&params, opt.where ? opt.where : "[]", strlen(opt.where ? opt.where : "[]"));
-		buf_puts(&params, ",\"zOrderBy\":\"[]\",\"auto\":false}");
-		buf_printf(&metrics,
-			   "{\"numRemovedFiles\":\"%zu\",\"numAddedFiles\":\"%zu\",\"numRemovedBytes\":\"%lld\","
-			   "\"numAddedBytes\":\"%lld\"}",
-			   nin, nbins, (long long)in_bytes, (long long)out_bytes);
-		/* What compaction read is exactly the files it removes: blind
-		 * appends meanwhile do not touch them and are retried past, a
-		 * concurrent delete or compaction of any of them is a conflict. */
-		struct delta_commit c = {
-			.read_version = s->version,
-			.adds = adds,
-			.nadds = nbins,
-			.removes = removes,
-			.nremoves = nr,
-			.operation = "OPTIMIZE",
-			.operation_parameters = buf_cstr(&params),
-			.operation_metrics = buf_cstr(&metrics),
-		};
-		int r = delta_commit(root.real, &c, &version, err, sizeof err);
-		if (r != DELTA_OK) {
-			for (size_t b = 0; b < nbins; b++) {
-				const char *base;
-				int pfd = parent_of(made[b].rel, &base);
-				if (pfd < 0 || unlinkat(pfd, base, 0) < 0)
-					warnerr("cannot remove '%s' after the failed commit", made[b].rel);
-			}
-			parent_close();
-			if (r == DELTA_CONFLICT) {
-				warnx("compaction of table '%s' not committed: %s", opt.table, err);
-				status = EXIT_NEGATIVE;
-			} else {
-				die(EXIT_TROUBLE, "cannot commit to table '%s': %s", opt.table, err);
-			}
-		} else {
-			committed = true;
-			if (version % delta_checkpoint_interval(&s->meta) == 0 &&
-			    delta_checkpoint(root.real, version, err, sizeof err) < 0)
-				warnx("checkpoint at version %lld failed (the compaction stands): %s", (long long)version, err);
-		}
-		for (size_t b = 0; b < nbins; b++) {
-			delta_file_free(&made[b].add);
-			free(made[b].rel);
-		}
-		for (size_t i = 0; i < nr; i++)
-			delta_file_free(&removes[i]);
-		free(made);
-		free(adds);
-		free(removes);
-		free(cols);
-		type_free(schema);
-		buf_free(&params);
-		buf_free(&metrics);
+			for (size_t b = 0; b < pl.nbins; b++)
+				printf("%lld\t%zu files\t%s\n", (long long)pl.bins[b].bytes, pl.bins[b].n,
+				       *pl.parts[pl.bins[b].part].dir ? pl.parts[pl.bins[b].part].dir : "/");
+	} else if (pl.nbins) {
+		int64_t v = compact(s, &pl, &out_bytes);
+		committed = v >= 0;
+		if (committed)
+			version = v;
 	}
 	progress_done();
 
-	char hin[32], hout[32];
-	human_size(hin, in_bytes);
-	human_size(hout, out_bytes);
 	/* a dry run reports the plan; a lost commit, that nothing changed */
 	bool done = opt.dry_run || committed;
+	char hin[32], hout[32];
+	human_size(hin, pl.in_bytes);
+	human_size(hout, out_bytes);
 	if (opt.json) {
 		buf_printf(&json,
 			   ",\"optimize\":{\"read_version\":%lld,\"version\":%lld,\"files_removed\":%zu,\"bytes_removed\":%lld,"
 			   "\"files_added\":%zu,\"bytes_added\":%lld,\"partitions\":%zu,\"committed\":%s}",
-			   (long long)s->version, (long long)version, done ? nin : 0, (long long)(done ? in_bytes : 0),
-			   done ? nbins : 0, (long long)(committed ? out_bytes : 0), done ? ncompacted : 0,
+			   (long long)s->version, (long long)version, done ? pl.nin : 0, (long long)(done ? pl.in_bytes : 0),
+			   done ? pl.nbins : 0, (long long)(committed ? out_bytes : 0), done ? pl.ncompacted : 0,
 			   committed ? "true" : "false");
 	} else if (!opt.quiet) {
-		if (!nbins)
+		if (!pl.nbins)
 			printf("optimize: nothing to compact at version %lld\n", (long long)version);
 		else if (opt.dry_run)
-			printf("optimize: would compact %zu files (%s) into %zu in %zu partitions\n", nin, hin, nbins,
-			       ncompacted);
+			printf("optimize: would compact %zu files (%s) into %zu in %zu partitions\n", pl.nin, hin, pl.nbins,
+			       pl.ncompacted);
 		else if (committed)
-			printf("optimize: compacted %zu files (%s) into %zu (%s) in %zu partitions, version %lld\n", nin, hin,
-			       nbins, hout, ncompacted, (long long)version);
+			printf("optimize: compacted %zu files (%s) into %zu (%s) in %zu partitions, version %lld\n", pl.nin,
+			       hin, pl.nbins, hout, pl.ncompacted, (long long)version);
 	}
-	for (size_t j = 0; j < nparts; j++) {
-		free(parts[j].dir);
-		free(parts[j].files);
+	for (size_t j = 0; j < pl.nparts; j++) {
+		free(pl.parts[j].dir);
+		free(pl.parts[j].files);
 	}
-	free(parts);
-	free(bins);
+	free(pl.parts);
+	free(pl.bins);
 	delta_pred_free(pred);
 	delta_snapshot_free(s);
 }
@@ -1510,7 +1560,7 @@ static size_t stale_temporaries(int lfd, int64_t cutoff_ms)
 	struct stat st;
 	while ((de = readdir(d)))
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-		    (int64_t)st.st_mtim.tv_sec * 1000 < cutoff_ms) {
+		    mtime_ms(&st) < cutoff_ms) {
 			if (opt.dry_run) {
 				if (!opt.json && !opt.quiet)
 					printf("%s/.tmp/%s\n", DELTA_LOG, de->d_name);
