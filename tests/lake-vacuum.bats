@@ -672,13 +672,22 @@ age() {
 		data-skipping-basic-stats-all-types delta-0.8.0-partitioned delta-0.8.0-null-partition; do
 		cp -r "$WEIR_FIXTURES/delta/$name" "$BATS_TEST_TMPDIR/$name"
 		chmod -R u+w "$BATS_TEST_TMPDIR/$name"
+		want=$WEIR_FIXTURES/delta-expected/$name.ndjson
+		# (the expected rows of data-reader-array-primitives hold DuckDB's
+		# rendering of binary in lists; tests/delta.bats canonicalises that
+		# one, here it must read as it did before the vacuum)
+		if [ $name = data-reader-array-primitives ]; then
+			want=$BATS_TEST_TMPDIR/$name.before
+			weir-lake-cat "$BATS_TEST_TMPDIR/$name" >"$want"
+		fi
 		run weir-lake-vacuum --json --retain 0h --force-retention "$BATS_TEST_TMPDIR/$name"
 		assert_success
 		deleted=$((deleted + $(jq .vacuum.files_deleted <<<"$output")))
 		weir-lake-cat "$BATS_TEST_TMPDIR/$name" >"$BATS_TEST_TMPDIR/$name.got" || fail "$name does not read after vacuum"
-		same_rows "$BATS_TEST_TMPDIR/$name.got" "$WEIR_FIXTURES/delta-expected/$name.ndjson" || fail "$name reads differently"
+		same_rows "$BATS_TEST_TMPDIR/$name.got" "$want" || fail "$name does not read to its expected rows"
 	done
-	[ "$deleted" -gt 40 ]
+	# simple_table 32, basic-with-inserts-deletes-checkpoint 7, data-skipping-basic-stats-all-types 1 (an orphan)
+	[ "$deleted" -eq 40 ]
 	# tables it does not understand are refused, untouched
 	for name in versions-not-contiguous deltalog-invalid-protocol-version dv-partitioned-with-checkpoint \
 		table-with-columnmapping-mode-name checkpoint-v2-table; do
