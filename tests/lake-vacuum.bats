@@ -465,12 +465,6 @@ old_commits() {
 
 # ---- tables written by weir-lake-write, read back by DuckDB ----
 
-need_writer() {
-	[ -x "$WEIR_BIN/weir-lake-write" ] && [ -f "$TOP/tests/delta-replay.js" ] ||
-		skip "weir-lake-write and tests/delta-replay.js are not on this branch yet"
-	duckdb_ready
-}
-
 # rows (id, s) of table $1 at version $2 (default: the newest), as DuckDB
 # reads the files the independent replay (tests/delta-replay.js) lists
 rows_at() {
@@ -490,7 +484,7 @@ write() { # write [lake-write options...] <records
 }
 
 @test "--optimize bin-packs small files per partition, dataChange=false, same rows" {
-	need_writer
+	duckdb_ready
 	rm -r "$T"
 	rows 1 600 | write --max-rows 50
 	rows_at "$T" >"$BATS_TEST_TMPDIR/before"
@@ -548,7 +542,7 @@ optimize_paused() {
 }
 
 @test "--optimize retries past a concurrent blind append" {
-	need_writer
+	duckdb_ready
 	rm -r "$T"
 	rows 1 100000 | write --max-rows 25000
 	optimize_paused
@@ -562,7 +556,7 @@ optimize_paused() {
 }
 
 @test "--optimize refuses a real conflict: files it compacts were removed meanwhile" {
-	need_writer
+	duckdb_ready
 	rm -r "$T"
 	rows 1 100000 | write --max-rows 25000
 	optimize_paused
@@ -594,7 +588,7 @@ age() {
 }
 
 @test "time travel to every retained version still reads after vacuum" {
-	need_writer
+	duckdb_ready
 	rm -r "$T"
 	rows 1 300 | write --max-rows 100 # versions 0-2
 	rows 1001 1100 | write --mode overwrite # 3 replaces them
@@ -618,7 +612,7 @@ age() {
 }
 
 @test "writer, optimize, vacuum and reader at once: no reader fails, no row is lost" {
-	need_writer
+	duckdb_ready
 	rm -r "$T"
 	rows 1 1000 | write --max-rows 100
 	weir-lake-vacuum -q --optimize "$T"
@@ -662,7 +656,6 @@ age() {
 
 @test "Spark- and delta-rs-written fixtures vacuum (on a copy) and still read to their expected snapshot" {
 	need_fixtures
-	weir-lake-cat --help | grep -q TABLE || skip "weir-lake-cat cannot read tables on this branch yet"
 	deleted=0
 	for name in basic-with-inserts-deletes-checkpoint multi-part-checkpoint simple_table \
 		simple_table_with_checkpoint python-0.25.5-checkpoint data-reader-primitives \
