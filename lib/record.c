@@ -140,6 +140,15 @@ bool rec_is_control(const struct value *v, const char **kind)
 	return true;
 }
 
+bool rec_control_id(const struct value *v, int64_t *id)
+{
+	const struct value *x = value_get(v, "id", 2);
+	if (!x || x->type != V_INT)
+		return false;
+	*id = x->i;
+	return true;
+}
+
 static enum rec_kind classify(struct rec_reader *r, struct record *rec)
 {
 	if (rec->v.type != V_OBJECT) {

@@ -76,5 +76,7 @@ void rec_writer_close(struct rec_writer *w);
 
 /* Build a control record {"@weir": kind, ...extra pairs} in the arena. */
 bool rec_is_control(const struct value *v, const char **kind);
+/* The integer "id" of a barrier or restore record; false when it has none. */
+bool rec_control_id(const struct value *v, int64_t *id);
 
 #endif

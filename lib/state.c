@@ -136,3 +136,29 @@ void state_prune(const char *dir, int64_t keep)
 	}
 	closedir(d);
 }
+
+uint64_t snap_uvarint(struct snap_reader *r)
+{
+	uint64_t v;
+	if (r->bad || get_uvarint(&r->p, r->end, &v)) {
+		r->bad = true;
+		return 0;
+	}
+	return v;
+}
+
+int64_t snap_int(struct snap_reader *r)
+{
+	return unzigzag64(snap_uvarint(r));
+}
+
+const char *snap_bytes(struct snap_reader *r, size_t n)
+{
+	if (r->bad || (size_t)(r->end - r->p) < n) {
+		r->bad = true;
+		return NULL;
+	}
+	const char *s = (const char *)r->p;
+	r->p += n;
+	return s;
+}

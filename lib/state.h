@@ -5,6 +5,7 @@
 #ifndef WEIR_STATE_H
 #define WEIR_STATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,5 +23,23 @@ int state_write_file(const char *path, const void *p, size_t n, char *err, size_
 /* On restore N: every snapshot other than N is stale (older ones are
  * superseded, newer ones belong to barriers that never committed). */
 void state_prune(const char *dir, int64_t keep);
+
+/* Reading a snapshot back (written with buf_uvarint and zigzag64).  The
+ * getters never read past the end: on short input they set bad and return
+ * 0 or NULL, so a decoder reads on and checks bad once per item. */
+struct snap_reader {
+	const unsigned char *p, *end;
+	bool bad;
+};
+
+static inline struct snap_reader snap_reader(const struct buf *b)
+{
+	struct snap_reader r = {(const unsigned char *)b->p, (const unsigned char *)b->p + b->len, false};
+	return r;
+}
+uint64_t snap_uvarint(struct snap_reader *r);
+int64_t snap_int(struct snap_reader *r); /* zigzag */
+/* n bytes, or NULL */
+const char *snap_bytes(struct snap_reader *r, size_t n);
 
 #endif

@@ -329,23 +329,6 @@ static _Noreturn void corrupt(int64_t id)
 	die(EXIT_TROUBLE, "corrupt state snapshot %" PRId64 " in '%s'", id, opt.state_dir);
 }
 
-static uint64_t get_uv(const unsigned char **p, const unsigned char *end, int64_t id)
-{
-	uint64_t v;
-	if (get_uvarint(p, end, &v))
-		corrupt(id);
-	return v;
-}
-
-static const char *get_bytes(const unsigned char **p, const unsigned char *end, size_t n, int64_t id)
-{
-	if ((size_t)(end - *p) < n)
-		corrupt(id);
-	const char *s = (const char *)*p;
-	*p += n;
-	return s;
-}
-
 static void restore(int64_t id)
 {
 	struct buf b = BUF_INIT;
@@ -355,54 +338,49 @@ static void restore(int64_t id)
 		die(EXIT_TROUBLE, "%s", err);
 	if (rc > 0)
 		die(EXIT_TROUBLE, "no state snapshot %" PRId64 " in '%s' to restore", id, opt.state_dir);
-	const unsigned char *p = (const unsigned char *)b.p, *end = p + b.len;
-	if (memcmp(get_bytes(&p, end, 4, id), SNAP_MAGIC, 4))
+	struct snap_reader sr = snap_reader(&b);
+	const char *magic = snap_bytes(&sr, 4);
+	size_t flen = snap_uvarint(&sr);
+	const char *fp = snap_bytes(&sr, flen);
+	if (sr.bad || memcmp(magic, SNAP_MAGIC, 4))
 		corrupt(id);
-	size_t flen = get_uv(&p, end, id);
-	const char *fp = get_bytes(&p, end, flen, id);
 	if (flen != strlen(st.fingerprint) || memcmp(fp, st.fingerprint, flen))
 		die(EXIT_TROUBLE, "state snapshot %" PRId64 " in '%s' was written with other options (%.*s)",
 		    id, opt.state_dir, (int)flen, fp);
 	clear_state();
-	st.wm.max_seen = unzigzag64(get_uv(&p, end, id));
-	st.wm.wm = unzigzag64(get_uv(&p, end, id));
-	uint64_t count = get_uv(&p, end, id);
-	for (uint64_t i = 0; i < count; i++) {
-		size_t klen = get_uv(&p, end, id);
-		const char *key = get_bytes(&p, end, klen, id);
-		int64_t expires = unzigzag64(get_uv(&p, end, id));
+	st.wm.max_seen = snap_int(&sr);
+	st.wm.wm = snap_int(&sr);
+	uint64_t count = snap_uvarint(&sr);
+	for (uint64_t i = 0; i < count && !sr.bad; i++) {
+		size_t klen = snap_uvarint(&sr);
+		const char *key = snap_bytes(&sr, klen);
+		int64_t expires = snap_int(&sr);
+		if (sr.bad)
+			break;
 		uint64_t h = key_hash(key, klen);
 		if (keytab_find(&st.tab, key, klen, h))
 			corrupt(id);
 		struct entry *e = add_entry(key, klen, h, expires);
 		if (opt.keep_last) {
-			char form = *get_bytes(&p, end, 1, id);
-			size_t n = get_uv(&p, end, id);
-			if (form != 'J' && form != 'F')
+			const char *form = snap_bytes(&sr, 1);
+			size_t n = snap_uvarint(&sr);
+			const char *rec = snap_bytes(&sr, n);
+			if (sr.bad || (*form != 'J' && *form != 'F'))
 				corrupt(id);
-			store_record(e, form, get_bytes(&p, end, n, id), n);
+			store_record(e, *form, rec, n);
 		}
 	}
-	if (p != end)
+	if (sr.bad || sr.p != sr.end)
 		corrupt(id);
 	buf_free(&b);
 	state_prune(opt.state_dir, id);
-}
-
-static bool control_id(const struct record *rec, int64_t *id)
-{
-	const struct value *v = value_getz(&rec->v, "id");
-	if (!v || v->type != V_INT)
-		return false;
-	*id = v->i;
-	return true;
 }
 
 static void on_control(const struct rec_reader *r, const struct record *rec)
 {
 	int64_t id;
 	bool barrier = !strcmp(rec->control, "barrier"), restart = !strcmp(rec->control, "restore");
-	if ((barrier || restart) && !control_id(rec, &id))
+	if ((barrier || restart) && !rec_control_id(&rec->v, &id))
 		die(EXIT_TROUBLE, "%s record %" PRIu64 " in '%s' has no integer id", rec->control, rec->pos,
 		    rec_reader_name(r));
 	if (barrier) {

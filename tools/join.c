@@ -1080,23 +1080,6 @@ static _Noreturn void corrupt(int64_t id)
 	die(EXIT_TROUBLE, "corrupt state snapshot %" PRId64 " in '%s'", id, opt.state_dir);
 }
 
-static uint64_t get_uv(const unsigned char **p, const unsigned char *end, int64_t id)
-{
-	uint64_t v;
-	if (get_uvarint(p, end, &v))
-		corrupt(id);
-	return v;
-}
-
-static const char *get_bytes(const unsigned char **p, const unsigned char *end, size_t n, int64_t id)
-{
-	if ((size_t)(end - *p) < n)
-		corrupt(id);
-	const char *s = (const char *)*p;
-	*p += n;
-	return s;
-}
-
 static void restore(int64_t id)
 {
 	struct buf b = BUF_INIT;
@@ -1106,56 +1089,50 @@ static void restore(int64_t id)
 		die(EXIT_TROUBLE, "%s", err);
 	if (rc > 0)
 		die(EXIT_TROUBLE, "no state snapshot %" PRId64 " in '%s' to restore", id, opt.state_dir);
-	const unsigned char *p = (const unsigned char *)b.p, *end = p + b.len;
-	if (memcmp(get_bytes(&p, end, 4, id), SNAP_MAGIC, 4))
+	struct snap_reader sr = snap_reader(&b);
+	const char *magic = snap_bytes(&sr, 4);
+	size_t flen = snap_uvarint(&sr);
+	const char *fp = snap_bytes(&sr, flen);
+	if (sr.bad || memcmp(magic, SNAP_MAGIC, 4))
 		corrupt(id);
-	size_t flen = get_uv(&p, end, id);
-	const char *fp = get_bytes(&p, end, flen, id);
 	if (flen != strlen(st.fingerprint) || memcmp(fp, st.fingerprint, flen))
 		die(EXIT_TROUBLE, "state snapshot %" PRId64 " in '%s' was written with other options (%.*s)", id,
 		    opt.state_dir, (int)flen, fp);
-	st.wm = unzigzag64(get_uv(&p, end, id));
+	st.wm = snap_int(&sr);
 	for (int i = 0; i < 2; i++) {
 		struct side *s = &st.s[i];
 		clear_side(s);
-		s->wm.max_seen = unzigzag64(get_uv(&p, end, id));
-		s->wm.wm = unzigzag64(get_uv(&p, end, id));
-		uint64_t ncols = get_uv(&p, end, id);
-		for (uint64_t j = 0; j < ncols; j++) {
-			size_t n = get_uv(&p, end, id);
-			colset_add(&s->cols, get_bytes(&p, end, n, id), n);
+		s->wm.max_seen = snap_int(&sr);
+		s->wm.wm = snap_int(&sr);
+		uint64_t ncols = snap_uvarint(&sr);
+		for (uint64_t j = 0; j < ncols && !sr.bad; j++) {
+			size_t n = snap_uvarint(&sr);
+			const char *name = snap_bytes(&sr, n);
+			if (name)
+				colset_add(&s->cols, name, n);
 		}
-		uint64_t rows = get_uv(&p, end, id);
-		for (uint64_t j = 0; j < rows; j++) {
-			size_t klen = get_uv(&p, end, id);
-			const char *key = get_bytes(&p, end, klen, id);
-			int64_t t = unzigzag64(get_uv(&p, end, id));
-			bool matched = *get_bytes(&p, end, 1, id);
-			size_t len = get_uv(&p, end, id);
-			const unsigned char *q = (const unsigned char *)get_bytes(&p, end, len, id);
+		uint64_t rows = snap_uvarint(&sr);
+		for (uint64_t j = 0; j < rows && !sr.bad; j++) {
+			size_t klen = snap_uvarint(&sr);
+			const char *key = snap_bytes(&sr, klen);
+			int64_t t = snap_int(&sr);
+			const char *matched = snap_bytes(&sr, 1);
+			size_t len = snap_uvarint(&sr);
+			const unsigned char *q = (const unsigned char *)snap_bytes(&sr, len);
 			struct value v;
-			if (frame_get_value(&st.tmp, &q, q + len, &v))
+			if (sr.bad || frame_get_value(&st.tmp, &q, q + len, &v))
 				corrupt(id);
-			store_row(s, key, klen, key_hash(key, klen), t, &v, matched);
+			store_row(s, key, klen, key_hash(key, klen), t, &v, *matched);
 			arena_reset(&st.tmp);
 		}
 	}
-	if (p != end)
+	if (sr.bad || sr.p != sr.end)
 		corrupt(id);
 	buf_free(&b);
 	state_prune(opt.state_dir, id);
 }
 
 /* ---- control records and barrier alignment ---- */
-
-static bool control_id(const struct value *v, int64_t *id)
-{
-	const struct value *x = value_getz(v, "id");
-	if (!x || x->type != V_INT)
-		return false;
-	*id = x->i;
-	return true;
-}
 
 /* Merge src's members into dst (objects recursively; dst wins on other
  * conflicts), so the forwarded barrier names the offsets of both inputs. */
@@ -1232,7 +1209,7 @@ static void on_control(int i, const struct record *rec)
 	struct side *s = &st.s[i], *o = &st.s[!i];
 	int64_t id;
 	bool barrier = !strcmp(rec->control, "barrier"), restart = !strcmp(rec->control, "restore");
-	if ((barrier || restart) && !control_id(&rec->v, &id))
+	if ((barrier || restart) && !rec_control_id(&rec->v, &id))
 		die(EXIT_TROUBLE, "%s record %" PRIu64 " in '%s' has no integer id", rec->control, rec->pos,
 		    rec_reader_name(s->r));
 	if (barrier) {
