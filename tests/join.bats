@@ -132,6 +132,48 @@ stat_of() {
 	assert_equal "$(cat "$T/out")" "$(printf '%s\n' '{"user_id":1,"name":"ann","tier":"gold"}' '{"user_id":1,"name":"anna","tier":"new"}')"
 }
 
+@test "a Delta table is a table too: all its columns pad, its schema goes downstream" {
+	printf '%s\n' '{"user_id":1,"name":"ann"}' '{"user_id":2,"name":"bob"}' |
+		weir-lake-write -s 'user_id BIGINT NOT NULL, name STRING, since DATE' "$T/tbl"
+	printf '%s\n' '{"user_id":1,"url":"/a"}' '{"user_id":3,"url":"/c"}' >"$T/in"
+	run weir-join --right "$T/tbl" --on user_id --type left <"$T/in"
+	assert_success
+	assert_output "$(printf '%s\n' '{"user_id":1,"url":"/a","name":"ann","since":null}' \
+		'{"user_id":3,"url":"/c","name":null,"since":null}')"
+	weir-parse --schema 'user_id BIGINT NOT NULL, url STRING' --framed <"$T/in" 2>/dev/null |
+		weir-join --right "$T/tbl" --on user_id --type left --framed | weir-lake-write "$T/out"
+	run jq -c '.metaData.schemaString // empty | fromjson | [.fields[] | [.name, .type, .nullable]]' \
+		"$T/out/_delta_log/00000000000000000000.json"
+	assert_output '[["user_id","long",false],["url","string",true],["name","string",true],["since","date",true]]'
+}
+
+@test "--refresh reloads a Delta table that got a new version" {
+	echo '{"user_id":1,"name":"ann"}' | weir-lake-write -s 'user_id BIGINT, name STRING' "$T/tbl"
+	mkfifo "$T/fifo"
+	weir-join --right "$T/tbl" --on user_id --refresh 100ms <"$T/fifo" >"$T/out" &
+	pid=$!
+	exec {w}>"$T/fifo"
+	printf '%s\n' '{"user_id":1}' '{"user_id":2}' >&$w
+	sleep 0.3
+	echo '{"user_id":2,"name":"bob"}' | weir-lake-write "$T/tbl"
+	sleep 0.3
+	printf '%s\n' '{"user_id":1}' '{"user_id":2}' >&$w
+	exec {w}>&-
+	wait $pid
+	assert_equal "$(cat "$T/out")" "$(printf '%s\n' '{"user_id":1,"name":"ann"}' '{"user_id":1,"name":"ann"}' \
+		'{"user_id":2,"name":"bob"}')"
+}
+
+@test "a table written by Spark (fixture) joins" {
+	need_fixtures
+	printf '%s\n' '{"id":1}' '{"id":2}' '{"id":9}' >"$T/in"
+	run weir-join --right "$WEIR_FIXTURES/delta/simple_table" --on id --type semi <"$T/in"
+	assert_success
+	assert_output "$(printf '%s\n' '{"id":1}' '{"id":9}')"
+	run weir-join --right "$WEIR_FIXTURES/delta/simple_table" --on id --type anti <"$T/in"
+	assert_output '{"id":2}'
+}
+
 @test "bad records in the table or the stream are reported and make the status 1" {
 	printf '%s\n' '{"user_id":1,"name":"ann"}' 'oops' >"$T/bad"
 	printf '%s\n' '{"user_id":1}' '[]' >"$T/in"

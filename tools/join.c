@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "delta.h"
 #include "diag.h"
 #include "evtime.h"
 #include "frame.h"
@@ -37,7 +38,7 @@
 #include "timeutil.h"
 
 static const char help[] =
-	"usage: weir-join -r FILE -o KEYS [-j inner|left|semi|anti] [--refresh D] [-p PREFIX]\n"
+	"usage: weir-join -r FILE|TABLE -o KEYS [-j inner|left|semi|anti] [--refresh D] [-p PREFIX]\n"
 	"       [--max-state SIZE] [--stats] [--framed]\n"
 	"       weir-join -R FILE [-L FILE] -o KEYS -b RANGE [-j TYPE] [-t FIELD] [-u UNIT]\n"
 	"       [-d D] [-a record|barrier] [--no-flush] [-l FILE] [-s DIR] [-p PREFIX]\n"
@@ -45,8 +46,10 @@ static const char help[] =
 	"\n"
 	"Join a stream with a table, or two streams on keys and a time range.\n"
 	"\n"
-	"  -r, --right FILE         the table: NDJSON or framed records, held in memory\n"
-	"      --refresh D          reload the table when it changed, checking every D\n"
+	"  -r, --right FILE|TABLE   the table: NDJSON or framed records, or a Delta table,\n"
+	"                           held in memory\n"
+	"      --refresh D          reload the table when it changed (a Delta table: a new\n"
+	"                           version), checking every D\n"
 	"  -R, --right-stream FILE  the right input of a stream-stream join (file or FIFO)\n"
 	"  -L, --left-stream FILE   the left input (default standard input)\n"
 	"  -o, --on KEYS            equal keys: 'id' (same name both sides, written once)\n"
@@ -195,6 +198,10 @@ static struct {
 	struct buf shape;        /* names of the last left record's columns */
 	uint32_t shape_n;
 	bool shape_valid, shape_clash;
+	bool delta;              /* the table is a Delta table */
+	int64_t t_version;       /* its version loaded */
+	struct type *schema[2];  /* of the inputs, when they announce one */
+	uint64_t schema_seen[2];
 	struct buf key, scratch;
 	uint64_t output, late, bad;
 	size_t peak_rows;        /* most rows held in stream-join state */
@@ -435,22 +442,32 @@ static bool using_key(const char *name, size_t n)
 	return false;
 }
 
-static bool left_has(const struct value *l, const char *name, size_t n)
+/* Does the left side have column `name`: the record l when there is one,
+ * else the schema ls, else the columns its records have had. */
+static bool left_has(const struct value *l, const struct type *ls, const char *name, size_t n)
 {
-	return l ? value_get(l, name, n) != NULL : colset_find(&st.s[L].cols, name, n) >= 0;
+	if (l)
+		return value_get(l, name, n) != NULL;
+	if (ls) {
+		for (size_t i = 0; i < ls->nfields; i++)
+			if (strlen(ls->fields[i].name) == n && !memcmp(ls->fields[i].name, name, n))
+				return true;
+		return false;
+	}
+	return colset_find(&st.s[L].cols, name, n) >= 0;
 }
 
 /* The output name of right column `name`: prefixed when --prefix says so or
  * when the left side has a column of that name (again until it is free). */
-static struct value right_name(const struct value *l, const char *name, size_t n)
+static struct value right_name(const struct value *l, const struct type *ls, const char *name, size_t n)
 {
 	const char *pre = opt.prefix ? opt.prefix : "right_";
-	if (!opt.prefix && !left_has(l, name, n))
+	if (!opt.prefix && !left_has(l, ls, name, n))
 		return value_str(name, n);
 	struct buf b = BUF_INIT;
 	buf_puts(&b, pre);
 	buf_put(&b, name, n);
-	while (left_has(l, b.p, b.len)) {
+	while (left_has(l, ls, b.p, b.len)) {
 		struct buf c = BUF_INIT;
 		buf_puts(&c, pre);
 		buf_put(&c, b.p, b.len);
@@ -487,7 +504,7 @@ static void emit(const struct value *l, const struct value *r)
 		size_t len = r ? r->a[2 * i].n : rc->lens[i];
 		if (using_key(name, len))
 			continue;
-		pairs[2 * n] = right_name(l, name, len);
+		pairs[2 * n] = right_name(l, NULL, name, len);
 		pairs[2 * n + 1] = r ? r->a[2 * i + 1] : value_null();
 		n++;
 	}
@@ -501,6 +518,53 @@ static void emit_left_only(const struct value *l)
 	struct value out = *l;
 	rec_write(st.out, &out);
 	st.output++;
+}
+
+/* Framed output says what its rows are when both sides say it of theirs
+ * (a framed input's schema frame, a Delta table's schema): the left
+ * columns, then the right ones named as in emit(); columns of a side that
+ * an outer join may pad with nulls are nullable. */
+static void announce_schema(void)
+{
+	if (!rec_writer_framed(st.out))
+		return;
+	const struct type *ls = st.schema[L], *rs = st.schema[R];
+	struct type *out = NULL;
+	if (ls && (opt.type == J_SEMI || opt.type == J_ANTI)) {
+		out = type_clone(ls);
+	} else if (ls && rs && ls->kind == T_STRUCT && rs->kind == T_STRUCT) {
+		bool lnull = opt.type == J_RIGHT || opt.type == J_FULL, rnull = opt.type == J_LEFT || opt.type == J_FULL;
+		out = type_new(T_STRUCT);
+		for (size_t i = 0; i < ls->nfields; i++) {
+			const struct field *f = &ls->fields[i];
+			bool key = using_key(f->name, strlen(f->name));
+			type_add_field(out, f->name, type_clone(f->type), f->nullable || (lnull && !key));
+		}
+		for (size_t i = 0; i < rs->nfields; i++) {
+			const struct field *f = &rs->fields[i];
+			if (using_key(f->name, strlen(f->name)))
+				continue;
+			struct value name = right_name(NULL, ls, f->name, strlen(f->name));
+			char *z = xstrndup(name.s, name.n);
+			type_add_field(out, z, type_clone(f->type), f->nullable || rnull);
+			free(z);
+		}
+		arena_reset(&st.tmp);
+	}
+	rec_writer_schema(st.out, out);
+	type_free(out);
+}
+
+/* Keep up with the schema frames of input i. */
+static void note_schema(int i, const struct rec_reader *r)
+{
+	uint64_t v = rec_reader_schema_version(r);
+	if (v == st.schema_seen[i])
+		return;
+	st.schema_seen[i] = v;
+	type_free(st.schema[i]);
+	st.schema[i] = rec_reader_schema(r) ? type_clone(rec_reader_schema(r)) : NULL;
+	announce_schema();
 }
 
 static void report_bad(const struct rec_reader *r, uint64_t pos, const char *what)
@@ -529,6 +593,13 @@ static void free_table(void)
 
 static bool table_changed(void)
 {
+	if (st.delta) {
+		char err[512];
+		int64_t v = delta_latest_version(opt.right, err, sizeof err);
+		if (v < -1)
+			warnx("cannot check table '%s' for a new version: %s", opt.right, err);
+		return v > st.t_version;
+	}
 	struct stat sb;
 	if (stat(opt.right, &sb))
 		return false; /* being replaced: keep the old one until the new is there */
@@ -599,7 +670,42 @@ static void compile_table(void)
 	right_text(&st.null_text, NULL);
 }
 
-static void load_table(void)
+static void table_add(const struct value *row)
+{
+	struct side *s = &st.s[R];
+	buf_reset(&st.key);
+	if (keyspec_encode(&s->ks, row, &st.key))
+		return; /* a null key matches nothing */
+	colset_note(&s->cols, row);
+	uint64_t h = key_hash(st.key.p, st.key.len);
+	struct keyent *ke = keytab_find(&s->tab, st.key.p, st.key.len, h);
+	struct tgroup *g;
+	if (ke) {
+		g = KEYED_OF(ke, struct tgroup, ke);
+	} else {
+		g = xcalloc(1, sizeof *g + st.key.len);
+		memcpy(g + 1, st.key.p, st.key.len);
+		g->ke.key = (const char *)(g + 1);
+		g->ke.klen = (uint32_t)st.key.len;
+		g->ke.hash = h;
+		keytab_insert(&s->tab, &g->ke);
+	}
+	struct srow *sr = arena_alloc(&st.table, sizeof *sr);
+	value_copy(&st.table, &sr->v, row);
+	/* a key's rows join in the table's order */
+	sr->next = NULL;
+	if (g->last)
+		g->last->next = sr;
+	else
+		g->rows = sr;
+	g->last = sr;
+	g->nrows++;
+	s->rows++;
+	if (opt.max_state && (int64_t)(st.table.used_total + keytab_bytes(&s->tab)) > opt.max_state)
+		die(EXIT_TROUBLE, "table '%s' exceeds --max-state", opt.right);
+}
+
+static void load_file(void)
 {
 	int fd = open(opt.right, O_RDONLY);
 	if (fd < 0)
@@ -610,53 +716,65 @@ static void load_table(void)
 	st.t_ino = sb.st_ino;
 	st.t_size = sb.st_size;
 	st.t_mtime = sb.st_mtim;
-	free_table();
-	st.shape_valid = false;
-	struct side *s = &st.s[R];
 	struct rec_reader *r = rec_reader_open(fd, opt.right);
 	struct record rec;
 	enum rec_kind k;
 	while ((k = rec_read(r, &rec)) != REC_EOF) {
 		if (k == REC_BAD)
 			report_bad(r, rec.pos, rec.err);
-		if (k != REC_DATA)
-			continue;
-		buf_reset(&st.key);
-		if (keyspec_encode(&s->ks, &rec.v, &st.key))
-			continue; /* a null key matches nothing */
-		colset_note(&s->cols, &rec.v);
-		uint64_t h = key_hash(st.key.p, st.key.len);
-		struct keyent *ke = keytab_find(&s->tab, st.key.p, st.key.len, h);
-		struct tgroup *g;
-		if (ke) {
-			g = KEYED_OF(ke, struct tgroup, ke);
-		} else {
-			g = xcalloc(1, sizeof *g + st.key.len);
-			memcpy(g + 1, st.key.p, st.key.len);
-			g->ke.key = (const char *)(g + 1);
-			g->ke.klen = (uint32_t)st.key.len;
-			g->ke.hash = h;
-			keytab_insert(&s->tab, &g->ke);
-		}
-		struct srow *sr = arena_alloc(&st.table, sizeof *sr);
-		value_copy(&st.table, &sr->v, &rec.v);
-		/* a key's rows join in the table's order */
-		sr->next = NULL;
-		if (g->last)
-			g->last->next = sr;
-		else
-			g->rows = sr;
-		g->last = sr;
-		g->nrows++;
-		s->rows++;
-		if (opt.max_state && (int64_t)(st.table.used_total + keytab_bytes(&s->tab)) > opt.max_state)
-			die(EXIT_TROUBLE, "table '%s' exceeds --max-state", opt.right);
+		else if (k == REC_DATA)
+			table_add(&rec.v);
 	}
+	type_free(st.schema[R]);
+	st.schema[R] = rec_reader_schema(r) ? type_clone(rec_reader_schema(r)) : NULL;
 	rec_reader_close(r);
 	close(fd);
+}
+
+static _Noreturn void table_die(const char *err)
+{
+	die(EXIT_TROUBLE, "cannot read table '%s': %s", opt.right, err);
+}
+
+static void load_delta(void)
+{
+	char err[512];
+	struct delta_snapshot *snap = delta_open(opt.right, DELTA_LATEST, err, sizeof err);
+	if (!snap)
+		table_die(err);
+	st.t_version = snap->version;
+	type_free(st.schema[R]);
+	st.schema[R] = type_clone(snap->meta.schema);
+	/* the table's columns, also those no row has a value for */
+	for (size_t i = 0; i < snap->meta.schema->nfields; i++)
+		colset_add(&st.s[R].cols, snap->meta.schema->fields[i].name, strlen(snap->meta.schema->fields[i].name));
+	struct delta_scan *sc = delta_scan_open(snap, snap->files, snap->nfiles, NULL, 0, NULL, err, sizeof err);
+	if (!sc)
+		table_die(err);
+	struct arena a = {0};
+	struct value row;
+	int rc;
+	while ((rc = delta_scan_next(sc, &a, &row, err, sizeof err)) > 0)
+		table_add(&row);
+	if (rc < 0)
+		table_die(err);
+	delta_scan_close(sc);
+	arena_free(&a);
+	delta_snapshot_free(snap);
+}
+
+static void load_table(void)
+{
+	free_table();
+	st.shape_valid = false;
+	if (st.delta)
+		load_delta();
+	else
+		load_file();
 	compile_table();
-	s->bytes += st.table.used_total + keytab_bytes(&s->tab);
-	verbose(1, "loaded %zu rows from '%s'", s->rows, opt.right);
+	st.s[R].bytes += st.table.used_total + keytab_bytes(&st.s[R].tab);
+	announce_schema();
+	verbose(1, "loaded %zu rows from '%s'", st.s[R].rows, opt.right);
 }
 
 static void maybe_refresh(void)
@@ -702,7 +820,7 @@ static bool names_clash(const struct value *l)
 	for (size_t i = 0; i < rc->n && !st.shape_clash; i++) {
 		if (using_key(rc->names[i], rc->lens[i]))
 			continue;
-		struct value name = right_name(l, rc->names[i], rc->lens[i]);
+		struct value name = right_name(l, NULL, rc->names[i], rc->lens[i]);
 		size_t plen = opt.prefix ? strlen(opt.prefix) : 0;
 		st.shape_clash = name.n != plen + rc->lens[i];
 	}
@@ -1268,6 +1386,7 @@ static void run_static(void)
 	struct record rec;
 	enum rec_kind k;
 	while ((k = rec_read(s->r, &rec)) != REC_EOF) {
+		note_schema(L, s->r);
 		if (k == REC_BAD)
 			report_bad(s->r, rec.pos, rec.err);
 		else if (k == REC_CONTROL)
@@ -1336,6 +1455,7 @@ static void run_stream(void)
 	while ((i = next_input()) >= 0) {
 		struct side *s = &st.s[i];
 		enum rec_kind k = rec_read(s->r, &rec);
+		note_schema(i, s->r);
 		if (k == REC_EOF) {
 			s->eof = true;
 			struct side *o = &st.s[!i];
@@ -1457,10 +1577,15 @@ int main(int argc, char **argv)
 		if (state_dir_init(opt.state_dir, err, sizeof err))
 			die(EXIT_TROUBLE, "%s", err);
 	}
-	if (st.stream)
+	if (st.stream) {
 		run_stream();
-	else
+	} else {
+		struct stat sb;
+		char log[4200];
+		snprintf(log, sizeof log, "%s/_delta_log", opt.right);
+		st.delta = !stat(log, &sb) && S_ISDIR(sb.st_mode);
 		run_static();
+	}
 	if (st.late_w)
 		rec_writer_close(st.late_w);
 	if (opt.stats)
