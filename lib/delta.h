@@ -11,7 +11,7 @@
  *   deltacommit.c  put-if-absent commits, conflict checks, checkpoints
  *   deltapath.c    partition values, Hive escaping, URI paths, stats
  *   deltascan.c    rows of a snapshot's files, pruning and skipping
- *   deltapred.c    the small predicate language of --where/--replace-where
+ *   deltapred.c    --where/--replace-where (lib/expr) over rows and files
  * Nothing here exits; errors come back as text in err (room errlen). */
 #ifndef WEIR_DELTA_H
 #define WEIR_DELTA_H
@@ -198,9 +198,9 @@ void delta_stats_json(struct buf *b, const struct pq_file_stats *st, const struc
 
 /* ---- predicates (deltapred.c) ---- */
 
-/* A small predicate language over columns: comparisons (= != <> < <= > >=)
- * of a column with a literal, IN (...), IS [NOT] NULL, AND, OR, NOT and
- * parentheses; literals are numbers, 'strings', true, false, null. */
+/* Predicates in weir's filter language (expr.h) bound to a table: rows are
+ * tested with expr_match, files with expr_may_match/expr_must_match fed
+ * from their partition values and add.stats. */
 struct delta_pred;
 struct delta_pred *delta_pred_parse(const char *s, char *err, size_t errlen);
 void delta_pred_free(struct delta_pred *p);
