@@ -36,7 +36,7 @@ struct rec_writer {
 	struct type *schema;
 };
 
-static size_t max_record(void)
+size_t rec_max_record(void)
 {
 	const char *e = getenv("WEIR_MAX_RECORD");
 	if (e) {
@@ -53,7 +53,7 @@ struct rec_reader *rec_reader_open(int fd, const char *name)
 	struct rec_reader *r = xcalloc(1, sizeof *r);
 	r->fd = fd;
 	r->name = xstrdup(name);
-	r->max_record = max_record();
+	r->max_record = rec_max_record();
 	r->cap = READ_CHUNK * 2;
 	r->buf = xmalloc(r->cap);
 	return r;

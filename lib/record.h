@@ -22,6 +22,8 @@
 /* Records longer than this are reported bad instead of buffered whole, so
  * memory stays bounded on hostile input.  WEIR_MAX_RECORD overrides. */
 #define REC_MAX_DEFAULT (16u << 20)
+/* The limit in force: WEIR_MAX_RECORD when set (at least 1024), else the default. */
+size_t rec_max_record(void);
 
 enum rec_kind { REC_EOF, REC_DATA, REC_CONTROL, REC_BAD };
 
