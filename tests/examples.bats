@@ -1,0 +1,84 @@
+#!/usr/bin/env bats
+# Every script in examples/ runs here, on its small built-in data, and what it
+# prints and writes is checked: the numbers a reader would look at, and the
+# tables against what the input implies (counted with jq or awk, not weir).
+
+load helper
+bats_require_minimum_version 1.5.0
+
+setup() {
+	D=$BATS_TEST_TMPDIR/work
+}
+
+@test "every example is tested here" {
+	local e
+	for e in "$TOP"/examples/*.sh; do
+		e=$(basename "$e")
+		[ "$e" = common.sh ] && continue
+		grep -q "examples/$e" "$BATS_TEST_FILENAME" || fail "examples/$e has no test"
+		head -n 3 "$TOP/examples/$e" | grep -q '^# [A-Z]' || fail "examples/$e has no header comment"
+	done
+}
+
+@test "examples refuse a work directory that is not empty" {
+	mkdir -p "$D" && touch "$D/x"
+	run sh "$TOP/examples/iot-sensors.sh" "$D"
+	[ "$status" -eq 2 ]
+	[[ $output == *"'$D' is not empty"* ]]
+}
+
+@test "examples/iot-sensors.sh: late backlog to late.ndjson, broken readings to dead.ndjson" {
+	run sh "$TOP/examples/iot-sensors.sh" "$D"
+	[ "$status" -eq 0 ] || fail "$output"
+	assert_line "121 readings, e.g.:"
+	assert_line "table lake/sensor_1m: 28 rows"
+	# the freezer's minutes: 10:03 and 10:04 lost to the outage, the rest full
+	assert_output --partial "$(printf '10:02\tfreezer-1\t4\t-17.83\t-18.3\t-17.5\n10:05\tfreezer-1\t4\t-17.95\t-18.3\t-17.6')"
+	assert_line "8 late readings, from 2024-05-01T10:03:00.000000Z to 2024-05-01T10:04:45.000000Z"
+	assert_line 'line 26: not a number: "E04" (temp_c)'
+	assert_line "line 55: missing required field (sensor)"
+	assert_line "line 98: truncated object"
+	assert_line "weir-window: 8 late records dropped"
+	# nothing lost: every reading is in the table, late, or dead
+	local in_table
+	in_table=$(weir-lake-cat "$D/lake/sensor_1m" | jq -s 'map(.readings) | add')
+	[ "$in_table" -eq $((121 - 8 - 3)) ]
+	# per-sensor averages over the on-time readings, computed by jq alone
+	run diff <(weir-lake-cat "$D/lake/sensor_1m" |
+			jq -r '[.sensor, .window_start[11:16], .readings, (.avg_c * 1e6 | round)] | @tsv' | sort) \
+		<(jq -R 'fromjson? // empty' "$D/readings.ndjson" |
+			jq -s --slurpfile late "$D/late.ndjson" -r '
+				($late | map(.sensor + " " + .ts[0:19])) as $l
+				| map(select(.sensor and (.temp_c | type) == "number"))
+				| map(. + {iso: (.ts / 1000 | todate)})
+				| map(select((.sensor + " " + .iso[0:19]) as $k | $l | index($k) | not))
+				| group_by([.sensor, .iso[11:16]])[]
+				| [.[0].sensor, .[0].iso[11:16], length, (map(.temp_c) | add / length * 1e6 | round)] | @tsv' |
+			sort)
+	[ "$status" -eq 0 ] || fail "table differs from jq's averages: $output"
+}
+
+@test "examples/debug-table.sh: history, time travel, diff, one commit's rows, file statistics" {
+	run sh "$TOP/examples/debug-table.sh" "$D"
+	[ "$status" -eq 0 ] || fail "$output"
+	assert_line "$(printf "2\tWRITE\tOverwrite\trows=2\tremoved_files=1\tday = '2024-05-01'")"
+	assert_line "$(printf '1\tWRITE\tAppend\trows=1\tremoved_files=0\t')"
+	assert_line "$(printf '0\tWRITE\tAppend\trows=2\tremoved_files=0\t')"
+	assert_line '{"version":2,"schema":"order_id BIGINT NOT NULL, day DATE, country STRING, amount DECIMAL(10,2)","partitionColumns":["day"],"numFiles":2}'
+	assert_output --partial '== 4. time travel: the table as of version 1
+{"order_id":1,"day":"2024-05-01","country":"DE","amount":10.50}
+{"order_id":2,"day":"2024-05-01","country":"FR","amount":20.00}
+{"order_id":3,"day":"2024-05-02","country":"DE","amount":30.00}
+'
+	assert_output --partial '== 5. diff of version 1 and version 2 (- gone, + new)
+- {"order_id":2,"day":"2024-05-01","country":"FR","amount":20.00}
++ {"order_id":4,"day":"2024-05-01","country":"NL","amount":5.25}
+'
+	assert_line '{"order_id":4,"day":"2024-05-01","country":"NL","amount":5.25}'
+	assert_line --regexp '^\{"remove":"day=2024-05-01/part-[0-9a-f-]+-c000\.zstd\.parquet"\}$'
+	assert_line --regexp '^\{"add":"day=2024-05-01/part-[0-9a-f-]+-c000\.zstd\.parquet"\}$'
+	assert_line '{"rows":1,"columns":{"order_id":{"min":3,"max":3},"country":{"min":"DE","max":"DE"},"amount":{"min":30,"max":30}}}'
+	# the diff the recipe prints is the real one: the table now holds 1, 3, 4
+	run weir-lake-cat "$D/lake/orders"
+	[ "$(jq -s -c 'map(.order_id) | sort' <<<"$output")" = "[1,3,4]" ]
+}
