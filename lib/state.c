@@ -17,6 +17,20 @@
 
 int state_dir_init(const char *dir, char *err, size_t errlen)
 {
+	/* parents too: one state/ directory holding a subdirectory per stage
+	 * is the usual layout, and it should need no mkdir -p first */
+	char path[4096];
+	size_t n = strlen(dir);
+	if (n >= sizeof path) {
+		snprintf(err, errlen, "state directory name too long: '%s'", dir);
+		return -1;
+	}
+	memcpy(path, dir, n + 1);
+	for (char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = 0;
+		mkdir(path, 0777);
+		*s = '/';
+	}
 	if (mkdir(dir, 0777) && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create state directory '%s': %s", dir, strerror(errno));
 		return -1;

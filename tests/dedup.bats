@@ -210,20 +210,20 @@ state_after() {
 	[[ $stderr == "weir-dedup: state exceeds --max-state: "* ]]
 }
 
-@test "barriers snapshot state; restore loads it and prunes the others" {
+@test "barriers snapshot state (the --state directory and its parents are made); restore loads it and prunes the others" {
 	printf '%s\n' '{"k":1}' '{"@weir":"barrier","id":1,"sources":{"t":{"0":1}}}' '{"k":2}' '{"k":1}' \
 		'{"@weir":"barrier","id":2,"sources":{"t":{"0":3}}}' '{"k":3}' '{"@weir":"barrier","id":3}' '{"k":4}' >"$T/in"
-	run weir-dedup --key k --state "$T/st" <"$T/in"
+	run weir-dedup --key k --state "$T/state/dedup" <"$T/in"
 	assert_success
 	assert_output "$(printf '%s\n' '{"k":1}' '{"@weir":"barrier","id":1,"sources":{"t":{"0":1}}}' '{"k":2}' \
 		'{"@weir":"barrier","id":2,"sources":{"t":{"0":3}}}' '{"k":3}' '{"@weir":"barrier","id":3}' '{"k":4}')"
-	[ "$(ls "$T/st" | wc -l)" -eq 3 ]
+	[ "$(ls "$T/state/dedup" | wc -l)" -eq 3 ]
 	# the sink committed barrier 2: replay from there after a crash
 	printf '%s\n' '{"@weir":"restore","id":2}' '{"k":3}' '{"k":2}' '{"k":4}' '{"k":5}' '{"k":4}' >"$T/in2"
-	run weir-dedup --key k --state "$T/st" <"$T/in2"
+	run weir-dedup --key k --state "$T/state/dedup" <"$T/in2"
 	assert_success
 	assert_output "$(printf '%s\n' '{"@weir":"restore","id":2}' '{"k":3}' '{"k":4}' '{"k":5}')"
-	run ls "$T/st"
+	run ls "$T/state/dedup"
 	assert_output "snapshot-00000000000000000002.bin"
 }
 
