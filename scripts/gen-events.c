@@ -4,8 +4,9 @@
  * no locale, no clock unless --realtime), so a test can hold golden results
  * and a benchmark can be rerun on identical input.  Event time advances at
  * --rate events per second from --start; --late sets a fraction of events
- * back in time, --dup repeats recent events, which is what watermark,
- * window and dedup stages need to be exercised.  Built by scripts/gen-events
+ * back in time, --dup repeats recent events, --bad breaks some the ways
+ * producers do: what watermark, window, dedup and dead-letter paths need to
+ * be exercised.  Built by scripts/gen-events
  * on first use; fast enough for 10M events in a few seconds. */
 #include <errno.h>
 #include <getopt.h>
@@ -22,7 +23,8 @@
 
 static const char usage[] =
 	"usage: gen-events [-n COUNT] [--seed N] [--rate N] [--start TIME] [--users N]\n"
-	"       [--late RATIO] [--lateness SECONDS] [--dup RATIO] [--ts iso|s|ms|us]\n"
+	"       [--late RATIO] [--lateness SECONDS] [--dup RATIO] [--bad RATIO]\n"
+	"       [--ts iso|s|ms|us]\n"
 	"       [--envelope TOPIC] [--partitions N] [--realtime]\n"
 	"\n"
 	"Write a deterministic clickstream as NDJSON on standard output.\n"
@@ -37,6 +39,8 @@ static const char usage[] =
 	"                       --start (default 0)\n"
 	"      --lateness S     how far back at most, in seconds (default 300)\n"
 	"      --dup RATIO      fraction of events that repeat a recent one (default 0)\n"
+	"      --bad RATIO      fraction of malformed events: user_id not a number,\n"
+	"                       ts not a time, or cut off after ts (default 0)\n"
 	"      --ts FORM        ts as iso (default), or epoch s, ms, us numbers\n"
 	"      --envelope TOPIC wrap events in weir-ingest's Kafka envelope\n"
 	"      --partitions N   partitions of the envelope topic, by user (default 1)\n"
@@ -48,13 +52,13 @@ static const char usage[] =
 
 static struct {
 	uint64_t count, seed;
-	double rate, late, dup, lateness;
+	double rate, late, dup, bad, lateness;
 	int64_t start, users;
 	enum { TS_ISO, TS_S, TS_MS, TS_US } ts;
 	const char *topic;
 	int partitions;
 	bool realtime;
-} opt = {1000, 1, 100, 0, 0, 300, 1704067200000000LL, 1000, TS_ISO, NULL, 1, false};
+} opt = {1000, 1, 100, 0, 0, 0, 300, 1704067200000000LL, 1000, TS_ISO, NULL, 1, false};
 
 static uint64_t rng_state;
 
@@ -159,6 +163,7 @@ struct event {
 	uint64_t id, user, session, product, cents;
 	int64_t ts;
 	int action, country, device;
+	enum { GOOD, BAD_USER, BAD_TS, BAD_CUT } bad;
 };
 
 static const char *const actions[] = {"view", "click", "add_to_cart", "purchase"};
@@ -178,7 +183,13 @@ static void put_event(const struct event *e, bool escaped)
 	puts_(q);
 	put(",", 1);
 	KEY("user_id");
-	put_u(e->user);
+	if (e->bad == BAD_USER) {
+		puts_(q);
+		puts_("guest");
+		puts_(q);
+	} else {
+		put_u(e->user);
+	}
 	put(",", 1);
 	KEY("session");
 	puts_(q);
@@ -189,7 +200,11 @@ static void put_event(const struct event *e, bool escaped)
 	puts_(q);
 	put(",", 1);
 	KEY("ts");
-	if (opt.ts == TS_ISO && escaped) {
+	if (e->bad == BAD_TS) {
+		puts_(q);
+		puts_("yesterday");
+		puts_(q);
+	} else if (opt.ts == TS_ISO && escaped) {
 		char t[48];
 		puts_(q);
 		put(t, (size_t)format_timestamp(t, e->ts, false));
@@ -197,6 +212,8 @@ static void put_event(const struct event *e, bool escaped)
 	} else {
 		put_ts(e->ts);
 	}
+	if (e->bad == BAD_CUT)
+		return; /* the producer died mid-write */
 	put(",", 1);
 	KEY("action");
 	puts_(q);
@@ -257,12 +274,13 @@ static double ratio(const char *s, const char *what, double max)
 
 int main(int argc, char **argv)
 {
-	enum { O_SEED = 256, O_RATE, O_START, O_USERS, O_LATE, O_LATENESS, O_DUP, O_TS, O_ENV, O_PARTS, O_RT, O_HELP };
+	enum { O_SEED = 256, O_RATE, O_START, O_USERS, O_LATE, O_LATENESS, O_DUP, O_BAD, O_TS, O_ENV, O_PARTS, O_RT, O_HELP };
 	static const struct option longopts[] = {
 		{"count", required_argument, NULL, 'n'}, {"seed", required_argument, NULL, O_SEED},
 		{"rate", required_argument, NULL, O_RATE}, {"start", required_argument, NULL, O_START},
 		{"users", required_argument, NULL, O_USERS}, {"late", required_argument, NULL, O_LATE},
 		{"lateness", required_argument, NULL, O_LATENESS}, {"dup", required_argument, NULL, O_DUP},
+		{"bad", required_argument, NULL, O_BAD},
 		{"ts", required_argument, NULL, O_TS}, {"envelope", required_argument, NULL, O_ENV},
 		{"partitions", required_argument, NULL, O_PARTS}, {"realtime", no_argument, NULL, O_RT},
 		{"help", no_argument, NULL, O_HELP}, {0},
@@ -284,6 +302,7 @@ int main(int argc, char **argv)
 		case O_LATE: opt.late = ratio(optarg, "--late", 1); break;
 		case O_LATENESS: opt.lateness = ratio(optarg, "--lateness", 1e9); break;
 		case O_DUP: opt.dup = ratio(optarg, "--dup", 1); break;
+		case O_BAD: opt.bad = ratio(optarg, "--bad", 1); break;
 		case O_TS:
 			if (!strcmp(optarg, "iso")) opt.ts = TS_ISO;
 			else if (!strcmp(optarg, "s")) opt.ts = TS_S;
@@ -345,6 +364,9 @@ int main(int argc, char **argv)
 				if (e.ts < opt.start)
 					e.ts = opt.start;
 			}
+			e.bad = GOOD;
+			if (opt.bad > 0 && next_unit() < opt.bad)
+				e.bad = (int)below(3) + BAD_USER;
 			recent[nrecent++ % RECENT] = e;
 		}
 		if (opt.topic) {

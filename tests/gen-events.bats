@@ -59,6 +59,16 @@ G=$TOP/scripts/gen-events
 	assert_output '[true]'
 }
 
+@test "gen-events: --bad breaks events three ways, and weir-parse dead-letters each" {
+	run bash -c "'$G' -n 3000 --bad 0.1 | weir-parse -q -s 'event_id STRING, user_id BIGINT NOT NULL, ts TIMESTAMP NOT NULL' --dlq '$BATS_TEST_TMPDIR/dlq' | wc -l"
+	good=$output
+	run jq -r .reason "$BATS_TEST_TMPDIR/dlq"
+	bad=${#lines[@]}
+	[ $((good + bad)) -eq 3000 ]
+	[ "$bad" -gt 240 ] && [ "$bad" -lt 360 ] || fail "bad count $bad"
+	[ "$(printf '%s\n' "${lines[@]}" | sed 's/:.*//' | sort -u | paste -sd'|')" = 'not a number|not a timestamp|truncated object' ]
+}
+
 @test "gen-events: bad options exit 2" {
 	run "$G" --late 2
 	assert_failure 2
