@@ -288,7 +288,12 @@ static struct node *column(struct parser *ps)
 			}
 			ps->p++;
 			len = b.len;
-			s = arena_strndup(&ps->e->arena, b.p ? b.p : "", len);
+			if (!len) {
+				buf_free(&name);
+				perr(ps, at, "empty `name`");
+				return NULL;
+			}
+			s = arena_strndup(&ps->e->arena, b.p, len);
 			buf_free(&b);
 		} else {
 			while (ident_char((unsigned char)*ps->p))
@@ -646,7 +651,9 @@ struct expr *expr_compile(const char *src, struct expr_error *err)
 	struct expr *e = xcalloc(1, sizeof *e);
 	struct parser ps = {.src = src, .p = src, .e = e, .err = err};
 	skip_ws(&ps);
-	if (!*ps.p)
+	if (!utf8_valid(src, strlen(src)))
+		perr(&ps, src, "expression is not valid UTF-8");
+	else if (!*ps.p)
 		perr(&ps, ps.p, "empty expression");
 	else
 		e->root = parse_or(&ps);

@@ -183,8 +183,25 @@ static bool ddl_eat(struct ddl *d, char c)
 	return false;
 }
 
+static char *ddl_ident_text(struct ddl *d);
+
 /* an identifier, `quoted identifier`, or bare word; returns malloc'd text */
 static char *ddl_ident(struct ddl *d)
+{
+	const char *at = d->p;
+	char *name = ddl_ident_text(d);
+	/* names reach Delta JSON and file paths, which hold only UTF-8 */
+	if (name && !utf8_valid(name, strlen(name))) {
+		d->p = at;
+		ddl_ws(d);
+		ddl_fail(d, "column name is not UTF-8");
+		free(name);
+		return NULL;
+	}
+	return name;
+}
+
+static char *ddl_ident_text(struct ddl *d)
 {
 	ddl_ws(d);
 	if (*d->p == '`') {
@@ -495,6 +512,11 @@ static struct type *delta_struct(const struct value *v, char *err, size_t errlen
 		struct value *name = value_getz(f, "name"), *ty = value_getz(f, "type"), *nul = value_getz(f, "nullable");
 		if (!name || name->type != V_STRING || !ty) {
 			snprintf(err, errlen, "struct field without name or type");
+			type_free(st);
+			return NULL;
+		}
+		if (memchr(name->s, 0, name->n)) {
+			snprintf(err, errlen, "struct field name contains NUL");
 			type_free(st);
 			return NULL;
 		}
