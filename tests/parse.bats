@@ -460,3 +460,20 @@ EOF
 	run bash -c "echo '{\"id\":1,\"price\":9.99,\"at\":\"2024-05-01T10:00:00Z\"}' | weir-parse --infer"
 	assert_output 'id BIGINT, price DECIMAL(10,2), at TIMESTAMP'
 }
+
+@test "parse: the framed bytes are exactly those weir-records(5) shows" {
+	printf '\377WR1S\125%s\104\006\013\001\001a\002\002' \
+		'{"type":"struct","fields":[{"name":"a","type":"long","nullable":true,"metadata":{}}]}' >"$T/want"
+	echo '{"a":1}' | weir-parse -q -s 'a BIGINT' --framed >"$T/got"
+	cmp "$T/want" "$T/got"
+	printf '\377WR1S\000C\033{"@weir":"watermark","t":5}' >"$T/want"
+	echo '{"@weir":"watermark","t":5}' | weir-parse -q --framed >"$T/got"
+	cmp "$T/want" "$T/got"
+	# an empty framed stream still says what it is
+	weir-parse -q --framed </dev/null >"$T/got"
+	printf '\377WR1S\000' >"$T/want"
+	cmp "$T/want" "$T/got"
+	# WEIR_FRAMED=1 for a whole pipeline, WEIR_FRAMED=0 for the last stage
+	run bash -c "echo '{\"a\":1}' | WEIR_FRAMED=1 weir-parse -q -s 'a INT' | WEIR_FRAMED=0 weir-parse -q"
+	assert_output '{"a":1}'
+}
