@@ -840,12 +840,10 @@ static bool cast_date(struct cast *c, const struct value *in, struct value *out)
 
 static bool cast_value(struct cast *c, const struct type *t, const struct value *in, struct value *out);
 
-static const struct value *field_of(const struct value *obj, const char *name, size_t n)
+/* The member of obj named like a field, ignoring case as Delta does; the
+ * last one when several match.  Only for fields no member names exactly. */
+static const struct value *field_nocase(const struct value *obj, const char *name, size_t n)
 {
-	const struct value *v = value_get(obj, name, n);
-	if (v)
-		return v;
-	/* Delta column names are case-insensitive */
 	for (uint32_t i = obj->n; i-- > 0;) {
 		const struct value *k = &obj->a[2 * i];
 		if (k->n == n && !strncasecmp(k->s, name, n))
@@ -858,12 +856,36 @@ static bool cast_struct(struct cast *c, const struct type *t, const struct value
 {
 	if (in->type != V_OBJECT)
 		return fail(c, "expected an object, got %s", vtype_name((enum vtype)in->type));
-	struct value *a = arena_alloc(c->arena, (t->nfields ? 2 * t->nfields : 1) * sizeof *a);
-	for (size_t i = 0; i < t->nfields; i++) {
+	size_t nf = t->nfields;
+	struct value *a = arena_alloc(c->arena, (nf ? 2 * nf : 1) * sizeof *a);
+	const struct value *local[64], **found = nf <= 64 ? local : arena_alloc(c->arena, nf * sizeof *found);
+	for (size_t i = 0; i < nf; i++) {
+		value_set_str(&a[2 * i], t->fields[i].name, strlen(t->fields[i].name));
+		found[i] = NULL;
+	}
+	/* One pass over the members, guessing that they come in schema order
+	 * (they usually do); a later duplicate replaces an earlier one, so the
+	 * last wins as in value_get. */
+	size_t guess = 0, missing = nf;
+	for (uint32_t j = 0; j < in->n; j++) {
+		const struct value *k = &in->a[2 * j];
+		size_t i = guess < nf ? guess : 0, tries = 0;
+		while (tries < nf && (a[2 * i].n != k->n || memcmp(a[2 * i].s, k->s, k->n))) {
+			i = i + 1 < nf ? i + 1 : 0;
+			tries++;
+		}
+		if (tries == nf)
+			continue;
+		missing -= !found[i];
+		found[i] = &in->a[2 * j + 1];
+		guess = i + 1;
+	}
+	for (size_t i = 0; i < nf; i++) {
 		const struct field *f = &t->fields[i];
-		size_t len = strlen(f->name);
-		const struct value *v = field_of(in, f->name, len);
-		a[2 * i] = value_str(f->name, len);
+		size_t len = a[2 * i].n;
+		const struct value *v = found[i];
+		if (!v && missing)
+			v = field_nocase(in, f->name, len);
 		if (!v || v->type == V_NULL) {
 			if (!f->nullable) {
 				fail(c, v ? "null in a NOT NULL field" : "missing required field");
@@ -876,7 +898,7 @@ static bool cast_struct(struct cast *c, const struct type *t, const struct value
 			return unwind_name(c, f->name, len);
 	}
 	out->type = V_OBJECT;
-	out->n = (uint32_t)t->nfields;
+	out->n = (uint32_t)nf;
 	out->a = a;
 	return true;
 }

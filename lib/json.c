@@ -35,13 +35,17 @@ static inline void skip_ws(struct parser *ps)
 		ps->p++;
 }
 
-static inline void push(struct parser *ps, const struct value *v)
+/* Reserve the next slot of the scratch stack.  Values are parsed in place
+ * there rather than built in a temporary and copied: the copy would read
+ * back bytes just written by narrower stores, which stalls the CPU's store
+ * forwarding on every value. */
+static inline size_t reserve(struct parser *ps)
 {
 	if (__builtin_expect(ps->top == ps->cap, 0)) {
 		ps->cap = ps->cap ? ps->cap * 2 : 64;
 		ps->stack = xrealloc(ps->stack, ps->cap * sizeof *ps->stack);
 	}
-	ps->stack[ps->top++] = *v;
+	return ps->top++;
 }
 
 int utf8_valid(const char *str, size_t n)
@@ -130,13 +134,48 @@ static size_t put_utf8(char *o, unsigned cp)
 	return 4;
 }
 
+/* Bytes of w that are below n (n <= 128), or equal to c: nonzero when any
+ * is; may flag extra bytes above a true one, never miss one. */
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+static inline uint64_t below(uint64_t w, unsigned n)
+{
+	return (w - ONES * n) & ~w & HIGHS;
+}
+static inline uint64_t equal(uint64_t w, unsigned c)
+{
+	return below(w ^ (ONES * c), 1);
+}
+
 static int parse_string(struct parser *ps, struct value *v)
 {
 	const char *s = ++ps->p; /* past the quote */
 	const char *q = s;
-	bool escapes = false;
+	bool escapes = false, ascii = true;
 	while (q < ps->end) {
+		/* skip 8 plain ASCII bytes at a time: no quote, backslash,
+		 * control character or byte of a multi-byte sequence */
+		while (ps->end - q >= 8) {
+			uint64_t w;
+			memcpy(&w, q, 8);
+			uint64_t m = (w & HIGHS) | below(w, 0x20) | equal(w, '"') | equal(w, '\\');
+			if (m) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				/* the lowest flagged byte is never a false alarm */
+				q += __builtin_ctzll(m) >> 3;
+#endif
+				break;
+			}
+			q += 8;
+		}
+		if (q >= ps->end)
+			break;
 		unsigned char c = (unsigned char)*q;
+		if (c >= 0x80) {
+			ascii = false;
+			q++;
+			continue;
+		}
 		if (c == '"')
 			break;
 		if (c == '\\') {
@@ -154,7 +193,7 @@ static int parse_string(struct parser *ps, struct value *v)
 		ps->p = ps->end;
 		return fail(ps, "unterminated string");
 	}
-	if (!utf8_valid(s, (size_t)(q - s))) {
+	if (!ascii && !utf8_valid(s, (size_t)(q - s))) {
 		ps->p = s;
 		return fail(ps, "invalid UTF-8 in string");
 	}
@@ -302,9 +341,17 @@ static int parse_number(struct parser *ps, struct value *v)
 	return 0;
 }
 
-static int parse_value(struct parser *ps, struct value *v);
+/* Where a value goes: a stack slot (which may move while nested values are
+ * parsed, so it is found again by index) or, at the top, the caller's. */
+#define TOP ((size_t)-1)
+static inline struct value *slot(struct parser *ps, size_t idx, struct value *top)
+{
+	return idx == TOP ? top : &ps->stack[idx];
+}
 
-static int parse_container(struct parser *ps, struct value *v, bool object)
+static int parse_value(struct parser *ps, size_t idx, struct value *top);
+
+static int parse_container(struct parser *ps, size_t idx, struct value *top, bool object)
 {
 	if (++ps->depth > JSON_MAX_DEPTH)
 		return fail(ps, "nesting too deep");
@@ -316,23 +363,22 @@ static int parse_container(struct parser *ps, struct value *v, bool object)
 		ps->p++;
 	} else {
 		for (;;) {
-			struct value item;
 			skip_ws(ps);
 			if (object) {
 				if (ps->p >= ps->end || *ps->p != '"')
 					return fail(ps, ps->p >= ps->end ? "truncated object" : "expected string key");
-				if (parse_string(ps, &item))
+				size_t k = reserve(ps);
+				memset(&ps->stack[k], 0, sizeof ps->stack[k]);
+				if (parse_string(ps, &ps->stack[k]))
 					return -1;
-				push(ps, &item);
 				skip_ws(ps);
 				if (ps->p >= ps->end || *ps->p != ':')
 					return fail(ps, "expected ':'");
 				ps->p++;
 				skip_ws(ps);
 			}
-			if (parse_value(ps, &item))
+			if (parse_value(ps, reserve(ps), NULL))
 				return -1;
-			push(ps, &item);
 			skip_ws(ps);
 			if (ps->p >= ps->end)
 				return fail(ps, object ? "truncated object" : "truncated array");
@@ -350,12 +396,14 @@ static int parse_container(struct parser *ps, struct value *v, bool object)
 	size_t cnt = ps->top - base;
 	if (cnt > UINT32_MAX)
 		return fail(ps, "too many elements");
-	v->type = object ? V_OBJECT : V_ARRAY;
-	v->n = (uint32_t)(object ? cnt / 2 : cnt);
-	v->a = arena_alloc(ps->a, (cnt ? cnt : 1) * sizeof *v->a);
-	memcpy(v->a, ps->stack + base, cnt * sizeof *v->a);
+	struct value *items = arena_alloc(ps->a, (cnt ? cnt : 1) * sizeof *items);
+	memcpy(items, ps->stack + base, cnt * sizeof *items);
 	ps->top = base;
 	ps->depth--;
+	struct value *v = slot(ps, idx, top);
+	v->type = object ? V_OBJECT : V_ARRAY;
+	v->n = (uint32_t)(object ? cnt / 2 : cnt);
+	v->a = items;
 	return 0;
 }
 
@@ -367,16 +415,17 @@ static int literal(struct parser *ps, const char *word, size_t n)
 	return 0;
 }
 
-static int parse_value(struct parser *ps, struct value *v)
+static int parse_value(struct parser *ps, size_t idx, struct value *top)
 {
 	if (ps->p >= ps->end)
 		return fail(ps, "unexpected end of input");
+	struct value *v = slot(ps, idx, top);
 	memset(v, 0, sizeof *v);
 	switch (*ps->p) {
 	case '{':
-		return parse_container(ps, v, true);
+		return parse_container(ps, idx, top, true);
 	case '[':
-		return parse_container(ps, v, false);
+		return parse_container(ps, idx, top, false);
 	case '"':
 		return parse_string(ps, v);
 	case 't':
@@ -402,7 +451,7 @@ int json_parse(struct arena *a, const char *p, size_t n, struct value *out, stru
 	static __thread size_t cap;
 	struct parser ps = {.p = p, .end = p + n, .start = p, .a = a, .err = err, .stack = stack, .cap = cap};
 	skip_ws(&ps);
-	int rc = parse_value(&ps, out);
+	int rc = parse_value(&ps, TOP, out);
 	if (!rc) {
 		skip_ws(&ps);
 		if (ps.p != ps.end)

@@ -66,6 +66,15 @@ static inline struct value value_float(double f) { struct value v = {.type = V_F
 static inline struct value value_bool(bool b) { struct value v = {.type = V_BOOL, .b = b}; return v; }
 static inline struct value value_str(const char *s, size_t n) { struct value v = {.type = V_STRING, .n = (uint32_t)n, .s = s}; return v; }
 static inline struct value value_typed_int(enum vtype t, int64_t i) { struct value v = {.type = (uint8_t)t, .i = i}; return v; }
+/* Set *v to a string in place: in hot loops this avoids building a
+ * temporary whose partial stores stall the 16-byte copy that follows. */
+static inline void value_set_str(struct value *v, const char *s, size_t n)
+{
+	v->type = V_STRING;
+	v->scale = 0;
+	v->n = (uint32_t)n;
+	v->s = s;
+}
 
 const char *vtype_name(enum vtype t);
 
