@@ -85,6 +85,7 @@ struct item {
 	size_t *seglen;
 	size_t nseg;
 	char *name;
+	size_t namelen;
 	enum meta_field meta; /* --meta items */
 	long *idx;            /* typed --select: field index at each step */
 };
@@ -195,6 +196,7 @@ static struct item *parse_list(const char *s, const char *what, size_t *count)
 				it->name = xstrdup(it->seg[it->nseg - 1]);
 			}
 		}
+		it->namelen = strlen(it->name);
 		skip_space(&p);
 		if (!*p)
 			break;
@@ -544,8 +546,11 @@ static void project(struct typer *ty, const struct value *row, struct value *out
 		} else {
 			v = lookup(row, it);
 		}
-		a[2 * k] = value_str(it->name, strlen(it->name));
-		a[2 * k + 1] = v ? *v : value_null();
+		value_set_str(&a[2 * k], it->name, it->namelen);
+		if (v)
+			a[2 * k + 1] = *v;
+		else
+			memset(&a[2 * k + 1], 0, sizeof a[2 * k + 1]);
 		k++;
 	}
 	out->type = V_OBJECT;
@@ -650,7 +655,7 @@ static void handle_data(struct typer *ty, struct rec_writer *w, const struct sou
 		struct value *a = arena_alloc(&ty->arena, 2 * n * sizeof *a);
 		memcpy(a, row->a, 2 * (size_t)row->n * sizeof *a);
 		for (size_t i = 0; i < opt.nmeta; i++) {
-			a[2 * (row->n + i)] = value_str(opt.meta[i].name, strlen(opt.meta[i].name));
+			value_set_str(&a[2 * (row->n + i)], opt.meta[i].name, opt.meta[i].namelen);
 			a[2 * (row->n + i) + 1] = meta_value(ty->envelope ? &env : NULL, opt.meta[i].meta, &ty->arena);
 		}
 		full.type = V_OBJECT;
