@@ -82,113 +82,161 @@ void frame_put_value(struct buf *b, const struct value *v)
 
 /* Most varints in records (lengths, counts, small numbers) are one byte:
  * decode those here and leave the rest to get_uvarint. */
-static inline int varint(const unsigned char **p, const unsigned char *end, uint64_t *out)
+/* The decoder passes the read position by value and returns the new one
+ * (NULL on malformed input): kept in a register, it is not reloaded after
+ * every byte-sized store into a value, which C must assume could alias it. */
+static inline const unsigned char *varint(const unsigned char *q, const unsigned char *end, uint64_t *out)
 {
-	if (__builtin_expect(*p < end && **p < 0x80, 1)) {
-		*out = *(*p)++;
-		return 0;
+	if (__builtin_expect(q < end && *q < 0x80, 1)) {
+		*out = *q;
+		return q + 1;
 	}
-	return get_uvarint(p, end, out);
+	return get_uvarint(&q, end, out) ? NULL : q;
 }
 
-static int get_bytes(const unsigned char **p, const unsigned char *end, struct value *v)
+/* utf8_valid with the common case, short ASCII text, done in line */
+static inline bool text_ok(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		if (w & 0x8080808080808080ull)
+			return utf8_valid((const char *)s + i, n - i);
+	}
+	for (; i < n; i++)
+		if (s[i] & 0x80)
+			return utf8_valid((const char *)s + i, n - i);
+	return true;
+}
+
+static inline const unsigned char *get_bytes(const unsigned char *q, const unsigned char *end, struct value *v,
+					     bool text)
 {
 	uint64_t n;
-	if (varint(p, end, &n) || n > (uint64_t)(end - *p) || n > UINT32_MAX)
-		return -1;
+	if (!(q = varint(q, end, &n)) || n > (uint64_t)(end - q))
+		return NULL;
 	/* strings are UTF-8 in every encoding; only binary may hold anything */
-	if (v->type == V_STRING && !utf8_valid((const char *)*p, (size_t)n))
-		return -1;
-	v->s = (const char *)*p;
+	if (text && !text_ok(q, (size_t)n))
+		return NULL;
+	v->s = (const char *)q;
 	v->n = (uint32_t)n;
-	*p += n;
-	return 0;
+	return q + n;
 }
 
-static int get_value(struct arena *a, const unsigned char **p, const unsigned char *end, struct value *v, int depth)
+/* A value that holds no other values, or NULL when v's tag is a container
+ * (or malformed, which get_value tells apart).  In line, so the elements
+ * of a record cost no call each. */
+static inline const unsigned char *get_scalar(const unsigned char *q, const unsigned char *end, struct value *v,
+					      unsigned char type, bool *container)
 {
-	if (*p >= end || depth > FRAME_MAX_DEPTH)
-		return -1;
+	uint64_t u;
 	/* every case sets the member it uses; clearing the rest is enough */
+	v->type = type;
 	v->scale = 0;
 	v->n = 0;
 	v->d = 0;
-	v->type = *(*p)++;
-	uint64_t u;
-	switch (v->type) {
+	switch (type) {
 	case V_NULL:
-		return 0;
+		return q;
 	case V_BOOL:
-		if (*p >= end || **p > 1)
-			return -1;
-		v->b = *(*p)++;
-		return 0;
+		if (q >= end || *q > 1)
+			return NULL;
+		v->b = *q;
+		return q + 1;
 	case V_INT:
 	case V_DATE:
 	case V_TIMESTAMP:
 	case V_TIMESTAMP_NTZ:
-		if (varint(p, end, &u))
-			return -1;
+		if (!(q = varint(q, end, &u)))
+			return NULL;
 		v->i = unzigzag64(u);
-		return 0;
+		return q;
 	case V_FLOAT: {
-		if (end - *p < 8)
-			return -1;
+		if (end - q < 8)
+			return NULL;
 		uint64_t bits = 0;
 		for (int i = 0; i < 8; i++)
-			bits |= (uint64_t)(*p)[i] << (8 * i);
+			bits |= (uint64_t)q[i] << (8 * i);
 		memcpy(&v->f, &bits, 8);
-		*p += 8;
-		return 0;
+		return q + 8;
 	}
 	case V_DECIMAL: {
-		if (*p >= end || **p > 38)
-			return -1;
-		v->scale = *(*p)++;
+		if (q >= end || *q > 38)
+			return NULL;
+		v->scale = *q++;
 		unsigned __int128 z = 0;
 		for (int shift = 0;; shift += 7) {
-			if (*p >= end || shift > 126)
-				return -1;
-			unsigned char c = *(*p)++;
+			if (q >= end || shift > 126)
+				return NULL;
+			unsigned char c = *q++;
 			z |= (unsigned __int128)(c & 0x7f) << shift;
 			if (!(c & 0x80))
 				break;
 		}
 		v->d = (int128_t)(z >> 1) ^ -(int128_t)(z & 1);
-		return 0;
+		return q;
 	}
 	case V_STRING:
 	case V_BINARY:
-		return get_bytes(p, end, v);
+		return get_bytes(q, end, v, type == V_STRING);
 	case V_ARRAY:
 	case V_OBJECT:
-	case V_MAP: {
-		if (varint(p, end, &u))
-			return -1;
-		uint64_t cnt = v->type == V_ARRAY ? u : 2 * u;
-		/* every element takes at least one byte: a lying count cannot
-		 * make us allocate more than the input justifies */
-		if (u > UINT32_MAX || cnt > (uint64_t)(end - *p))
-			return -1;
-		v->n = (uint32_t)u;
-		v->a = arena_alloc(a, (cnt ? cnt : 1) * sizeof *v->a);
-		for (uint64_t i = 0; i < cnt; i++) {
-			if (v->type == V_OBJECT && i % 2 == 0) {
-				v->a[i] = (struct value){.type = V_STRING};
-				if (get_bytes(p, end, &v->a[i]))
-					return -1;
-			} else if (get_value(a, p, end, &v->a[i], depth + 1)) {
-				return -1;
-			}
-		}
-		return 0;
-	}
+	case V_MAP:
+		*container = true;
+		return NULL;
 	default:
-		return -1;
+		return NULL;
 	}
+}
+
+static const unsigned char *get_value(struct arena *a, const unsigned char *q, const unsigned char *end, struct value *v,
+				      int depth)
+{
+	if (q >= end || depth > FRAME_MAX_DEPTH)
+		return NULL;
+	unsigned char type = *q++;
+	bool container = false;
+	const unsigned char *r = get_scalar(q, end, v, type, &container);
+	if (!container)
+		return r;
+	uint64_t u;
+	if (!(q = varint(q, end, &u)))
+		return NULL;
+	uint64_t cnt = type == V_ARRAY ? u : 2 * u;
+	/* every element takes at least one byte: a lying count cannot make us
+	 * allocate more than the input justifies */
+	if (u > UINT32_MAX || cnt > (uint64_t)(end - q))
+		return NULL;
+	struct value *items = arena_alloc(a, (cnt ? cnt : 1) * sizeof *items);
+	v->n = (uint32_t)u;
+	v->a = items;
+	for (uint64_t i = 0; i < cnt; i++) {
+		if (type == V_OBJECT && i % 2 == 0) {
+			/* keys have no tag: they are always strings */
+			items[i].d = 0;
+			items[i].type = V_STRING;
+			items[i].scale = 0;
+			q = get_bytes(q, end, &items[i], true);
+		} else if (q < end) {
+			unsigned char t = *q;
+			container = false;
+			r = get_scalar(q + 1, end, &items[i], t, &container);
+			q = container ? get_value(a, q, end, &items[i], depth + 1) : r;
+		} else {
+			q = NULL;
+		}
+		if (!q)
+			return NULL;
+	}
+	return q;
 }
 
 int frame_get_value(struct arena *a, const unsigned char **p, const unsigned char *end, struct value *v)
 {
-	return get_value(a, p, end, v, 0);
+	const unsigned char *q = get_value(a, *p, end, v, 0);
+	if (!q)
+		return -1;
+	*p = q;
+	return 0;
 }
