@@ -3,7 +3,6 @@
  *
  * Every record read must re-encode and decode to an equal value; nothing
  * may read outside the input or allocate beyond what it justifies. */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
