@@ -477,3 +477,12 @@ EOF
 	run bash -c "echo '{\"a\":1}' | WEIR_FRAMED=1 weir-parse -q -s 'a INT' | WEIR_FRAMED=0 weir-parse -q"
 	assert_output '{"a":1}'
 }
+
+@test "parse: lib/expr pruning over partition values and min/max stats" {
+	# not reachable through weir-parse options: a table of cases in C
+	cc -std=gnu11 -D_GNU_SOURCE -g -fsanitize=address,undefined -Wall -Werror -I"$TOP/lib" -o "$T/expr-prune" \
+		"$TOP/tests/parse/expr-prune.c" "$TOP"/lib/{expr,json,value,buf,diag,timeutil,base64}.c -lm
+	run "$T/expr-prune"
+	assert_success
+	assert_output ""
+}
