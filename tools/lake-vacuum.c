@@ -1020,14 +1020,15 @@ static void vacuum_remove(struct vacuum_result *r, struct walk *w)
 		progress_show("removed %zu of %zu files (%s)", i + 1, r->ngone, h);
 	}
 	/* In reverse path order a directory comes after everything below it,
-	 * so emptying a partition lets its parent go too.  A directory that was
-	 * empty already may be a writer's that just made it: it goes only when
-	 * older than the cutoff. */
+	 * so emptying a partition lets its parent go too.  A writer makes its
+	 * partition directory and then its file: a directory that changed
+	 * since the cutoff may be one a writer is about to use, so it stays
+	 * for a later run.  Only quiet ones go. */
 	if (w->ndirs)
 		qsort(w->dirs, w->ndirs, sizeof *w->dirs, dir_cmp);
 	for (size_t i = w->ndirs; i-- > 0;) {
 		const struct dir *d = &w->dirs[i];
-		if (!strset_has(&touched, d->path) && !(d->empty && d->mtime_ms < r->cutoff_ms))
+		if (d->mtime_ms >= r->cutoff_ms || !(d->empty || strset_has(&touched, d->path)))
 			continue;
 		const char *base;
 		int pfd = parent_of(d->path, &base);
