@@ -1685,6 +1685,37 @@ static void open_root(void)
 		die(EXIT_TROUBLE, "refusing to touch table '%s': '%s' is a symbolic link", opt.table, DELTA_LOG);
 }
 
+/* The jobs, in the order that lets each build on the one before: a
+ * compaction's tombstones wait in the window while vacuum removes older
+ * ones, and the checkpoint is what log cleanup stands on. */
+static void run(void)
+{
+	open_root();
+	if (opt.archive && !opt.dry_run)
+		archive_check(opt.archive);
+	progress.on = isatty(STDERR_FILENO);
+	if (opt.json) {
+		buf_puts(&json, "{\"table\":");
+		json_write_string(&json, opt.table, strlen(opt.table));
+		buf_printf(&json, ",\"dry_run\":%s", opt.dry_run ? "true" : "false");
+	}
+	if (opt.optimize)
+		optimize();
+	if (opt.vacuum)
+		vacuum();
+	if (opt.checkpoint)
+		checkpoint();
+	if (opt.log_cleanup)
+		log_cleanup();
+	if (opt.json) {
+		buf_puts(&json, "}\n");
+		fwrite(json.p, 1, json.len, stdout);
+	}
+	buf_free(&json);
+	close(root.fd);
+	free(root.real);
+}
+
 static int64_t parse_retention(const char *s, const char *what)
 {
 	int64_t us = interval_us(s);
@@ -1734,29 +1765,6 @@ int main(int argc, char **argv)
 	if (opt.target_size < 1024)
 		usage_error(help, "--target-size must be at least 1k");
 
-	open_root();
-	if (opt.archive && !opt.dry_run)
-		archive_check(opt.archive);
-	progress.on = isatty(STDERR_FILENO);
-	if (opt.json) {
-		buf_puts(&json, "{\"table\":");
-		json_write_string(&json, opt.table, strlen(opt.table));
-		buf_printf(&json, ",\"dry_run\":%s", opt.dry_run ? "true" : "false");
-	}
-	if (opt.optimize)
-		optimize();
-	if (opt.vacuum)
-		vacuum();
-	if (opt.checkpoint)
-		checkpoint();
-	if (opt.log_cleanup)
-		log_cleanup();
-	if (opt.json) {
-		buf_puts(&json, "}\n");
-		fwrite(json.p, 1, json.len, stdout);
-	}
-	buf_free(&json);
-	close(root.fd);
-	free(root.real);
+	run();
 	return finish_stdout(status);
 }
