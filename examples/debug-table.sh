@@ -1,6 +1,7 @@
 #!/bin/sh
-# Table debugging recipes: "the dashboard changed overnight — what happened to
-# the table?"
+# Table debugging recipes: history, time travel, diff of two versions, files.
+#
+# "The dashboard changed overnight: what happened to the table?"
 #
 # A Delta table is a log of commits; weir-lake-cat reads any version of it, so
 # the questions on-call asks have one-line answers: who wrote what and when
