@@ -82,3 +82,59 @@ setup() {
 	run weir-lake-cat "$D/lake/orders"
 	[ "$(jq -s -c 'map(.order_id) | sort' <<<"$output")" = "[1,3,4]" ]
 }
+
+# The sample data examples/medallion.sh produces, as gen-events writes it.
+medallion_events() {
+	"$TOP/scripts/gen-events" -n 15000 --rate 50 --users 500 --dup 0.03 --late 0.02 --lateness 180 --bad 0.005
+}
+
+@test "examples/medallion.sh: bronze keeps every message, silver the distinct good events, gold their aggregates" {
+	run sh "$TOP/examples/medallion.sh" "$D"
+	[ "$status" -eq 0 ] || fail "$output"
+	local addr
+	addr=$(sed -n 's/^produced to clicks at //p' <<<"$output")
+	[ -n "$addr" ]
+	medallion_events >"$BATS_TEST_TMPDIR/events"
+	# what the events imply, counted by jq: good events parse, the rest are dead letters
+	jq -R -c 'fromjson? // "bad" | if type == "object" and (.user_id | type) == "number" and .ts != "yesterday" then . else "bad" end' \
+		"$BATS_TEST_TMPDIR/events" >"$BATS_TEST_TMPDIR/typed"
+	local dead distinct late
+	dead=$(grep -c '^"bad"$' "$BATS_TEST_TMPDIR/typed")
+	distinct=$(grep -v '^"bad"$' "$BATS_TEST_TMPDIR/typed" | jq -r .event_id | sort -u | wc -l)
+	late=$(wc -l <"$D/late.ndjson")
+	assert_line "bronze: 15000 messages"
+	assert_line "silver: $distinct distinct events, $dead dead letters"
+	assert_line "gold:   15 rows (minute x device), $late late events"
+	[ "$late" -gt 50 ] && [ "$dead" -gt 50 ] || fail "the sample has too few late ($late) or dead ($dead) events"
+	assert_line "weir-window: $late late records dropped"
+	assert_line --regexp '^00:02   android +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+\.[0-9][0-9]$'
+	[ "$(grep -c '^TOTAL-LAG 0 MAX-LAG 0$' <<<"$output")" -eq 3 ]
+	assert_line --regexp '^lake/gold +1 +[0-9T:.-]+Z +[0-9.]+$'
+	# gold equals jq's aggregation of the distinct good events that were not late
+	run diff <(weir-lake-cat "$D/lake/gold" |
+			jq -r '[.window_start[11:16], .device, .events, .users, .purchases, (.revenue * 100 | round)] | @tsv' | sort) \
+		<(grep -v '^"bad"$' "$BATS_TEST_TMPDIR/typed" |
+			jq -s -r --slurpfile late "$D/late.ndjson" '
+				($late | map({(.event_id): true}) | add) as $l
+				| unique_by(.event_id) | map(select($l[.event_id] | not))
+				| group_by([.ts[11:16], .device])[]
+				| [.[0].ts[11:16], .[0].device, length, (map(.user_id) | unique | length),
+				   (map(select(.amount != null)) | length), (map(.amount // 0) | add * 100 | round)] | @tsv' | sort)
+	[ "$status" -eq 0 ] || fail "gold differs from jq's aggregation: $output"
+	# the broker is gone: its address refuses connections
+	run bash -c "exec 3<>/dev/tcp/${addr%:*}/${addr##*:}"
+	assert_failure
+}
+
+@test "make demo: scripts/demo.sh shows the pipeline, the gold table and the lag, and lists the examples" {
+	run env TMPDIR="$BATS_TEST_TMPDIR" sh "$TOP/scripts/demo.sh"
+	[ "$status" -eq 0 ] || fail "$output"
+	assert_line "weir demo: clickstream from Kafka into bronze, silver and gold Delta tables"
+	assert_line "$(printf "\tweir-lake-write lake/gold >/dev/null")"
+	assert_line "bronze: 15000 messages"
+	assert_line --regexp '^minute +device +events +users +purchases +revenue$'
+	[ "$(grep -c '^TOTAL-LAG 0 MAX-LAG 0$' <<<"$output")" -eq 3 ]
+	assert_line "tables are in $BATS_TEST_TMPDIR/weir-demo/lake"
+	assert_line --regexp '^  iot-sensors\.sh +IoT sensor averages, with late data and a dead-letter file\.$'
+	[ -d "$BATS_TEST_TMPDIR/weir-demo/lake/gold/_delta_log" ]
+}
