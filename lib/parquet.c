@@ -2260,6 +2260,8 @@ struct wleaf {
 	bool dict_off;         /* fell back to PLAIN for this row group */
 	struct buf dict, dict_pos; /* PLAIN entries; uint32_t start of each */
 	uint32_t ndict;
+	uint32_t dict_values; /* values looked up in it this row group */
+	bool dict_probed;     /* its usefulness was judged (DICT_PROBE) */
 	uint32_t *slots;
 	size_t nslots;
 	bool dict_used;
@@ -2828,6 +2830,28 @@ static void stat_reset(struct wstat *s)
 	s->nulls = 0;
 }
 
+/* Values after which a dictionary that holds more than half of them is
+ * given up for the row group. */
+#define DICT_PROBE 32768
+
+static inline bool same_bytes(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	/* dictionary keys are mostly 4 or 8 bytes: avoid a libc call for them */
+	if (n == 8) {
+		uint64_t x, y;
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		return x == y;
+	}
+	if (n == 4) {
+		uint32_t x, y;
+		memcpy(&x, a, 4);
+		memcpy(&y, b, 4);
+		return x == y;
+	}
+	return !memcmp(a, b, n);
+}
+
 static uint32_t dict_find_or_add(struct wleaf *l, const uint8_t *p, size_t n)
 {
 	if (l->ndict * 2 >= l->nslots) {
@@ -2860,7 +2884,7 @@ static uint32_t dict_find_or_add(struct wleaf *l, const uint8_t *p, size_t n)
 		} else {
 			qn = n;
 		}
-		if (qn == n && !memcmp(p, q, n))
+		if (qn == n && same_bytes(p, q, n))
 			return k;
 		h = (h + 1) & (l->nslots - 1);
 	}
@@ -2894,6 +2918,7 @@ static void emit(struct walk *wk, size_t li, int rep, int def, const struct enc 
 	if (l->phys == PT_BOOLEAN) {
 		buf_putc(&l->vals, (char)e->p[0]);
 	} else if (l->page_dict) {
+		l->dict_values++;
 		uint32_t k = dict_find_or_add(l, e->p, e->n);
 		buf_put(&l->idx, &k, 4);
 	} else {
@@ -3177,7 +3202,8 @@ static int flush_row_group(struct pq_writer *w, char *err, size_t errlen)
 		stat_reset(&l->cst);
 		buf_reset(&l->dict);
 		buf_reset(&l->dict_pos);
-		l->ndict = 0;
+		l->ndict = l->dict_values = 0;
+		l->dict_probed = false;
 		if (l->slots)
 			memset(l->slots, 0, l->nslots * sizeof *l->slots);
 		l->dict_off = false;
@@ -3221,9 +3247,14 @@ int pq_write_row(struct pq_writer *w, const struct value *row, char *err, size_t
 	w->rg_rows++;
 	for (size_t i = 0; i < w->nleaves; i++) {
 		struct wleaf *l = &w->leaves[i];
-		if (l->page_dict && (int64_t)l->dict.len > w->o.dict_limit_bytes) {
-			/* the dictionary has grown too big: finish this page with it,
-			 * the rest of the row group goes PLAIN */
+		bool probe = !l->dict_probed && l->dict_values >= DICT_PROBE;
+		if (probe)
+			l->dict_probed = true;
+		if (l->page_dict && ((int64_t)l->dict.len > w->o.dict_limit_bytes ||
+				     (probe && l->ndict > l->dict_values / 2))) {
+			/* the dictionary has grown too big, or after a sample it is
+			 * clear that most values are distinct and it only costs time:
+			 * finish this page with it, the rest of the row group goes PLAIN */
 			l->dict_off = true;
 			if (flush_page(w, l, err, errlen) < 0)
 				return w->failed = true, -1;
