@@ -533,6 +533,8 @@ static struct anode *convert_node(struct build *b, const struct pq_node *n, int 
 static struct anode *make_leaf(struct build *b, const struct pq_node *n, int def, int rep, struct type **type)
 {
 	struct pq_file *f = b->f;
+	if (f->nleaves >= f->nnodes) /* each leaf is a distinct schema element */
+		return errf(b->err, b->errlen, "schema elements reused"), NULL;
 	struct pq_leaf *l = &f->leaves[f->nleaves];
 	memset(l, 0, sizeof *l);
 	if (leaf_type(b, n, l, type) < 0)
@@ -601,6 +603,8 @@ static struct anode *make_list(struct build *b, const struct pq_node *n, int def
 	if (n->nchildren != 1 || f->nodes[n->children[0]].rep != REP_REPEATED)
 		return NULL; /* not a list after all: the caller reads it as a struct */
 	const struct pq_node *r = &f->nodes[n->children[0]];
+	if (r->phys < 0 && r->nchildren == 0)
+		return NULL;
 	struct anode *a = anode_new(f, A_LIST);
 	a->rdef = def + 1;
 	a->rlevel = rep + 1;
