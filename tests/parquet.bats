@@ -275,3 +275,38 @@ duck_roundtrip() {
 	done
 	[ "$n" -gt 0 ]
 }
+
+@test "library: file statistics for Delta and row-group statistics for skipping" {
+	local lib=$WEIR_BIN/../libweir.a san=
+	[ -f "$lib" ] || skip "no libweir.a next to $WEIR_BIN"
+	nm "$lib" 2>/dev/null | grep -q __asan_report && san="-fsanitize=address,undefined"
+	# shellcheck disable=SC2046
+	cc -std=gnu11 -D_GNU_SOURCE -I"$TOP/lib" $san -o "$BATS_TEST_TMPDIR/api" "$BATS_TEST_DIRNAME/parquet_api.c" "$lib" \
+		$(pkg-config --libs rdkafka libarchive libzstd snappy zlib liblz4 libbrotlienc libbrotlidec) -lm -lpthread
+	run "$BATS_TEST_TMPDIR/api" "$BATS_TEST_TMPDIR/api.parquet"
+	[ "$status" -eq 0 ]
+	assert_output - <<'OUT'
+empty row: -1 column 'id' is required but the value is missing
+rows=3 cols=4
+id long nulls=0 min=-2 max=7
+s string nulls=1 min="apple" max="pear"
+d decimal nulls=1 min=-10.25 max=1.50
+st.x integer nulls=2 min=-3 max=-3
+row groups=3
+rg0 id: yes nulls=0 min=5 max=5
+rg0 s: yes nulls=0 min="pear" max="pear"
+rg0 d: yes nulls=0 min=1.50 max=1.50
+rg0 st: no nulls=-1
+rg0 nope: no nulls=-1
+rg1 id: yes nulls=0 min=-2 max=-2
+rg1 s: yes nulls=1
+rg1 d: yes nulls=0 min=-10.25 max=-10.25
+rg1 st: no nulls=-1
+rg1 nope: no nulls=-1
+rg2 id: yes nulls=0 min=7 max=7
+rg2 s: yes nulls=0 min="apple" max="apple"
+rg2 d: yes nulls=1
+rg2 st: no nulls=-1
+rg2 nope: no nulls=-1
+OUT
+}
