@@ -159,7 +159,8 @@ int codec_decompress(int codec, const uint8_t *in, size_t n, uint8_t *out, size_
 		return 0;
 	}
 	case CODEC_LZO:
-		return fail(err, errlen, "LZO", "unsupported codec LZO");
+		snprintf(err, errlen, "unsupported codec LZO");
+		return -1;
 	}
 	snprintf(err, errlen, "unknown codec %d", codec);
 	return -1;

@@ -310,3 +310,14 @@ rg2 st: no nulls=-1
 rg2 nope: no nulls=-1
 OUT
 }
+
+@test "LZO is refused by name" {
+	printf '{"a":1}\n' | weir-lake-cat --write-parquet "$BATS_TEST_TMPDIR/lzo.parquet" --schema 'a INT' --codec none
+	# the footer's codec field after path_in_schema ["a"]: UNCOMPRESSED (0) -> LZO (3, zigzag 6)
+	perl -0777 -pi -e 's/\x19\x18\x01a\x15\x00/\x19\x18\x01a\x15\x06/ or die' "$BATS_TEST_TMPDIR/lzo.parquet"
+	run weir-lake-cat --parquet "$BATS_TEST_TMPDIR/lzo.parquet" --meta
+	[ "$(echo "$output" | jq -r '.row_groups[0].columns[0].codec')" = LZO ]
+	run weir-lake-cat --parquet "$BATS_TEST_TMPDIR/lzo.parquet"
+	[ "$status" -eq 2 ]
+	assert_output "weir-lake-cat: cannot read '$BATS_TEST_TMPDIR/lzo.parquet': column 'a': unsupported codec LZO"
+}
