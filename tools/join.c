@@ -1398,9 +1398,9 @@ static void run_static(void)
 }
 
 /* The input to read next: one not waiting at a barrier, with a whole record
- * buffered or its descriptor readable, taking turns when both are (so a
- * file read in large chunks cannot starve the other input).  -1 when both
- * inputs are at their end. */
+ * buffered or its descriptor readable; when both are, the one behind in
+ * event time, else taking turns (so a file read in large chunks cannot
+ * starve the other input).  -1 when both inputs are at their end. */
 static int next_input(void)
 {
 	static int turn;
@@ -1437,6 +1437,13 @@ static int next_input(void)
 			for (nfds_t k = 0; k < nc; k++)
 				if (pfd[k].revents)
 					buffered[k] = true;
+		}
+		if (nc == 2 && buffered[0] && buffered[1] && st.s[cand[1]].wm.max_seen < st.s[cand[0]].wm.max_seen) {
+			/* Both have input: read the one behind in event time.  The
+			 * other one's rows would only wait in state for the watermark,
+			 * which the one behind holds back. */
+			turn = cand[0];
+			return cand[1];
 		}
 		for (nfds_t k = 0; k < nc; k++)
 			if (buffered[k]) {
