@@ -427,8 +427,24 @@ stat_of() {
 		assert_failure 2
 		[[ $stderr == "weir-join: invalid --between: "* ]]
 	done
+	run weir-join --right "$T/users" --on user_id --prefix ''
+	assert_failure 2
 	run weir-join --right /nonexistent --on k </dev/null
 	assert_failure 2
+}
+
+@test "--max-state fails clearly instead of growing, for a table and for stream state" {
+	awk 'BEGIN { for (i = 0; i < 20000; i++) printf "{\"k\":%d,\"v\":\"%060d\"}\n", i, i }' >"$T/big"
+	run --separate-stderr weir-join --right "$T/big" --on k --max-state 1M </dev/null
+	assert_failure 2
+	assert_equal "$stderr" "weir-join: table '$T/big' exceeds --max-state"
+	# a right input that sends nothing holds the watermark: every left row stays
+	awk 'BEGIN { for (i = 0; i < 20000; i++) printf "{\"k\":%d,\"t\":%d}\n", i, i }' >"$T/left"
+	mkfifo "$T/quiet"
+	sleep 60 >"$T/quiet" 3>&- &
+	run --separate-stderr weir-join --right-stream "$T/quiet" --on k --between 'r.t AND r.t' --max-state 1M <"$T/left"
+	assert_failure 2
+	[[ $stderr == "weir-join: state exceeds --max-state: "* ]]
 }
 
 @test "write errors exit 2" {

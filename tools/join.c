@@ -515,8 +515,7 @@ static void emit(const struct value *l, const struct value *r)
 
 static void emit_left_only(const struct value *l)
 {
-	struct value out = *l;
-	rec_write(st.out, &out);
+	rec_write(st.out, l);
 	st.output++;
 }
 
@@ -1553,6 +1552,8 @@ int main(int argc, char **argv)
 		usage_error(help, "unexpected argument '%s'", argv[optind]);
 	if (!opt.on)
 		usage_error(help, "--on is required");
+	if (opt.prefix && !*opt.prefix)
+		usage_error(help, "--prefix must not be empty");
 	if (!opt.right == !opt.right_stream)
 		usage_error(help, "give one of --right (a table) or --right-stream (a stream)");
 	if (opt.right) {
