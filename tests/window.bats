@@ -438,6 +438,19 @@ crash_and_resume() {
 	WEIR_FRAMED=1 weir-window --tumble 5s -t t --time-unit s -a 'count(*)' "$D/in" | head -c 4 | od -An -c | grep -q 'W   R   1'
 }
 
+@test "a sum's framed type follows its typed column, even when the first window's sum is NULL" {
+	printf '%s\n' '{"t":1,"k":"a","x":null,"i":null}' '{"t":2,"k":"b","x":2.25,"i":3}' |
+		weir-parse -q -s 't BIGINT, k STRING, x DECIMAL(10,2), i INT' --framed >"$D/in"
+	weir-window --framed --tumble 5s -t t --time-unit s -b k -a 'sum(x) AS sx, sum(i) AS si' "$D/in" >"$D/out"
+	run grep -ac '"name":"sx","type":"decimal(38,2)"' "$D/out"
+	assert_output 1
+	run grep -ac '"name":"si","type":"long"' "$D/out"
+	assert_output 1
+	run bash -c "weir-window --tumble 5s -t t --time-unit s -b k -a 'sum(x) AS sx' '$D/in' | jq -c 'select(.k) | [.k, .sx]'"
+	assert_output '["a",null]
+["b",2.25]'
+}
+
 @test "a full output fails with status 2" {
 	run bash -c "echo '{\"t\":1}' | weir-window --tumble 5s -t t -a 'count(*)' >/dev/full"
 	[ "$status" -eq 2 ]

@@ -1128,6 +1128,17 @@ static struct type *column_type(size_t col, const struct value *v)
 	case A_PERCENTILE:
 		return type_new(T_DOUBLE);
 	default:
+		/* a sum's type follows from its column's, as in Spark: the first
+		 * window's value may be NULL and say nothing */
+		if (a->in_type && a->fn == A_SUM && a->in_type->kind == T_DECIMAL) {
+			struct type *t = type_new(T_DECIMAL);
+			t->precision = 38;
+			t->scale = a->in_type->scale;
+			return t;
+		}
+		if (a->in_type && a->fn == A_SUM && (a->in_type->kind == T_BYTE || a->in_type->kind == T_SHORT ||
+						     a->in_type->kind == T_INT || a->in_type->kind == T_LONG))
+			return type_new(T_LONG);
 		if (a->in_type && (a->fn != A_SUM || a->in_type->kind == T_DOUBLE || a->in_type->kind == T_FLOAT)) {
 			struct type *t = type_clone(a->in_type);
 			if (a->fn == A_SUM && t->kind == T_FLOAT)
