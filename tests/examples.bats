@@ -138,3 +138,26 @@ medallion_events() {
 	assert_line --regexp '^  iot-sensors\.sh +IoT sensor averages, with late data and a dead-letter file\.$'
 	[ -d "$BATS_TEST_TMPDIR/weir-demo/lake/gold/_delta_log" ]
 }
+
+@test "examples/backfill.sh: the missing hours come back from the archive, once, as jq counts them" {
+	run sh "$TOP/examples/backfill.sh" "$D"
+	[ "$status" -eq 0 ] || fail "$output"
+	assert_line "  dumps/clicks-2024-01-01T05.ndjson"
+	assert_line "00:00 4  01:00 4  04:00 4  05:00 4  "
+	assert_line "00:00 4  01:00 4  02:00 4  03:00 4  04:00 4  05:00 4  "
+	assert_line "one commit, version 2: window_start >= TIMESTAMP '2024-01-01T02:00:00Z' AND window_start < TIMESTAMP '2024-01-01T04:00:00Z', 0 files replaced"
+	assert_line "version 3 has the same 24 rows as version 2"
+	assert_line "all 8 rows of 02:00-04:00 built from the .ndjson.gz are in the table as they are"
+	# the backfilled hours, computed from the dumps by jq alone
+	run diff <(sed -n '/== 6\./,/^$/p' <<<"$output" | sed '1d;/^$/d') \
+		<(jq -r '.value | fromjson' "$D/day.ndjson" | jq -s -r '
+			unique_by(.event_id) | map(select(.ts >= "2024-01-01T02" and .ts < "2024-01-01T04"))
+			| group_by([.ts[11:13], .action])[]
+			| [.[0].ts[11:13] + ":00", .[0].action, length, (map(.user_id) | unique | length),
+			   (map(.amount // 0) | add)] | @tsv' | sort |
+			awk -F '\t' '{ printf "%s  %-12s %6d %6d %10s\n", $1, $2, $3, $4, $5 == 0 ? "" : sprintf("%.2f", $5) }')
+	[ "$status" -eq 0 ] || fail "backfilled hours differ from jq's counts: $output"
+	# six hours of four actions, and the table's log says what happened
+	[ "$(weir-lake-cat "$D/lake/clicks_hourly" | wc -l)" -eq 24 ]
+	[ "$(weir-lake-cat --history "$D/lake/clicks_hourly" | jq -s -c 'map(.operationMetrics.numRemovedFiles) | reverse')" = '["0","0","0","2"]' ]
+}
