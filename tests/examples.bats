@@ -161,3 +161,19 @@ medallion_events() {
 	[ "$(weir-lake-cat "$D/lake/clicks_hourly" | wc -l)" -eq 24 ]
 	[ "$(weir-lake-cat --history "$D/lake/clicks_hourly" | jq -s -c 'map(.operationMetrics.numRemovedFiles) | reverse')" = '["0","0","0","2"]' ]
 }
+
+@test "examples/fraud.sh: two alerts on the alerts topic, enriched from the cards table; the traveller raises none" {
+	run sh "$TOP/examples/fraud.sh" "$D"
+	[ "$status" -eq 0 ] || fail "$output"
+	assert_line '{"card_id":1,"customer":"c007","home_country":"FR","limit_eur":1000.00}'
+	assert_line "248 payments produced"
+	assert_line "alerts produced: 2"
+	# card 7: NL at 10:19, then US 10:21 and BR 10:22 make 3 countries in
+	# [10:13, 10:23); card 23: 3 x 900 from 10:42 to 10:46 with 72 at home
+	assert_line '{"card_id":7,"customer":"c049","home_country":"NL","window_end":"2024-05-01T10:23:00.000000Z","payments":3,"countries":3,"spent":77,"rule":"countries"}'
+	assert_line '{"card_id":23,"customer":"c161","home_country":"ES","window_end":"2024-05-01T10:47:00.000000Z","payments":4,"countries":2,"spent":2772,"rule":"over_limit"}'
+	refute_output --partial '"card_id":12,'
+	# the input the alerts come from, as jq sees it
+	[ "$(jq -s -c '[.[] | select(.card_id == 23 and .ts >= "2024-05-01T10:37" and .ts < "2024-05-01T10:47") | .amount] | add' "$D/payments.ndjson")" = 2772 ]
+	[ "$(jq -s -c '[.[] | select(.card_id == 12) | .country] | unique' "$D/payments.ndjson")" = '["NL","PT"]' ]
+}
