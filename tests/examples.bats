@@ -177,3 +177,26 @@ medallion_events() {
 	[ "$(jq -s -c '[.[] | select(.card_id == 23 and .ts >= "2024-05-01T10:37" and .ts < "2024-05-01T10:47") | .amount] | add' "$D/payments.ndjson")" = 2772 ]
 	[ "$(jq -s -c '[.[] | select(.card_id == 12) | .country] | unique' "$D/payments.ndjson")" = '["NL","PT"]' ]
 }
+
+@test "examples/debug-topic.sh: partition counts, peeks, one offset, headers, raw bytes, offset by time" {
+	run sh "$TOP/examples/debug-topic.sh" "$D"
+	[ "$status" -eq 0 ] || fail "$output"
+	# what the generator wrote, partition by partition, counted by jq
+	"$TOP/scripts/gen-events" -n 300 --rate 1 --envelope clicks --partitions 3 >"$BATS_TEST_TMPDIR/env"
+	local p n
+	for p in 0 1 2; do
+		n=$(jq -s --argjson p $p 'map(select(.partition == $p)) | length' "$BATS_TEST_TMPDIR/env")
+		[ "$p" -eq 2 ] && n=$((n + 2)) # the two messages added by hand
+		assert_line "partition $p: $n messages, offsets 0 to $n"
+	done
+	assert_line "clicks: 3 partitions, leaders [1]"
+	assert_line "$(jq -c 'select(.partition == 1) | {offset, key, event: (.value | fromjson | {event_id, ts, action})}' "$BATS_TEST_TMPDIR/env" | tail -n 1)"
+	assert_line "$(jq -c 'select(.partition == 0 and .offset == 40) | {offset, timestamp: (.timestamp / 1000 | todate), key}' "$BATS_TEST_TMPDIR/env")"
+	assert_line '{"offset":109,"key":"debug","headers":[{"name":"trace","value":"abc"},{"name":"origin","value":"test"}],"value":"hello","value_b64":null}'
+	assert_line --regexp '^ 377 376 +n +o +t +U +T +F +- +8$'
+	# the mock broker has no timestamp index; reading timestamps finds the offset
+	assert_line '{"topic":"clicks","partition":0,"time":1704067320000,"offset":-1}'
+	assert_line "offset $(jq -s 'map(select(.partition == 0 and .timestamp >= 1704067320000)) | .[0].offset' "$BATS_TEST_TMPDIR/env")"
+	[ "$(grep -c '^{"partition":1,"offset":[0-9]*,"ts":"2024-01-01T' <<<"$output")" -eq \
+		"$(jq -s 'map(select(.key == "7")) | length' "$BATS_TEST_TMPDIR/env")" ]
+}
