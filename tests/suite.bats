@@ -52,7 +52,9 @@ tools() {
 	run weir help
 	[ "$status" -eq 0 ]
 	for t in $(tools); do
-		[[ $output == *"  $t "* ]] || fail "weir help does not list $t"
+		d=$("weir-$t" --help | sed -n '/^$/{n;p;q;}')
+		[ -n "$d" ] || fail "weir-$t --help has no one-line description after its synopsis"
+		assert_line --regexp "^  $t +$(printf '%s' "$d" | sed 's/[][\\.*^$()+?{}|]/\\&/g')\$"
 	done
 	run weir frobnicate
 	[ "$status" -eq 2 ]
@@ -65,5 +67,15 @@ tools() {
 	[[ $output == *help* ]]
 	for t in $(tools); do
 		[[ $output == *"$t"* ]] || fail "completion lacks $t"
+	done
+	# every long option of every program, after "weir NAME" and after "weir-NAME"
+	for t in $(tools); do
+		want=$("weir-$t" --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u)
+		got=$(bash -c "PATH=\"$WEIR_BIN:\$PATH\"; source '$TOP/scripts/weir.bash-completion'; COMP_WORDS=(weir $t --); COMP_CWORD=2; _weir; printf '%s\n' \"\${COMPREPLY[@]}\"" | sort -u)
+		[ "$got" = "$want" ] || fail "weir $t --<TAB> offers: $got"
+		got=$(bash -c "PATH=\"$WEIR_BIN:\$PATH\"; source '$TOP/scripts/weir.bash-completion'; COMP_WORDS=(weir-$t --hel); COMP_CWORD=1; _weir_prog weir-$t; printf '%s\n' \"\${COMPREPLY[@]}\"")
+		[ "$got" = --help ] || fail "weir-$t --hel<TAB> offers: $got"
+		bash -c "source '$TOP/scripts/weir.bash-completion'; complete -p weir-$t" >/dev/null ||
+			fail "no completion registered for weir-$t"
 	done
 }
