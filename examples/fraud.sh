@@ -1,6 +1,5 @@
 #!/bin/sh
-# Fraud detection: enrich payments with card data, score sliding windows,
-# publish alerts to a topic.
+# Fraud detection: payments enriched from a table, sliding windows, alerts.
 #
 # Payments arrive on the topic 'payments'.  Each is joined with its card's
 # row in the Delta table lake/cards (stream–static enrichment: the table is

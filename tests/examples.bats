@@ -16,7 +16,9 @@ setup() {
 		e=$(basename "$e")
 		[ "$e" = common.sh ] && continue
 		grep -q "examples/$e" "$BATS_TEST_FILENAME" || fail "examples/$e has no test"
-		head -n 3 "$TOP/examples/$e" | grep -q '^# [A-Z]' || fail "examples/$e has no header comment"
+		# line 2 says in one sentence what it is (make demo lists them so)
+		sed -n 2p "$TOP/examples/$e" | grep -q '^# [A-Z].*\.$' || fail "examples/$e has no one-line summary"
+		sed -n 3p "$TOP/examples/$e" | grep -q '^#$' || fail "examples/$e: the summary is not one line"
 	done
 }
 

@@ -79,3 +79,20 @@ tools() {
 			fail "no completion registered for weir-$t"
 	done
 }
+
+@test "the README's program table, man page links and examples are right" {
+	local t f
+	for t in $(tools); do
+		grep -q "^| weir-$t | .* | \[weir-$t(1)\](man/weir-$t.1) |$" "$TOP/README.md" ||
+			fail "README has no row for weir-$t linking man/weir-$t.1"
+	done
+	# every relative link points at a file that is there
+	for f in $(grep -o '](\(man\|examples\|bench\|scripts\)/[^)]*)' "$TOP/README.md" | sed 's/^](//; s/)$//'); do
+		[ "$f" = bench/RESULTS.md ] && [ ! -e "$TOP/$f" ] && continue # written by make bench
+		[ -e "$TOP/$f" ] || fail "README links $f, which does not exist"
+	done
+	for f in "$TOP"/examples/*.sh; do
+		f=${f#"$TOP"/}
+		[ "$f" = examples/common.sh ] || grep -q "]($f)" "$TOP/README.md" || fail "README does not list $f"
+	done
+}
