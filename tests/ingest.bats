@@ -92,6 +92,17 @@ consume() {
 	run weir-ingest -L -b x -J -t a --framed
 	assert_failure 2
 	assert_line --index 0 "weir-ingest: --framed is for -C, -G and -B"
+	run weir-ingest -B -k key
+	assert_line --index 0 "weir-ingest: -k is for -P and -B --raw"
+	run weir-ingest -L -b x -K :
+	assert_line --index 0 "weir-ingest: --raw, -D and -K are for -C, -G, -P and -B"
+	run weir-ingest -P -b x -t t -c 5
+	assert_line --index 0 "weir-ingest: -c is for -C, -G and -B"
+	run weir-ingest -Q -b x -t t:0:end -p 1
+	assert_line --index 0 "weir-ingest: -p is for -C and -P"
+	run weir-ingest -B -t t
+	assert_failure 2
+	assert_line --index 0 "weir-ingest: -t does not go with -B: each file is its own topic"
 }
 
 @test "ingest: an unreachable broker is a clear error, exit 1, within -m" {

@@ -874,8 +874,12 @@ static int run_consume(struct ingest *x)
 		}
 		rd_kafka_metadata_destroy(md);
 	}
-	if (!resolve_starts(x, l))
+	if (!resolve_starts(x, l)) {
+		/* librdkafka's teardown waits for every queue to go */
+		rd_kafka_topic_partition_list_destroy(l);
+		rd_kafka_queue_destroy(x->queue);
 		return EXIT_NEGATIVE;
+	}
 	track(x, l, true);
 	x->rkts = xcalloc(o->ntopics, sizeof *x->rkts);
 	for (int i = 0; i < l->cnt; i++) {
@@ -1254,11 +1258,10 @@ static int cmp_md_broker(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static void put_ids(struct buf *b, const int32_t *ids, int n, bool json)
+static void put_ids(struct buf *b, const int32_t *ids, int n)
 {
 	for (int i = 0; i < n; i++)
 		buf_printf(b, "%s%d", i ? "," : "", (int)ids[i]);
-	(void)json;
 }
 
 static void list_topic(struct buf *b, rd_kafka_metadata_topic_t *t, bool json, bool first)
@@ -1277,9 +1280,9 @@ static void list_topic(struct buf *b, rd_kafka_metadata_topic_t *t, bool json, b
 			const rd_kafka_metadata_partition_t *p = &t->partitions[j];
 			buf_printf(b, "%s{\"partition\":%d,\"leader\":%d,\"replicas\":[", j ? "," : "", (int)p->id,
 				   (int)p->leader);
-			put_ids(b, p->replicas, p->replica_cnt, true);
+			put_ids(b, p->replicas, p->replica_cnt);
 			buf_puts(b, "],\"isrs\":[");
-			put_ids(b, p->isrs, p->isr_cnt, true);
+			put_ids(b, p->isrs, p->isr_cnt);
 			buf_puts(b, "],\"error\":");
 			if (p->err)
 				json_write_string(b, rd_kafka_err2str(p->err), strlen(rd_kafka_err2str(p->err)));
@@ -1297,9 +1300,9 @@ static void list_topic(struct buf *b, rd_kafka_metadata_topic_t *t, bool json, b
 	for (int j = 0; j < t->partition_cnt; j++) {
 		const rd_kafka_metadata_partition_t *p = &t->partitions[j];
 		buf_printf(b, "    partition %d, leader %d, replicas: ", (int)p->id, (int)p->leader);
-		put_ids(b, p->replicas, p->replica_cnt, false);
+		put_ids(b, p->replicas, p->replica_cnt);
 		buf_puts(b, ", isrs: ");
-		put_ids(b, p->isrs, p->isr_cnt, false);
+		put_ids(b, p->isrs, p->isr_cnt);
 		if (p->err)
 			buf_printf(b, ", %s", rd_kafka_err2str(p->err));
 		buf_putc(b, '\n');
@@ -1601,8 +1604,16 @@ static void validate(const struct options *o, const struct kconf *kc)
 		usage_error(help, "-o stored needs -G");
 	if ((o->nheaders || o->codec || o->null_empty) && o->mode != M_PRODUCE)
 		usage_error(help, "-H, -z and -Z are for -P");
-	if (o->key && o->mode != M_PRODUCE && o->mode != M_BACKFILL)
-		usage_error(help, "-k is for -P and -B");
+	if (o->key && o->mode != M_PRODUCE && !(o->mode == M_BACKFILL && o->raw))
+		usage_error(help, "-k is for -P and -B --raw");
+	if (o->raw && (o->mode == M_LIST || o->mode == M_QUERY))
+		usage_error(help, "--raw, -D and -K are for -C, -G, -P and -B");
+	if (o->count >= 0 && !consuming)
+		usage_error(help, "-c is for -C, -G and -B");
+	if (o->npartitions && o->mode != M_CONSUME && o->mode != M_PRODUCE)
+		usage_error(help, "-p is for -C and -P");
+	if (o->ntopics && o->mode == M_BACKFILL)
+		usage_error(help, "-t does not go with -B: each file is its own topic");
 	if (o->json && o->mode != M_LIST && o->mode != M_QUERY)
 		usage_error(help, "-J is for -L and -Q");
 }
