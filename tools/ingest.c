@@ -500,7 +500,8 @@ struct ingest {
 	int64_t emitted;           /* records written */
 	int64_t since_barrier;     /* records since the last barrier */
 	int64_t barrier_id;
-	int64_t next_barrier_us;   /* monotonic deadline for the time interval */
+	int64_t next_barrier_us;   /* monotonic deadline for the time interval, set by
+				      the first record after a barrier */
 	bool failed;               /* an error worth exit status 1 */
 	bool stopping;
 	bool assigned;             /* -G: an assignment has been received */
@@ -517,17 +518,21 @@ static void barrier(struct ingest *x)
 	out_control(&x->out, buf_cstr(&b));
 	buf_free(&b);
 	x->since_barrier = 0;
-	if (x->o->cp_us)
-		x->next_barrier_us = mono_micros() + x->o->cp_us;
 }
 
-/* After a record: a barrier when the interval is up. */
-static void maybe_barrier(struct ingest *x)
+/* A record was written: count it, and cut when the interval is up.  The
+ * clock of a time interval starts at the first record after a barrier, so
+ * a quiet spell (a group join, an idle topic) neither ends an interval at
+ * once nor writes empty ones. */
+static void written(struct ingest *x)
 {
-	if (!x->since_barrier)
-		return;
-	if ((x->o->cp_records && x->since_barrier >= x->o->cp_records) ||
-	    (x->o->cp_us && mono_micros() >= x->next_barrier_us))
+	const struct options *o = x->o;
+	x->emitted++;
+	if (++x->since_barrier == 1 && o->cp_us)
+		x->next_barrier_us = mono_micros() + o->cp_us;
+	if (o->count >= 0 && x->emitted >= o->count)
+		x->stopping = true;
+	if ((o->cp_records && x->since_barrier >= o->cp_records) || (o->cp_us && mono_micros() >= x->next_barrier_us))
 		barrier(x);
 }
 
@@ -794,11 +799,7 @@ static void handle(struct ingest *x, rd_kafka_message_t *m)
 	out_env(&x->out, &env);
 	p->next = m->offset + 1;
 	p->dirty = true;
-	x->emitted++;
-	x->since_barrier++;
-	if (o->count >= 0 && x->emitted >= o->count)
-		x->stopping = true;
-	maybe_barrier(x);
+	written(x);
 }
 
 #define BATCH 4096
@@ -1038,11 +1039,7 @@ static int run_backfill(struct ingest *x)
 			out_line(&x->out, r.p, r.n, &v);
 		}
 		p->next = (int64_t)r.number;
-		x->emitted++;
-		x->since_barrier++;
-		if (o->count >= 0 && x->emitted >= o->count)
-			x->stopping = true;
-		maybe_barrier(x);
+		written(x);
 	}
 	if (x->since_barrier && (o->cp_records || o->cp_us))
 		barrier(x);
@@ -1650,8 +1647,6 @@ int main(int argc, char **argv)
 		x.out.key_delim = o.key_delim.len ? &o.key_delim : NULL;
 		if (!x.out.raw)
 			x.out.w = rec_writer_open(1, rec_want_framed(o.framed));
-		if (o.cp_us)
-			x.next_barrier_us = mono_micros() + o.cp_us;
 	}
 	int status;
 	switch (o.mode) {
