@@ -522,14 +522,14 @@ true"
 	assert_output "1 2 3 4"
 }
 
-@test "ingest: -G with a regex subscription and barriers" {
+@test "ingest: -G with a regex subscription, cooperative rebalancing and barriers" {
 	broker_cmd topic re.one 1
 	broker_cmd topic re.two 1
 	broker_cmd topic other 1
 	echo '{"value":"1"}' | weir-ingest -P -b "$BROKERS" -t re.one
 	echo '{"value":"2"}' | weir-ingest -P -b "$BROKERS" -t re.two
 	echo '{"value":"x"}' | weir-ingest -P -b "$BROKERS" -t other
-	run bash -c "weir-ingest -G gre -b $BROKERS -e --checkpoint-interval 10 '^re\\..*' | jq -c 'if has(\"value\") then .value else .sources end' | sort"
+	run bash -c "weir-ingest -G gre -b $BROKERS -X partition.assignment.strategy=cooperative-sticky -e --checkpoint-interval 10 '^re\\..*' | jq -c 'if has(\"value\") then .value else .sources end' | sort"
 	assert_output '"1"
 "2"
 {"re.one":{"0":1},"re.two":{"0":1}}'

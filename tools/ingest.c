@@ -536,8 +536,17 @@ static void written(struct ingest *x)
 		barrier(x);
 }
 
-/* Written out: now the offsets may be stored for the group to commit. */
-static void flush_and_store(struct ingest *x)
+static bool auto_commit(const struct ingest *x)
+{
+	const char *ac = kconf_get(&x->kc, "enable.auto.commit");
+	return !(ac && !strcmp(ac, "false"));
+}
+
+/* Written out: now the offsets may be stored for the group to commit.
+ * When the topic has gone quiet (`quiet`) they are committed at once rather
+ * than at the next auto-commit tick, so a rebalance soon after hands over
+ * fewer records to be read again. */
+static void flush_and_store(struct ingest *x, bool quiet)
 {
 	out_flush(&x->out);
 	if (x->o->mode != M_GROUP)
@@ -555,6 +564,8 @@ static void flush_and_store(struct ingest *x)
 		rd_kafka_resp_err_t e = rd_kafka_offsets_store(x->rk, l);
 		if (e)
 			verbose(1, "cannot store offsets: %s", rd_kafka_err2str(e));
+		else if (quiet && auto_commit(x))
+			rd_kafka_commit(x->rk, NULL, 1);
 	}
 	rd_kafka_topic_partition_list_destroy(l);
 }
@@ -696,9 +707,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 	}
 	/* revoked (or lost): what was written must be committed before the
 	 * partitions go to another member */
-	flush_and_store(x);
-	const char *ac = kconf_get(&x->kc, "enable.auto.commit");
-	if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !(ac && !strcmp(ac, "false")) && !rd_kafka_assignment_lost(rk))
+	flush_and_store(x, false);
+	if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && auto_commit(x) && !rd_kafka_assignment_lost(rk))
 		rd_kafka_commit(rk, NULL, 0);
 	track(x, l, false);
 	if (cooperative) {
@@ -817,7 +827,7 @@ static void consume_loop(struct ingest *x)
 		ssize_t n = rd_kafka_consume_batch_queue(x->queue, 0, msgs, BATCH);
 		if (n == 0) {
 			if (!flushed) {
-				flush_and_store(x);
+				flush_and_store(x, true);
 				flushed = true;
 			}
 			if (x->o->cp_us && x->since_barrier && mono_micros() >= x->next_barrier_us)
@@ -845,7 +855,7 @@ static void consume_loop(struct ingest *x)
 	}
 	if (x->since_barrier && (x->o->cp_records || x->o->cp_us))
 		barrier(x);
-	flush_and_store(x);
+	flush_and_store(x, false);
 }
 
 /* -C: every partition (or those of -p) of every topic, without a group. */
