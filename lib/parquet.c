@@ -2312,6 +2312,8 @@ struct pq_writer {
 	size_t nrgs;
 	int64_t rows, rg_rows;
 	struct buf scratch, body, comp, hdr;
+	struct pend *pend;
+	size_t npend, cappend;
 	bool failed;
 };
 
@@ -2539,8 +2541,9 @@ struct pq_writer *pq_writer_open(const char *path, const struct type *schema, co
 
 struct enc {
 	uint8_t fixed[16];
-	const uint8_t *p;
+	const uint8_t *p;  /* fixed, the value's own bytes, or NULL: in scratch */
 	size_t n;
+	size_t soff;       /* where in the writer's scratch, when p is NULL */
 };
 
 static bool int_of(const struct value *v, int64_t *out)
@@ -2624,10 +2627,17 @@ static int enc_value(struct pq_writer *w, const struct wleaf *l, const struct va
 		else if (v->type == V_STRING && v->n == 9 && !memcmp(v->s, "-Infinity", 9))
 			d = -INFINITY;
 		else if (v->type == V_DECIMAL) {
-			/* through text: unscaled / 10^scale in doubles rounds twice */
-			char tmp[48];
-			tmp[decimal_format(tmp, v->d, v->scale)] = 0;
-			d = strtod(tmp, NULL);
+			static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+						     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+			if (v->d <= ((int128_t)1 << 53) && v->d >= -((int128_t)1 << 53) && v->scale <= 22) {
+				/* both exact in a double: one division rounds correctly */
+				d = (double)(int64_t)v->d / p10[v->scale];
+			} else {
+				/* through text: unscaled / 10^scale in doubles would round twice */
+				char tmp[48];
+				tmp[decimal_format(tmp, v->d, v->scale)] = 0;
+				d = strtod(tmp, NULL);
+			}
 		} else if (!value_to_double(v, &d))
 			goto wrong;
 		if (t->kind == T_FLOAT) {
@@ -2691,13 +2701,14 @@ static int enc_value(struct pq_writer *w, const struct wleaf *l, const struct va
 		}
 		if (v->type != V_STRING)
 			goto wrong;
-		buf_reset(&w->scratch);
 		buf_grow(&w->scratch, (size_t)v->n / 4 * 3 + 4);
-		long n = base64_decode((unsigned char *)w->scratch.p, v->s, v->n);
+		long n = base64_decode((unsigned char *)w->scratch.p + w->scratch.len, v->s, v->n);
 		if (n < 0)
 			return errf(err, errlen, "column '%s': binary value is not base64", l->path);
-		e->p = (const uint8_t *)w->scratch.p;
+		e->p = NULL;
+		e->soff = w->scratch.len;
 		e->n = (size_t)n;
+		w->scratch.len += (size_t)n;
 		return 0;
 	case T_DATE:
 		if (v->type == V_DATE) {
@@ -2744,10 +2755,35 @@ wrong:
 struct walk {
 	struct pq_writer *w;
 	size_t leaf;
-	bool emit;
 	char *err;
 	size_t errlen;
 };
+
+/* One leaf entry of the row being checked; the row is only emitted once all
+ * of it fits the schema. */
+struct pend {
+	uint32_t leaf;
+	uint16_t rep, def;
+	bool has, fixed;
+	struct enc e;
+};
+
+static void pend_add(struct walk *wk, int rep, int def, const struct enc *e)
+{
+	struct pq_writer *w = wk->w;
+	if (w->npend == w->cappend) {
+		w->cappend = w->cappend ? 2 * w->cappend : 64;
+		w->pend = xrealloc(w->pend, w->cappend * sizeof *w->pend);
+	}
+	struct pend *p = &w->pend[w->npend++];
+	p->leaf = (uint32_t)wk->leaf;
+	p->rep = (uint16_t)rep;
+	p->def = (uint16_t)def;
+	p->has = e != NULL;
+	p->fixed = e && e->p == e->fixed; /* re-pointed when emitted: the array may move */
+	if (e)
+		p->e = *e;
+}
 
 static int raw_cmp(const struct wleaf *l, const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 {
@@ -2905,9 +2941,9 @@ static uint32_t dict_find_or_add(struct wleaf *l, const uint8_t *p, size_t n)
 	return k;
 }
 
-static void emit(struct walk *wk, size_t li, int rep, int def, const struct enc *e)
+static void emit(struct pq_writer *w, size_t li, int rep, int def, const struct enc *e)
 {
-	struct wleaf *l = &wk->w->leaves[li];
+	struct wleaf *l = &w->leaves[li];
 	uint32_t r = (uint32_t)rep, d = (uint32_t)def;
 	if (l->max_rep)
 		buf_put(&l->reps, &r, 4);
@@ -2949,16 +2985,25 @@ static int walk_nulls(struct walk *wk, const struct type *t, int rep, int def)
 		walk_nulls(wk, t->key, rep, def);
 		return walk_nulls(wk, t->val, rep, def);
 	default:
-		if (wk->emit)
-			emit(wk, wk->leaf, rep, def, NULL);
+		pend_add(wk, rep, def, NULL);
 		wk->leaf++;
 		return 0;
 	}
 }
 
-static const struct value *field_of(const struct value *obj, const char *name)
+/* A field by name; records usually carry their fields in schema order, so
+ * the one at the field's position is tried first. */
+static const struct value *field_of(const struct value *obj, const char *name, size_t hint)
 {
-	const struct value *v = value_getz(obj, name);
+	size_t len = strlen(name);
+	if (hint < obj->n && obj->a[2 * hint].n == len && !memcmp(obj->a[2 * hint].s, name, len)) {
+		/* the last of duplicate keys wins, as in value_get */
+		size_t i = obj->n;
+		while (--i > hint && !(obj->a[2 * i].n == len && !memcmp(obj->a[2 * i].s, name, len)))
+			;
+		return &obj->a[2 * i + 1];
+	}
+	const struct value *v = value_get(obj, name, len);
 	if (v)
 		return v;
 	for (uint32_t i = obj->n; i-- > 0;) {
@@ -2987,7 +3032,7 @@ static int walk(struct walk *wk, const char *name, const struct type *t, bool nu
 				    vtype_name((enum vtype)v->type));
 		for (size_t i = 0; i < t->nfields; i++) {
 			const struct field *fd = &t->fields[i];
-			if (walk(wk, fd->name, fd->type, fd->nullable, field_of(v, fd->name), rep, d, mrep, false) < 0)
+			if (walk(wk, fd->name, fd->type, fd->nullable, field_of(v, fd->name, i), rep, d, mrep, false) < 0)
 				return -1;
 		}
 		return 0;
@@ -3032,10 +3077,10 @@ static int walk(struct walk *wk, const char *name, const struct type *t, bool nu
 	default: {
 		struct enc e;
 		struct wleaf *l = &wk->w->leaves[wk->leaf];
+		e.soff = 0;
 		if (enc_value(wk->w, l, v, key, &e, wk->err, wk->errlen) < 0)
 			return -1;
-		if (wk->emit)
-			emit(wk, wk->leaf, rep, d, &e);
+		pend_add(wk, rep, d, &e);
 		wk->leaf++;
 		return 0;
 	}
@@ -3235,16 +3280,23 @@ int pq_write_row(struct pq_writer *w, const struct value *row, char *err, size_t
 	if (!row || row->type != V_OBJECT)
 		return errf(err, errlen, "a row must be an object");
 	struct walk wk = {.w = w, .err = err, .errlen = errlen};
-	for (int pass = 0; pass < 2; pass++) {
-		wk.leaf = 0;
-		wk.emit = pass == 1;
-		for (size_t i = 0; i < w->schema->nfields; i++) {
-			const struct field *fd = &w->schema->fields[i];
-			if (walk(&wk, fd->name, fd->type, fd->nullable, field_of(row, fd->name), 0, 0, 0, false) < 0) {
-				if (pass == 1)
-					w->failed = true; /* cannot happen: pass 0 checked it */
-				return -1;
-			}
+	w->npend = 0;
+	buf_reset(&w->scratch);
+	for (size_t i = 0; i < w->schema->nfields; i++) {
+		const struct field *fd = &w->schema->fields[i];
+		if (walk(&wk, fd->name, fd->type, fd->nullable, field_of(row, fd->name, i), 0, 0, 0, false) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < w->npend; i++) {
+		struct pend *p = &w->pend[i];
+		if (p->has) {
+			if (p->fixed)
+				p->e.p = p->e.fixed;
+			else if (!p->e.p)
+				p->e.p = (const uint8_t *)w->scratch.p + p->e.soff;
+			emit(w, p->leaf, p->rep, p->def, &p->e);
+		} else {
+			emit(w, p->leaf, p->rep, p->def, NULL);
 		}
 	}
 	w->rows++;
@@ -3456,6 +3508,7 @@ static void writer_free(struct pq_writer *w)
 	free(w->nodes);
 	type_free(w->schema);
 	buf_free(&w->scratch), buf_free(&w->body), buf_free(&w->comp), buf_free(&w->hdr);
+	free(w->pend);
 	free(w->path);
 	free(w);
 }

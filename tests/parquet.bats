@@ -321,3 +321,10 @@ OUT
 	[ "$status" -eq 2 ]
 	assert_output "weir-lake-cat: cannot read '$BATS_TEST_TMPDIR/lzo.parquet': column 'a': unsupported codec LZO"
 }
+
+@test "writer: fields in any order, any case, duplicates (last wins), extra fields ignored" {
+	printf '%s\n' '{"b":"x","a":1}' '{"a":1,"b":"y","a":2}' '{"A":3,"B":"z","c":true}' '{"b":null}' |
+		weir-lake-cat --write-parquet "$BATS_TEST_TMPDIR/o.parquet" --schema 'a BIGINT, b STRING'
+	run weir-lake-cat --parquet "$BATS_TEST_TMPDIR/o.parquet"
+	assert_output $'{"a":1,"b":"x"}\n{"a":2,"b":"y"}\n{"a":3,"b":"z"}\n{"a":null,"b":null}'
+}
