@@ -148,6 +148,11 @@ struct delta_commit {
 	/* what the transaction read */
 	bool read_whole_table;
 	bool (*read_partition)(void *ctx, const struct delta_map *partition_values);
+	/* Finer than read_partition, for a transaction that read some files of
+	 * a partition (a MERGE): each file a winning commit adds or removes,
+	 * with its stats; true when it touches what this transaction read.
+	 * A commit with read_file is never a blind append. */
+	bool (*read_file)(void *ctx, const struct delta_file *f, bool removed);
 	void *read_ctx;
 	int max_attempts; /* 0: the default (effectively unbounded for blind appends) */
 };
@@ -217,6 +222,13 @@ bool delta_pred_eval_row(const struct delta_pred *p, const struct value *row);
 bool delta_pred_may_match(const struct delta_pred *p, const struct delta_metadata *m, const struct delta_file *f);
 /* Does every row of the file certainly match?  (partition columns only) */
 bool delta_pred_all_match(const struct delta_pred *p, const struct delta_metadata *m, const struct delta_file *f);
+/* What a file's partition values and add.stats say about a column (a
+ * dotted path), for pruning by something other than a predicate, such as
+ * MERGE keys: the value of a partition column, else the range of its
+ * stats.  Values live in a. */
+struct expr_colinfo;
+void delta_file_colinfo(const struct delta_metadata *m, const struct delta_file *f, const char *column,
+			struct arena *a, struct expr_colinfo *info);
 
 /* ---- rows (deltascan.c) ---- */
 

@@ -173,7 +173,7 @@ static void put_remove(struct buf *b, const struct delta_file *f, int64_t now_ms
 
 static bool blind_append(const struct delta_commit *c)
 {
-	return !c->nremoves && !c->meta && !c->protocol && !c->read_whole_table && !c->read_partition;
+	return !c->nremoves && !c->meta && !c->protocol && !c->read_whole_table && !c->read_partition && !c->read_file;
 }
 
 static void commit_text(struct buf *b, const struct delta_commit *c, int64_t read_version, const char *txn_id)
@@ -340,7 +340,8 @@ static int check_conflict(const char *root, const struct delta_commit *c, int64_
 				continue;
 			}
 			bool in_read = c->read_whole_table ||
-				       (c->read_partition && c->read_partition(c->read_ctx, &f.partition_values));
+				       (c->read_file ? c->read_file(c->read_ctx, &f, !is_add)
+						     : c->read_partition && c->read_partition(c->read_ctx, &f.partition_values));
 			if (is_add && f.data_change && in_read && !(winner_blind && !we_change_meta)) {
 				snprintf(err, errlen, "concurrent append in version %lld touches data this write read",
 					 (long long)version);

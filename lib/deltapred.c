@@ -205,6 +205,19 @@ static void colinfo(void *ctx, const char *column, struct expr_colinfo *info)
 	info->row_count = r.rows;
 }
 
+void delta_file_colinfo(const struct delta_metadata *m, const struct delta_file *f, const char *column,
+			struct arena *a, struct expr_colinfo *info)
+{
+	struct file_ctx fc = {m, f, {0}, {0}, false};
+	memset(info, 0, sizeof *info);
+	colinfo(&fc, column, info);
+	struct value v = info->value, lo = info->min, hi = info->max;
+	value_copy(a, &info->value, &v);
+	value_copy(a, &info->min, &lo);
+	value_copy(a, &info->max, &hi);
+	arena_free(&fc.a);
+}
+
 bool delta_pred_may_match(const struct delta_pred *p, const struct delta_metadata *m, const struct delta_file *f)
 {
 	struct file_ctx fc = {m, f, {0}, {0}, false};
