@@ -1,5 +1,6 @@
-/* weir-lake-write - append (or overwrite) a record stream into a Delta Lake
- * table: Parquet data files plus an atomic commit per batch.
+/* weir-lake-write - append (or overwrite, or merge by key) a record stream
+ * into a Delta Lake table: Parquet data files plus an atomic commit per
+ * batch.
  *
  * A batch ends at a barrier (exactly-once with --app-id: the commit carries
  * txn{appId, version = barrier id} and a barrier already in the table is
@@ -7,7 +8,9 @@
  * and at the end of input.  Data files are written under their final names
  * before the commit, so a kill -9 can leave orphan files but never a
  * visible partial batch.  Records that do not fit the table schema go to
- * --dlq or stop the write, per --on-error. */
+ * --dlq or stop the write, per --on-error.  With --merge-on the batch is a
+ * set of upserts and deletes by key (lib/deltamerge.c) instead of rows to
+ * append. */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -20,6 +23,7 @@
 #include <unistd.h>
 
 #include "delta.h"
+#include "deltamerge.h"
 #include "diag.h"
 #include "json.h"
 #include "opt.h"
@@ -30,7 +34,8 @@
 static const char help[] =
 	"usage: weir-lake-write [-s SCHEMA] [-p COLS] [-m append|overwrite] [-w PRED] [--merge-schema]\n"
 	"       [--dlq FILE] [--on-error dlq|drop|fail] [-a ID] [--max-rows N] [--max-bytes SIZE]\n"
-	"       [--max-interval TIME] [--target-file-size SIZE] [--compression CODEC] [-v] TABLE\n"
+	"       [--max-interval TIME] [--target-file-size SIZE] [--compression CODEC]\n"
+	"       [--merge-on KEYS [--delete-when PRED] [--order-by COL] [--cdc debezium]] [-v] TABLE\n"
 	"\n"
 	"Write a record stream into a Delta Lake table, one atomic commit per batch.\n"
 	"\n"
@@ -47,6 +52,10 @@ static const char help[] =
 	"      --max-interval TIME  without barriers: commit at most TIME after a batch's first row\n"
 	"      --target-file-size SIZE  start a new data file past SIZE (default 128M)\n"
 	"      --compression CODEC  zstd (default), snappy, gzip or none\n"
+	"      --merge-on KEYS      merge each batch by these key columns: upsert rows, delete keys\n"
+	"      --delete-when PRED   with --merge-on: records matching PRED delete their key\n"
+	"      --order-by COL       with --merge-on: the last change per key by COL wins (default: arrival)\n"
+	"      --cdc debezium       with --merge-on: read Debezium change events (op c/r/u/d)\n"
 	"  -v, --verbose            report each commit on stderr\n"
 	"      --help               show this help\n"
 	"      --version            show the version\n";
@@ -67,6 +76,7 @@ struct options {
 	int64_t max_rows, max_bytes, max_interval_us;
 	int64_t target_file_size;
 	enum pq_codec codec;
+	struct delta_merge_opts merge; /* merge.keys set: --merge-on */
 };
 
 /* One open data file per partition of the batch. */
@@ -100,6 +110,8 @@ struct writer {
 	FILE *dlq;
 	struct rec_writer *out;
 	const struct type *stream_schema; /* last framed schema reconciled */
+	struct delta_merge *merge;     /* --merge-on: the batch's changes */
+	int64_t tombstones;            /* --cdc: null values ignored */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -373,6 +385,8 @@ static void discard_batch(struct writer *w)
 	}
 	w->nadds = 0;
 	w->rows = w->bytes = 0;
+	if (w->merge)
+		delta_merge_reset(w->merge);
 }
 
 static void mkdirs(const char *path)
@@ -540,6 +554,62 @@ static void ensure_table(struct writer *w, const struct rec_reader *r)
 		if (!delta_pred_bind(w->replace, &w->meta, true, err, sizeof err))
 			die(EXIT_TROUBLE, "bad --replace-where: %s (only partition columns can be used)", err);
 	}
+	if (w->merge) {
+		char err[512];
+		if (!delta_merge_bind(w->merge, w->meta.schema, err, sizeof err))
+			die(EXIT_TROUBLE, "bad --merge-on: %s", err);
+	}
+}
+
+/* Write a row that fits the table schema into its partition's open file. */
+static int put_row(struct writer *w, const struct value *row, char *err, size_t errlen)
+{
+	/* partition directory and values */
+	struct buf dir = BUF_INIT;
+	struct delta_map pv = {0};
+	for (size_t i = 0; i < w->meta.npartition_columns; i++) {
+		const struct value *v = &row->a[2 * w->part_idx[i] + 1];
+		char *s = delta_partition_string(v);
+		const char *name = w->meta.partition_columns[i];
+		if (i)
+			buf_putc(&dir, '/');
+		delta_hive_escape(&dir, name);
+		buf_putc(&dir, '=');
+		delta_hive_escape(&dir, s);
+		delta_map_set(&pv, name, s);
+		free(s);
+	}
+	struct value data = {.type = V_OBJECT, .n = 0};
+	data.a = arena_alloc(&w->arena, (row->n ? row->n : 1) * 2 * sizeof *data.a);
+	for (uint32_t i = 0; i < row->n; i++) {
+		bool part = false;
+		for (size_t k = 0; k < w->meta.npartition_columns; k++)
+			part |= w->part_idx[k] == (long)i;
+		if (!part) {
+			data.a[2 * data.n] = row->a[2 * i];
+			data.a[2 * data.n + 1] = row->a[2 * i + 1];
+			data.n++;
+		}
+	}
+	struct pfile *p = file_for(w, dir.p ? buf_cstr(&dir) : "", &pv);
+	buf_free(&dir);
+	delta_map_free(&pv);
+	if (pq_write_row(p->w, &data, err, errlen))
+		return -1;
+	if (pq_writer_bytes(p->w) >= w->o->target_file_size) {
+		close_pfile(w, p);
+		free_pfile(p);
+		*p = w->open[--w->nopen];
+	}
+	return 0;
+}
+
+/* A row of a merge: rows kept from rewritten files and the upserts. */
+static int emit_row(void *ctx, const struct value *row, char *err, size_t errlen)
+{
+	struct writer *w = ctx;
+	arena_reset(&w->arena);
+	return put_row(w, row, err, errlen);
 }
 
 static void write_record(struct writer *w, const struct rec_reader *r, const struct record *rec)
@@ -560,15 +630,38 @@ static void write_record(struct writer *w, const struct rec_reader *r, const str
 			type_free(before);
 		}
 	}
-	if (w->o->merge_schema && rec->v.type == V_OBJECT)
-		merge_record_columns(w, &rec->v);
+	arena_reset(&w->arena);
+	char err[512];
+	const struct value *in = &rec->v;
+	struct merge_change ch;
+	if (w->merge) {
+		int kind = delta_merge_decode(w->merge, w->meta.schema, in, &w->arena, &ch, err, sizeof err);
+		if (kind == MERGE_TOMBSTONE) {
+			w->tombstones++;
+			return;
+		}
+		if (kind == MERGE_REJECT) {
+			reject(w, rec, err);
+			return;
+		}
+		in = &ch.row;
+	}
+	if (w->o->merge_schema && in->type == V_OBJECT && (!w->merge || ch.kind == MERGE_UPSERT))
+		merge_record_columns(w, in);
 	if (!w->rows)
 		w->batch_start_us = mono_micros();
-	arena_reset(&w->arena);
+	if (w->merge) {
+		if (delta_merge_add(w->merge, w->meta.schema, &ch, err, sizeof err)) {
+			reject(w, rec, err);
+			return;
+		}
+		w->rows++;
+		w->bytes += (int64_t)rec->rawlen;
+		return;
+	}
 	struct value row;
-	char err[512];
 	buf_reset(&w->path);
-	if (!delta_conform(&w->arena, w->meta.schema, false, &rec->v, &row, &w->path, err, sizeof err)) {
+	if (!delta_conform(&w->arena, w->meta.schema, false, in, &row, &w->path, err, sizeof err)) {
 		reject(w, rec, err);
 		return;
 	}
@@ -576,47 +669,12 @@ static void write_record(struct writer *w, const struct rec_reader *r, const str
 		reject(w, rec, "record does not match --replace-where");
 		return;
 	}
-	/* partition directory and values */
-	struct buf dir = BUF_INIT;
-	struct delta_map pv = {0};
-	for (size_t i = 0; i < w->meta.npartition_columns; i++) {
-		const struct value *v = &row.a[2 * w->part_idx[i] + 1];
-		char *s = delta_partition_string(v);
-		const char *name = w->meta.partition_columns[i];
-		if (i)
-			buf_putc(&dir, '/');
-		delta_hive_escape(&dir, name);
-		buf_putc(&dir, '=');
-		delta_hive_escape(&dir, s);
-		delta_map_set(&pv, name, s);
-		free(s);
-	}
-	struct value data = {.type = V_OBJECT, .n = 0};
-	data.a = arena_alloc(&w->arena, (row.n ? row.n : 1) * 2 * sizeof *data.a);
-	for (uint32_t i = 0; i < row.n; i++) {
-		bool part = false;
-		for (size_t k = 0; k < w->meta.npartition_columns; k++)
-			part |= w->part_idx[k] == (long)i;
-		if (!part) {
-			data.a[2 * data.n] = row.a[2 * i];
-			data.a[2 * data.n + 1] = row.a[2 * i + 1];
-			data.n++;
-		}
-	}
-	struct pfile *p = file_for(w, dir.p ? buf_cstr(&dir) : "", &pv);
-	buf_free(&dir);
-	delta_map_free(&pv);
-	if (pq_write_row(p->w, &data, err, sizeof err)) {
+	if (put_row(w, &row, err, sizeof err)) {
 		reject(w, rec, err);
 		return;
 	}
 	w->rows++;
 	w->bytes += (int64_t)rec->rawlen;
-	if (pq_writer_bytes(p->w) >= w->o->target_file_size) {
-		close_pfile(w, p);
-		free_pfile(p);
-		*p = w->open[--w->nopen];
-	}
 }
 
 /* ---- commits ---- */
@@ -685,9 +743,17 @@ static bool commit_batch(struct writer *w, const struct value *barrier)
 			discard_batch(w);
 			return false;
 		}
-		/* an overwrite replaces what is there now */
+		/* an overwrite replaces what is there now; a merge rewrites the
+		 * files that hold its keys */
 		struct delta_file *removes = NULL;
 		size_t nremoves = 0;
+		if (w->merge) {
+			if (delta_merge_apply(w->merge, w->snap, emit_row, w, &removes, &nremoves, err, sizeof err)) {
+				discard_batch(w);
+				die(EXIT_TROUBLE, "cannot merge into '%s': %s", o->table, err);
+			}
+			close_all(w);
+		}
 		if (o->overwrite && w->snap) {
 			removes = xcalloc(w->snap->nfiles + 1, sizeof *removes);
 			for (size_t i = 0; i < w->snap->nfiles; i++) {
@@ -716,6 +782,11 @@ static bool commit_batch(struct writer *w, const struct value *barrier)
 		if (o->overwrite)
 			buf_printf(&metrics, ",\"numRemovedFiles\":\"%zu\"", nremoves);
 		buf_putc(&metrics, '}');
+		if (w->merge) {
+			buf_reset(&params);
+			buf_reset(&metrics);
+			delta_merge_commit_info(w->merge, w->nadds, &params, &metrics);
+		}
 		if (o->app_id || barrier) {
 			buf_puts(&extra, "\"weir\":{");
 			if (o->app_id) {
@@ -739,13 +810,14 @@ static bool commit_batch(struct writer *w, const struct value *barrier)
 			.nadds = w->nadds,
 			.removes = removes,
 			.nremoves = nremoves,
-			.operation = with_txn ? "STREAMING UPDATE" : "WRITE",
+			.operation = w->merge ? "MERGE" : with_txn ? "STREAMING UPDATE" : "WRITE",
 			.operation_parameters = buf_cstr(&params),
 			.operation_metrics = buf_cstr(&metrics),
 			.commit_info_extra = extra.len ? buf_cstr(&extra) : NULL,
 			.read_whole_table = o->overwrite && !w->replace,
 			.read_partition = o->overwrite && w->replace ? read_partition : NULL,
-			.read_ctx = w,
+			.read_file = w->merge ? delta_merge_read_file : NULL,
+			.read_ctx = w->merge ? (void *)w->merge : w,
 		};
 		int64_t version = -1;
 		int rc = delta_commit(o->table, &c, &version, err, sizeof err);
@@ -756,7 +828,18 @@ static bool commit_batch(struct writer *w, const struct value *barrier)
 		buf_free(&metrics);
 		buf_free(&extra);
 		if (rc == DELTA_OK) {
-			verbose(1, "committed version %lld: %zu files, %lld rows", (long long)version, w->nadds, (long long)w->rows);
+			if (w->merge) {
+				const struct merge_stats *st = delta_merge_stats(w->merge);
+				verbose(1, "committed version %lld: merged %lld changes: %lld inserted, %lld updated, %lld deleted; "
+					   "%lld of %lld files read, %lld rewritten, %zu written",
+					(long long)version, (long long)st->source_rows, (long long)st->inserted,
+					(long long)st->updated, (long long)st->deleted, (long long)st->files_read,
+					(long long)st->files_before, (long long)st->files_removed, w->nadds);
+				delta_merge_reset(w->merge);
+			} else {
+				verbose(1, "committed version %lld: %zu files, %lld rows", (long long)version, w->nadds,
+					(long long)w->rows);
+			}
 			w->read_version = version;
 			w->creating = false;
 			w->meta_changed = w->protocol_changed = false;
@@ -764,8 +847,8 @@ static bool commit_batch(struct writer *w, const struct value *barrier)
 				delta_file_free(&w->adds[i]);
 			w->nadds = 0;
 			w->rows = w->bytes = 0;
-			if (o->overwrite || !w->snap)
-				load_table(w); /* the next overwrite must see these files */
+			if (o->overwrite || w->merge || !w->snap)
+				load_table(w); /* the next overwrite or merge must see these files */
 			else if (with_txn)
 				set_txn(w->snap, o->app_id, barrier_id);
 			w->read_version = version;
@@ -783,7 +866,7 @@ static bool commit_batch(struct writer *w, const struct value *barrier)
 		/* A conflict: look at the table as it is now and decide again.
 		 * Appends survive a concurrent creation or schema change as long
 		 * as the files we wrote still fit; everything else is a conflict. */
-		if (replan >= 20 || o->overwrite) {
+		if (replan >= 20 || o->overwrite || w->merge) {
 			discard_batch(w);
 			die(EXIT_NEGATIVE, "commit conflict on '%s': %s", o->table, err);
 		}
@@ -914,6 +997,8 @@ static void run(struct writer *w)
 		w->meta_changed = true;
 		commit_batch(w, NULL);
 	}
+	if (w->tombstones)
+		verbose(1, "%lld tombstones (null values) ignored", (long long)w->tombstones);
 	if (w->rejected)
 		warnx("%lld records rejected%s", (long long)w->rejected,
 		      w->o->on_error == ON_DLQ ? " (written to the dead-letter file)" : "");
@@ -923,7 +1008,8 @@ static void run(struct writer *w)
 int main(int argc, char **argv)
 {
 	diag_init("weir-lake-write");
-	enum { O_MERGE = OPT_TOOL_FIRST, O_DLQ, O_ON_ERROR, O_MAX_ROWS, O_MAX_BYTES, O_MAX_INTERVAL, O_TARGET, O_CODEC };
+	enum { O_MERGE = OPT_TOOL_FIRST, O_DLQ, O_ON_ERROR, O_MAX_ROWS, O_MAX_BYTES, O_MAX_INTERVAL, O_TARGET, O_CODEC,
+	       O_MERGE_ON, O_DELETE_WHEN, O_ORDER_BY, O_CDC };
 	static const struct option longopts[] = {
 		{"schema", required_argument, 0, 's'},
 		{"partition-by", required_argument, 0, 'p'},
@@ -938,6 +1024,10 @@ int main(int argc, char **argv)
 		{"max-interval", required_argument, 0, O_MAX_INTERVAL},
 		{"target-file-size", required_argument, 0, O_TARGET},
 		{"compression", required_argument, 0, O_CODEC},
+		{"merge-on", required_argument, 0, O_MERGE_ON},
+		{"delete-when", required_argument, 0, O_DELETE_WHEN},
+		{"order-by", required_argument, 0, O_ORDER_BY},
+		{"cdc", required_argument, 0, O_CDC},
 		{"verbose", no_argument, 0, 'v'},
 		{"help", no_argument, 0, OPT_HELP},
 		{"version", no_argument, 0, OPT_VERSION},
@@ -988,6 +1078,14 @@ int main(int argc, char **argv)
 			else
 				usage_error(help, "bad --compression '%s' (zstd, snappy, gzip or none)", optarg);
 			break;
+		case O_MERGE_ON: o.merge.keys = optarg; break;
+		case O_DELETE_WHEN: o.merge.delete_when = optarg; break;
+		case O_ORDER_BY: o.merge.order_by = optarg; break;
+		case O_CDC:
+			if (strcmp(optarg, "debezium"))
+				usage_error(help, "bad --cdc '%s' (debezium)", optarg);
+			o.merge.cdc = MERGE_CDC_DEBEZIUM;
+			break;
 		case 'v': diag_verbose++; break;
 		default: opt_common(c, help);
 		}
@@ -1005,8 +1103,19 @@ int main(int argc, char **argv)
 		usage_error(help, "--target-file-size must be positive");
 	if (o.app_id && !*o.app_id)
 		usage_error(help, "--app-id must not be empty");
+	if (!o.merge.keys && (o.merge.delete_when || o.merge.order_by || o.merge.cdc))
+		usage_error(help, "--delete-when, --order-by and --cdc need --merge-on KEYS");
+	if (o.merge.keys && o.overwrite)
+		usage_error(help, "--merge-on and --mode overwrite do not go together");
+	if (o.merge.delete_when && o.merge.cdc)
+		usage_error(help, "--cdc takes deletes from the change events: no --delete-when");
 
 	struct writer w = {.o = &o, .read_version = -1};
+	if (o.merge.keys) {
+		char err[512];
+		if (!(w.merge = delta_merge_new(&o.merge, err, sizeof err)))
+			usage_error(help, "bad merge options: %s", err);
+	}
 	if (o.dlq && !(w.dlq = fopen(o.dlq, "a")))
 		die_errno(EXIT_TROUBLE, "cannot open '%s'", o.dlq);
 	if (pipe(wake_pipe))
@@ -1036,6 +1145,7 @@ int main(int argc, char **argv)
 	free(w.open);
 	free(w.adds);
 	delta_pred_free(w.replace);
+	delta_merge_free(w.merge);
 	arena_free(&w.arena);
 	buf_free(&w.path);
 	return finish_stdout(EXIT_OK);
