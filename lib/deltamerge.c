@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "diag.h"
+#include "envelope.h"
 #include "expr.h"
 #include "json.h"
 #include "keyed.h"
@@ -198,6 +199,17 @@ static int plain_change(struct delta_merge *mg, const struct type *schema, const
 	return ch->kind;
 }
 
+static const struct value *parse_text(const char *p, size_t n, struct arena *a, char *err, size_t errlen)
+{
+	struct value *parsed = arena_alloc(a, sizeof *parsed);
+	struct json_error je;
+	if (json_parse(a, p, n, parsed, &je)) {
+		snprintf(err, errlen, "the message value is not JSON: %s at byte %zu", je.msg, je.offset);
+		return NULL;
+	}
+	return parsed;
+}
+
 /* The Debezium change event in a record: bare, in the JSON converter's
  * payload, or as JSON text in a Kafka envelope's value (weir-ingest) or
  * payload (kcat -J). */
@@ -209,13 +221,8 @@ static int debezium_change(struct delta_merge *mg, const struct value *rec, stru
 		if (ev->type == V_NULL)
 			return MERGE_TOMBSTONE;
 		if (ev->type == V_STRING && depth) {
-			struct value *parsed = arena_alloc(a, sizeof *parsed);
-			struct json_error je;
-			if (json_parse(a, ev->s, ev->n, parsed, &je)) {
-				snprintf(err, errlen, "the message value is not JSON: %s at byte %zu", je.msg, je.offset);
+			if (!(ev = parse_text(ev->s, ev->n, a, err, errlen)))
 				return MERGE_REJECT;
-			}
-			ev = parsed;
 			continue;
 		}
 		if (ev->type != V_OBJECT || depth > 4) {
@@ -224,9 +231,20 @@ static int debezium_change(struct delta_merge *mg, const struct value *rec, stru
 		}
 		if (value_getz(ev, "op"))
 			break;
+		if (value_getz(ev, "topic") && (value_getz(ev, "value") || value_getz(ev, "value_b64"))) {
+			struct env_msg m;
+			char why[256];
+			if (!env_read(ev, a, &m, why, sizeof why)) {
+				snprintf(err, errlen, "bad Kafka envelope: %s", why);
+				return MERGE_REJECT;
+			}
+			if (!m.value)
+				return MERGE_TOMBSTONE;
+			if (!(ev = parse_text(m.value, m.value_len, a, err, errlen)))
+				return MERGE_REJECT;
+			continue;
+		}
 		const struct value *in = value_getz(ev, "payload");
-		if (!in && value_getz(ev, "topic"))
-			in = value_getz(ev, "value");
 		if (!in) {
 			snprintf(err, errlen, "not a Debezium change event (no op, payload or envelope value)");
 			return MERGE_REJECT;

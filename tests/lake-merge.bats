@@ -10,6 +10,10 @@ setup() {
 	D=$BATS_TEST_TMPDIR
 }
 
+teardown() {
+	stop_broker
+}
+
 replay() {
 	node "$TOP/tests/delta-replay.js" "$@"
 }
@@ -344,6 +348,37 @@ finish_merge() {
 	same_rows "$D/cat" "$D/want"
 	table_rows "$T" '* EXCLUDE (filename)' >"$D/duck"
 	same_rows "$D/duck" "$D/want"
+}
+
+@test "Debezium from Kafka: weir-ingest envelopes with tombstones, barriers, a rerun commits nothing" {
+	start_broker --topic db.customers:1
+	cat >"$D/msgs" <<-'EOF'
+	{"key":"{\"id\":1}","value":"{\"before\":null,\"after\":{\"id\":1,\"name\":\"a\"},\"source\":{\"ts_ms\":1},\"op\":\"c\"}"}
+	{"key":"{\"id\":2}","value":{"before":null,"after":{"id":2,"name":"b"},"source":{"ts_ms":2},"op":"c"}}
+	{"key":"{\"id\":1}","value":{"before":{"id":1,"name":"a"},"after":null,"source":{"ts_ms":3},"op":"d"}}
+	{"key":"{\"id\":1}","value":null}
+	{"key":"{\"id\":2}","value":{"before":{"id":2,"name":"b"},"after":{"id":2,"name":"b2"},"source":{"ts_ms":4},"op":"u"}}
+	{"key":"{\"id\":3}","value":{"before":null,"after":{"id":3,"name":"c"},"source":{"ts_ms":5},"op":"r"}}
+	EOF
+	weir-ingest -P -b "$BROKERS" -t db.customers "$D/msgs"
+	pipeline() {
+		weir-ingest -C -b "$BROKERS" -t db.customers -e --checkpoint-interval 2 |
+			weir-lake-write -v -s 'id INT NOT NULL, name STRING' --merge-on id --cdc debezium --app-id customers "$T"
+	}
+	run pipeline
+	assert_success
+	assert_line --partial 'committed version 1: merged 1 changes: 0 inserted, 0 updated, 1 deleted'
+	assert_line 'weir-lake-write: 1 tombstones (null values) ignored'
+	assert_line '{"@weir":"barrier","id":3,"sources":{"db.customers":{"0":6}}}'
+	[ "$(weir-lake-cat "$T" | jq -s -c 'sort_by(.id)')" = '[{"id":2,"name":"b2"},{"id":3,"name":"c"}]' ]
+	[ "$(jq -c 'select(.commitInfo) | .commitInfo.weir' "$(commit "$T" 2)")" = \
+		'{"appId":"customers","barrier":3,"sources":{"db.customers":{"0":6}}}' ]
+	[ "$(versions "$T")" -eq 3 ]
+	run pipeline
+	stop_broker
+	assert_success
+	[ "$(grep -c 'already committed for app id' <<<"$output")" -eq 3 ]
+	[ "$(versions "$T")" -eq 3 ]
 }
 
 @test "merge errors: usage, keys the table cannot have, null keys, schema evolution" {
