@@ -349,6 +349,33 @@ stat_of() {
 		'{"@weir":"barrier","id":1,"sources":{"a":{"0":5,"1":3},"b":{"0":7}}}' '{"k":2,"t":2,"right_t":2,"x":"r"}')"
 }
 
+@test "--max-drift stops reading an input that runs ahead of the other" {
+	# the right input sends t=1, then nothing for a while; the left one sends
+	# everything at once after the right's first row, and is read to its end
+	# meanwhile unless held back
+	awk 'BEGIN { for (i = 1; i <= 60; i++) printf "{\"k\":%d,\"t\":%d}\n", i, i }' >"$T/left"
+	mkfifo "$T/l1" "$T/l2" "$T/r1" "$T/r2"
+	for f in 1 2; do
+		{
+			echo '{"k":0,"t":1}'
+			sleep 0.8
+			awk 'BEGIN { for (i = 2; i <= 60; i++) printf "{\"k\":%d,\"t\":%d}\n", 1000 + i, i }'
+		} >"$T/r$f" &
+		{
+			sleep 0.3
+			cat "$T/left"
+		} >"$T/l$f" &
+	done
+	run --separate-stderr weir-join --left-stream "$T/l1" --right-stream "$T/r1" --on k \
+		--between 'r.t - 1s AND r.t + 1s' --time-unit s --stats --no-flush
+	assert_success
+	[ "$(stat_of peak_rows "$stderr")" -ge 60 ]
+	run --separate-stderr weir-join --left-stream "$T/l2" --right-stream "$T/r2" --on k \
+		--between 'r.t - 1s AND r.t + 1s' --time-unit s --stats --no-flush --max-drift 5s
+	assert_success
+	[ "$(stat_of peak_rows "$stderr")" -le 15 ]
+}
+
 @test "two named FIFOs work as inputs" {
 	mkfifo "$T/l" "$T/r"
 	printf '%s\n' '{"k":1,"t":5}' '{"k":2,"t":6}' >"$T/l" &

@@ -237,7 +237,7 @@ static void on_data(const struct rec_reader *r, const struct record *rec)
 	} else if (opt.ttl >= 0) {
 		int64_t now = now_micros();
 		evict_until(now);
-		expires = now + opt.ttl;
+		expires = opt.ttl > INT64_MAX - 1 - now ? INT64_MAX - 1 : now + opt.ttl;
 	}
 
 	buf_reset(&st.key);

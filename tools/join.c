@@ -41,8 +41,8 @@ static const char help[] =
 	"usage: weir-join -r FILE|TABLE -o KEYS [-j inner|left|semi|anti] [--refresh D] [-p PREFIX]\n"
 	"       [--max-state SIZE] [--stats] [--framed]\n"
 	"       weir-join -R FILE [-L FILE] -o KEYS -b RANGE [-j TYPE] [-t FIELD] [-u UNIT]\n"
-	"       [-d D] [-a record|barrier] [--no-flush] [-l FILE] [-s DIR] [-p PREFIX]\n"
-	"       [--max-state SIZE] [--stats] [--framed]\n"
+	"       [-d D] [-a record|barrier] [--max-drift D] [--no-flush] [-l FILE] [-s DIR]\n"
+	"       [-p PREFIX] [--max-state SIZE] [--stats] [--framed]\n"
 	"\n"
 	"Join a stream with a table, or two streams on keys and a time range.\n"
 	"\n"
@@ -64,6 +64,7 @@ static const char help[] =
 	"  -a, --advance MODE       move the watermark per record (default) or only at\n"
 	"                           barriers (record|barrier)\n"
 	"      --no-flush           keep the watermark and state at end of input\n"
+	"      --max-drift D        stop reading an input D ahead of the other in event time\n"
 	"  -p, --prefix PREFIX      prefix every right column (default: only those whose\n"
 	"                           name a left column has, with 'right_')\n"
 	"  -l, --late FILE          append late records to FILE\n"
@@ -74,7 +75,7 @@ static const char help[] =
 	"      --help, --version\n";
 
 enum {
-	OPT_REFRESH = OPT_TOOL_FIRST, OPT_LEFT_DELAY, OPT_RIGHT_DELAY, OPT_NO_FLUSH, OPT_MAX_STATE,
+	OPT_REFRESH = OPT_TOOL_FIRST, OPT_LEFT_DELAY, OPT_RIGHT_DELAY, OPT_NO_FLUSH, OPT_MAX_DRIFT, OPT_MAX_STATE,
 	OPT_STATS, OPT_FRAMED,
 };
 
@@ -93,6 +94,7 @@ static const struct option longopts[] = {
 	{"right-delay", required_argument, NULL, OPT_RIGHT_DELAY},
 	{"advance", required_argument, NULL, 'a'},
 	{"no-flush", no_argument, NULL, OPT_NO_FLUSH},
+	{"max-drift", required_argument, NULL, OPT_MAX_DRIFT},
 	{"prefix", required_argument, NULL, 'p'},
 	{"late", required_argument, NULL, 'l'},
 	{"state", required_argument, NULL, 's'},
@@ -115,11 +117,12 @@ static struct opts {
 	int64_t refresh;                  /* -1: never */
 	int64_t delay[2];                 /* -1: not given */
 	bool advance_barrier, no_flush;
+	int64_t max_drift;                /* -1: inputs are never held back */
 	const char *prefix;               /* NULL: rename on collision only */
 	const char *late, *state_dir;
 	int64_t max_state;
 	bool stats, framed;
-} opt = {.unit = TU_MILLIS, .refresh = -1, .delay = {-1, -1}};
+} opt = {.unit = TU_MILLIS, .refresh = -1, .delay = {-1, -1}, .max_drift = -1};
 
 enum { L, R };
 
@@ -1163,7 +1166,7 @@ static void snapshot(int64_t id)
 		buf_uvarint(&b, zigzag64(s->wm.wm));
 		put_colset(&b, &s->cols);
 		buf_uvarint(&b, s->rows);
-		/* in time order, so a restored heap is built in order */
+		/* key by key, each key's rows in arrival order, which restore keeps */
 		for (size_t j = 0; j < s->tab.cap; j++) {
 			if (!s->tab.slots[j].e)
 				continue;
@@ -1396,6 +1399,19 @@ static void run_static(void)
 	rec_reader_close(s->r);
 }
 
+/* With --max-drift, an input that is that far ahead of the other in event
+ * time waits for it (Flink's watermark alignment): its rows could only wait
+ * in state for the watermark, which the input behind holds back, so holding
+ * the input keeps memory bounded and leaves the waiting to the pipe.  Never
+ * when the other input has ended, waits at a barrier, or has sent nothing. */
+static bool held_back(int i)
+{
+	const struct side *s = &st.s[i], *o = &st.s[!i];
+	if (opt.max_drift < 0 || o->eof || o->barrier >= 0 || o->wm.max_seen == WM_NONE || s->wm.max_seen == WM_NONE)
+		return false;
+	return (int128_t)s->wm.max_seen - o->wm.max_seen > opt.max_drift;
+}
+
 /* The input to read next: one not waiting at a barrier, with a whole record
  * buffered or its descriptor readable; when both are, the one behind in
  * event time, else taking turns (so a file read in large chunks cannot
@@ -1409,7 +1425,7 @@ static int next_input(void)
 		nfds_t nc = 0, nb = 0;
 		for (int k = 0; k < 2; k++) {
 			int i = (turn + k) & 1;
-			if (st.s[i].eof || st.s[i].barrier >= 0)
+			if (st.s[i].eof || st.s[i].barrier >= 0 || held_back(i))
 				continue;
 			buffered[nc] = rec_reader_buffered(st.s[i].r);
 			nb += buffered[nc];
@@ -1543,6 +1559,7 @@ int main(int argc, char **argv)
 		case OPT_LEFT_DELAY: opt.delay[L] = parse_duration(optarg, "--left-delay"); break;
 		case OPT_RIGHT_DELAY: opt.delay[R] = parse_duration(optarg, "--right-delay"); break;
 		case OPT_NO_FLUSH: opt.no_flush = true; break;
+		case OPT_MAX_DRIFT: opt.max_drift = parse_duration(optarg, "--max-drift"); break;
 		case OPT_MAX_STATE: opt.max_state = parse_size(optarg, "--max-state"); break;
 		case OPT_STATS: opt.stats = true; break;
 		case OPT_FRAMED: opt.framed = true; break;
@@ -1560,9 +1577,9 @@ int main(int argc, char **argv)
 		if (opt.type == J_RIGHT || opt.type == J_FULL)
 			usage_error(help, "a stream-table join preserves only the stream: use inner, left, semi or anti");
 		if (opt.between || opt.left_stream || opt.state_dir || opt.late || opt.advance_barrier ||
-		    opt.delay[L] >= 0 || opt.delay[R] >= 0 || opt.no_flush || opt.time)
-			usage_error(help, "--between, --left-stream, --time, --delay, --advance, --no-flush, --late and "
-					  "--state are for stream-stream joins");
+		    opt.delay[L] >= 0 || opt.delay[R] >= 0 || opt.no_flush || opt.time || opt.max_drift >= 0)
+			usage_error(help, "--between, --left-stream, --time, --delay, --advance, --no-flush, --max-drift, "
+					  "--late and --state are for stream-stream joins");
 	} else {
 		if (!opt.between)
 			usage_error(help, "a stream-stream join needs --between to bound its state");
