@@ -11,9 +11,11 @@ libzstd:libzstd-dev snappy:libsnappy-dev zlib:zlib1g-dev liblz4:liblz4-dev
 libbrotlienc:libbrotli-dev libbrotlidec:libbrotli-dev"
 # program -> Debian package
 progs="pkg-config:pkg-config cc:gcc make:make bats:bats kcat:kcat jq:jq
-node:nodejs npm:npm mandoc:mandoc clang:clang xz:xz-utils zstd:zstd"
+node:nodejs npm:npm mandoc:mandoc clang:clang xz:xz-utils zstd:zstd
+bzip2:bzip2 zip:zip bc:bc"
 # files that have no pkg-config or program to probe
-files="/usr/lib/bats/bats-assert/load.bash:bats-assert
+files="/usr/bin/time:time
+/usr/lib/bats/bats-assert/load.bash:bats-assert
 /usr/lib/bats/bats-support/load.bash:bats-support
 /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev"
 
