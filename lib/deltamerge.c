@@ -7,7 +7,10 @@
  * changes are sorted by each key column, and a file may hold an affected
  * key when some change lies inside its ranges on every column that has
  * one.  A file that survives pruning is read twice, its key columns first,
- * so that a file without an affected key is read but never rewritten. */
+ * so that a file without an affected key is read but never rewritten; the
+ * first pass notes the rows to drop, so the second looks nothing up.  Most
+ * rows of a file hold no affected key: a Bloom filter in front of the hash
+ * table answers them from cache. */
 #include "deltamerge.h"
 
 #include <stdio.h>
@@ -51,6 +54,10 @@ struct delta_merge {
 	/* what the applied batch read, for the conflict rule */
 	const struct delta_metadata *meta;
 	size_t **sorted;    /* per key column: change indices sorted by that column */
+	uint64_t *bloom;    /* over the key hashes, two bits a key */
+	size_t bloom_mask;
+	uint64_t *drop;     /* rows of the file being rewritten that go */
+	size_t ndrop, drop_cap;
 	char **read;        /* decoded paths of the files read, sorted */
 	size_t nread;
 };
@@ -102,6 +109,7 @@ void delta_merge_free(struct delta_merge *mg)
 	free(mg->delete_text);
 	keytab_free(&mg->tab);
 	free(mg->ch);
+	free(mg->drop);
 	arena_free(&mg->arena);
 	arena_free(&mg->scratch);
 	buf_free(&mg->kbuf);
@@ -522,18 +530,34 @@ bool delta_merge_read_file(void *ctx, const struct delta_file *f, bool removed)
 
 /* ---- applying ---- */
 
-/* The change for a row's key: a row of the key columns (projected) or of
- * the whole schema. */
-static struct change *lookup_row(struct delta_merge *mg, const struct value *row, bool projected)
+static void build_bloom(struct delta_merge *mg)
+{
+	size_t bits = 512;
+	while (bits < 16 * mg->n)
+		bits *= 2;
+	mg->bloom = xcalloc(bits / 64, sizeof *mg->bloom);
+	mg->bloom_mask = bits - 1;
+	for (size_t i = 0; i < mg->n; i++) {
+		uint64_t h = mg->ch[i]->ent.hash, b1 = h & mg->bloom_mask, b2 = (h >> 32) & mg->bloom_mask;
+		mg->bloom[b1 / 64] |= 1ull << (b1 % 64);
+		mg->bloom[b2 / 64] |= 1ull << (b2 % 64);
+	}
+}
+
+/* The change for the key of a row of the key columns. */
+static struct change *lookup_row(struct delta_merge *mg, const struct value *row)
 {
 	buf_reset(&mg->kbuf);
 	for (size_t i = 0; i < mg->keys.n; i++)
-		key_encode_value(&mg->kbuf, &row->a[2 * (projected ? (long)i : mg->key_idx[i]) + 1]);
-	struct keyent *e = keytab_find(&mg->tab, mg->kbuf.p, mg->kbuf.len, key_hash(mg->kbuf.p, mg->kbuf.len));
+		key_encode_value(&mg->kbuf, &row->a[2 * i + 1]);
+	uint64_t h = key_hash(mg->kbuf.p, mg->kbuf.len), b1 = h & mg->bloom_mask, b2 = (h >> 32) & mg->bloom_mask;
+	if (!(mg->bloom[b1 / 64] >> (b1 % 64) & 1) || !(mg->bloom[b2 / 64] >> (b2 % 64) & 1))
+		return NULL;
+	struct keyent *e = keytab_find(&mg->tab, mg->kbuf.p, mg->kbuf.len, h);
 	return e ? KEYED_OF(e, struct change, ent) : NULL;
 }
 
-/* Pass 1: does the file hold an affected key?  (key columns only) */
+/* Pass 1: the rows of the file (key columns only) with an affected key. */
 static int file_hits(struct delta_merge *mg, const struct delta_snapshot *s, const struct delta_file *f,
 		     struct arena *a, char *err, size_t errlen)
 {
@@ -542,16 +566,25 @@ static int file_hits(struct delta_merge *mg, const struct delta_snapshot *s, con
 	if (!sc)
 		return -1;
 	struct value row;
-	int r, hits = 0;
-	while ((r = delta_scan_next(sc, a, &row, err, errlen)) > 0) {
-		struct change *c = lookup_row(mg, &row, true);
-		if (c) {
-			c->found = true;
-			hits = 1;
+	int r;
+	mg->ndrop = 0;
+	for (uint64_t n = 0; (r = delta_scan_next(sc, a, &row, err, errlen)) > 0; n++) {
+		struct change *c = lookup_row(mg, &row);
+		if (!c)
+			continue;
+		c->found = true;
+		if (c->kind == MERGE_DELETE)
+			mg->st.deleted++;
+		else
+			mg->st.updated++;
+		if (mg->ndrop == mg->drop_cap) {
+			mg->drop_cap = mg->drop_cap ? 2 * mg->drop_cap : 256;
+			mg->drop = xrealloc(mg->drop, mg->drop_cap * sizeof *mg->drop);
 		}
+		mg->drop[mg->ndrop++] = n;
 	}
 	delta_scan_close(sc);
-	return r < 0 ? -1 : hits;
+	return r < 0 ? -1 : mg->ndrop > 0;
 }
 
 /* Pass 2: the rows the file keeps. */
@@ -563,13 +596,10 @@ static int rewrite_file(struct delta_merge *mg, const struct delta_snapshot *s, 
 		return -1;
 	struct value row;
 	int r;
-	while ((r = delta_scan_next(sc, a, &row, err, errlen)) > 0) {
-		struct change *c = lookup_row(mg, &row, false);
-		if (c) {
-			if (c->kind == MERGE_DELETE)
-				mg->st.deleted++;
-			else
-				mg->st.updated++;
+	size_t next = 0;
+	for (uint64_t n = 0; (r = delta_scan_next(sc, a, &row, err, errlen)) > 0; n++) {
+		if (next < mg->ndrop && mg->drop[next] == n) {
+			next++;
 			continue;
 		}
 		mg->st.copied++;
@@ -596,6 +626,7 @@ int delta_merge_apply(struct delta_merge *mg, const struct delta_snapshot *s, me
 			return -1;
 		mg->meta = &s->meta;
 		build_sorted(mg);
+		build_bloom(mg);
 		mg->st.files_before = (int64_t)s->nfiles;
 		for (size_t i = 0; i < s->nfiles && !rc; i++) {
 			const struct delta_file *f = &s->files[i];
@@ -692,6 +723,8 @@ void delta_merge_reset(struct delta_merge *mg)
 			free(mg->sorted[j]);
 	free(mg->sorted);
 	mg->sorted = NULL;
+	free(mg->bloom);
+	mg->bloom = NULL;
 	for (size_t i = 0; i < mg->nread; i++)
 		free(mg->read[i]);
 	free(mg->read);
