@@ -35,11 +35,12 @@ struct change {
 
 struct delta_merge {
 	struct keyspec keys;
-	long *key_idx;      /* schema index per key column */
 	struct type **key_type; /* copies: schemas come and go with snapshots */
 	struct expr *del;
 	char *order_by;
 	bool order_is_column; /* order_by names a column of the table: compare it typed */
+	char **control;     /* members only --delete-when/--order-by use: not written */
+	size_t ncontrol;
 	enum merge_cdc cdc;
 	char *delete_text;
 
@@ -86,12 +87,20 @@ struct delta_merge *delta_merge_new(const struct delta_merge_opts *o, char *err,
 		mg->order_by = xstrdup(o->order_by);
 	else if (o->cdc == MERGE_CDC_DEBEZIUM)
 		mg->order_by = xstrdup("source.ts_ms");
-	mg->key_idx = xcalloc(mg->keys.n, sizeof *mg->key_idx);
 	mg->key_type = xcalloc(mg->keys.n, sizeof *mg->key_type);
 	return mg;
 fail:
 	delta_merge_free(mg);
 	return NULL;
+}
+
+static void clear_control(struct delta_merge *mg)
+{
+	for (size_t i = 0; i < mg->ncontrol; i++)
+		free(mg->control[i]);
+	free(mg->control);
+	mg->control = NULL;
+	mg->ncontrol = 0;
 }
 
 void delta_merge_free(struct delta_merge *mg)
@@ -102,9 +111,9 @@ void delta_merge_free(struct delta_merge *mg)
 	for (size_t i = 0; mg->key_type && i < mg->keys.n; i++)
 		type_free(mg->key_type[i]);
 	keyspec_free(&mg->keys);
-	free(mg->key_idx);
 	free(mg->key_type);
 	expr_free(mg->del);
+	clear_control(mg);
 	free(mg->order_by);
 	free(mg->delete_text);
 	keytab_free(&mg->tab);
@@ -134,12 +143,30 @@ bool delta_merge_bind(struct delta_merge *mg, const struct type *schema, char *e
 		/* rows read back carry the schema's spelling */
 		free(mg->keys.paths[i]);
 		mg->keys.paths[i] = xstrdup(schema->fields[idx].name);
-		mg->key_idx[i] = idx;
 		type_free(mg->key_type[i]);
 		mg->key_type[i] = type_clone(t);
 	}
 	mg->order_is_column = mg->order_by && mg->cdc == MERGE_CDC_NONE && !strchr(mg->order_by, '.') &&
 			      type_field_index(schema, mg->order_by) >= 0;
+	/* the top-level names of the columns --delete-when and --order-by use
+	 * that the table lacks */
+	clear_control(mg);
+	size_t nused = mg->del ? expr_ncolumns(mg->del) : 0;
+	for (size_t i = 0; mg->cdc == MERGE_CDC_NONE && i <= nused; i++) {
+		const char *c = i < nused ? expr_column(mg->del, i) : mg->order_by;
+		if (!c)
+			continue;
+		char *top = xstrndup(c, strcspn(c, "."));
+		bool known = type_field_index(schema, top) >= 0;
+		for (size_t k = 0; !known && k < mg->ncontrol; k++)
+			known = !strcasecmp(mg->control[k], top);
+		if (known) {
+			free(top);
+			continue;
+		}
+		mg->control = xrealloc(mg->control, (mg->ncontrol + 1) * sizeof *mg->control);
+		mg->control[mg->ncontrol++] = top;
+	}
 	return true;
 }
 
@@ -167,27 +194,15 @@ static const struct value *member_ci(const struct value *obj, const char *name)
 	return v;
 }
 
-/* Is the top-level member `name` used only by --delete-when/--order-by
- * (a column the schema lacks)? */
-static bool control_member(const struct delta_merge *mg, const struct type *schema, const struct value *name)
+static bool control_member(const struct delta_merge *mg, const struct value *name)
 {
-	char *n = xstrndup(name->s, name->n);
-	bool hit = false;
-	if (type_field_index(schema, n) < 0) {
-		size_t len = strlen(n);
-		for (size_t i = 0; mg->del && !hit && i < expr_ncolumns(mg->del); i++) {
-			const char *c = expr_column(mg->del, i);
-			hit = !strncasecmp(c, n, len) && (c[len] == 0 || c[len] == '.');
-		}
-		if (!hit && mg->order_by)
-			hit = !strncasecmp(mg->order_by, n, len) && (mg->order_by[len] == 0 || mg->order_by[len] == '.');
-	}
-	free(n);
-	return hit;
+	for (size_t i = 0; i < mg->ncontrol; i++)
+		if (strlen(mg->control[i]) == name->n && !strncasecmp(mg->control[i], name->s, name->n))
+			return true;
+	return false;
 }
 
-static int plain_change(struct delta_merge *mg, const struct type *schema, const struct value *rec,
-			struct arena *a, struct merge_change *ch)
+static int plain_change(struct delta_merge *mg, const struct value *rec, struct arena *a, struct merge_change *ch)
 {
 	ch->kind = mg->del && expr_match(mg->del, rec) ? MERGE_DELETE : MERGE_UPSERT;
 	if (mg->order_by) {
@@ -198,7 +213,7 @@ static int plain_change(struct delta_merge *mg, const struct type *schema, const
 	ch->row.a = arena_alloc(a, (rec->n ? rec->n : 1) * 2 * sizeof *rec->a);
 	ch->row.n = 0;
 	for (uint32_t i = 0; i < rec->n; i++) {
-		if (control_member(mg, schema, &rec->a[2 * i]))
+		if (control_member(mg, &rec->a[2 * i]))
 			continue;
 		ch->row.a[2 * ch->row.n] = rec->a[2 * i];
 		ch->row.a[2 * ch->row.n + 1] = rec->a[2 * i + 1];
@@ -298,8 +313,8 @@ static int debezium_change(struct delta_merge *mg, const struct value *rec, stru
 	return ch->kind;
 }
 
-int delta_merge_decode(struct delta_merge *mg, const struct type *schema, const struct value *rec,
-		       struct arena *a, struct merge_change *ch, char *err, size_t errlen)
+int delta_merge_decode(struct delta_merge *mg, const struct value *rec, struct arena *a, struct merge_change *ch,
+		       char *err, size_t errlen)
 {
 	ch->kind = MERGE_REJECT;
 	ch->row = ch->before = ch->order = value_null();
@@ -309,7 +324,7 @@ int delta_merge_decode(struct delta_merge *mg, const struct type *schema, const 
 		snprintf(err, errlen, "record is not an object");
 		return MERGE_REJECT;
 	}
-	return plain_change(mg, schema, rec, a, ch);
+	return plain_change(mg, rec, a, ch);
 }
 
 /* The key columns of a row that holds (at least) them, made to fit. */

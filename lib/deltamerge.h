@@ -60,10 +60,10 @@ struct merge_change {
 
 /* Read a record as a change: MERGE_UPSERT, MERGE_DELETE, MERGE_TOMBSTONE
  * (nothing to do), or MERGE_REJECT with err.  Members of a plain record
- * that only --delete-when or --order-by use and the schema lacks are left
- * out of the row. */
-int delta_merge_decode(struct delta_merge *mg, const struct type *schema, const struct value *rec,
-		       struct arena *a, struct merge_change *ch, char *err, size_t errlen);
+ * that only --delete-when or --order-by use and the bound schema lacks are
+ * left out of the row. */
+int delta_merge_decode(struct delta_merge *mg, const struct value *rec, struct arena *a, struct merge_change *ch,
+		       char *err, size_t errlen);
 /* Add a change to the batch, made to fit the schema (an upsert's whole row,
  * a delete's key columns).  -1 with err when it does not fit or a key
  * column is null: nothing is added then. */

@@ -415,4 +415,12 @@ finish_merge() {
 	run weir-lake-cat "$T"
 	assert_output '{"id":2,"tags":["c"],"extra":"x"}'
 	[ "$(replay "$T" | jq -c .columns)" = '["id","tags","extra"]' ]
+	# an append-only table takes no merges
+	rm -rf "$T"
+	echo '{"id":1}' | weir-lake-write -s 'id BIGINT' "$T"
+	jq -c 'if .metaData then .metaData.configuration = {"delta.appendOnly": "true"} else . end' \
+		"$(commit "$T" 0)" >"$D/v0" && cp "$D/v0" "$(commit "$T" 0)"
+	run weir-lake-write --merge-on id "$T" <<<'{"id":1}'
+	assert_failure 2
+	assert_output "weir-lake-write: table '$T' is append-only (delta.appendOnly): cannot merge"
 }

@@ -263,10 +263,11 @@ static void adopt_table(struct writer *w)
 			die(EXIT_TROUBLE, "table '%s' is partitioned differently (--partition-by '%s')", o->table,
 			    o->partition_by);
 	}
-	if (o->overwrite) {
+	if (o->overwrite || o->merge.keys) {
 		const struct delta_kv *ao = delta_map_get(&s->meta.configuration, "delta.appendOnly");
 		if (ao && ao->val && !strcmp(ao->val, "true"))
-			die(EXIT_TROUBLE, "table '%s' is append-only (delta.appendOnly): cannot overwrite", o->table);
+			die(EXIT_TROUBLE, "table '%s' is append-only (delta.appendOnly): cannot %s", o->table,
+			    o->overwrite ? "overwrite" : "merge");
 	}
 }
 
@@ -635,7 +636,7 @@ static void write_record(struct writer *w, const struct rec_reader *r, const str
 	const struct value *in = &rec->v;
 	struct merge_change ch;
 	if (w->merge) {
-		int kind = delta_merge_decode(w->merge, w->meta.schema, in, &w->arena, &ch, err, sizeof err);
+		int kind = delta_merge_decode(w->merge, in, &w->arena, &ch, err, sizeof err);
 		if (kind == MERGE_TOMBSTONE) {
 			w->tombstones++;
 			return;
