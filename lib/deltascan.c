@@ -282,6 +282,8 @@ struct delta_scan {
 	struct pq_cursor *cur;
 	struct arena file_arena;
 	struct value *partvals; /* per output column, for the current file */
+	long *pos;              /* per output column, its place in the file's rows (-1: none) */
+	struct value *names;    /* per output column, its name as a value */
 	struct buf path;
 };
 
@@ -354,6 +356,12 @@ struct delta_scan *delta_scan_open(const struct delta_snapshot *s, const struct 
 	for (size_t i = 0; i < sc->ncols; i++)
 		sc->is_part[i] = is_partition_column(&s->meta, sch->fields[sc->cols[i]].name);
 	sc->partvals = xcalloc(sc->ncols + 1, sizeof *sc->partvals);
+	sc->pos = xcalloc(sc->ncols + 1, sizeof *sc->pos);
+	sc->names = xcalloc(sc->ncols + 1, sizeof *sc->names);
+	for (size_t i = 0; i < sc->ncols; i++) {
+		const char *name = sch->fields[sc->cols[i]].name;
+		sc->names[i] = value_str(name, strlen(name));
+	}
 	return sc;
 }
 
@@ -400,6 +408,7 @@ static int open_next(struct delta_scan *sc, char *err, size_t errlen)
 			if (sc->is_part[i])
 				continue;
 			long fi = type_field_index(fs, sch->fields[sc->cols[i]].name);
+			sc->pos[i] = fi >= 0 ? (long)nwant : -1;
 			if (fi >= 0)
 				want[nwant++] = fs->fields[fi].name;
 		}
@@ -451,15 +460,15 @@ int delta_scan_next(struct delta_scan *sc, struct arena *a, struct value *row, c
 		struct value o = {.type = V_OBJECT, .n = (uint32_t)sc->ncols};
 		o.a = arena_alloc(a, (sc->ncols ? sc->ncols : 1) * 2 * sizeof *o.a);
 		for (size_t i = 0; i < sc->ncols; i++) {
-			const struct field *fd = &sch->fields[sc->cols[i]];
-			o.a[2 * i] = value_str(fd->name, strlen(fd->name));
+			o.a[2 * i] = sc->names[i];
 			if (sc->is_part[i]) {
 				o.a[2 * i + 1] = sc->partvals[i];
 				continue;
 			}
-			const struct value *x = field_of(&fr, fd->name);
-			o.a[2 * i + 1] = x ? *x : value_null();
-			as_table_type(fd->type, &o.a[2 * i + 1]);
+			/* the cursor yields the file's columns in the order asked for */
+			long p = sc->pos[i];
+			o.a[2 * i + 1] = p >= 0 && (uint32_t)p < fr.n ? fr.a[2 * p + 1] : value_null();
+			as_table_type(sch->fields[sc->cols[i]].type, &o.a[2 * i + 1]);
 		}
 		if (sc->pred && !delta_pred_eval_row(sc->pred, &o))
 			continue;
@@ -483,6 +492,8 @@ void delta_scan_close(struct delta_scan *sc)
 	free(sc->cols);
 	free(sc->is_part);
 	free(sc->partvals);
+	free(sc->pos);
+	free(sc->names);
 	buf_free(&sc->path);
 	free(sc);
 }
