@@ -397,7 +397,8 @@ static int parse_container(struct parser *ps, size_t idx, struct value *top, boo
 	if (cnt > UINT32_MAX)
 		return fail(ps, "too many elements");
 	struct value *items = arena_alloc(ps->a, (cnt ? cnt : 1) * sizeof *items);
-	memcpy(items, ps->stack + base, cnt * sizeof *items);
+	if (cnt) /* the stack may not exist yet: NULL + 0 is undefined */
+		memcpy(items, ps->stack + base, cnt * sizeof *items);
 	ps->top = base;
 	ps->depth--;
 	struct value *v = slot(ps, idx, top);
