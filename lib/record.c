@@ -97,7 +97,12 @@ static size_t fill(struct rec_reader *r)
 		r->start = 0;
 	}
 	if (r->cap - r->end < READ_CHUNK) {
-		r->cap *= 2;
+		/* Never beyond what the longest acceptable record needs: callers
+		 * ask for more only while they hold at most max_record bytes, so
+		 * this still leaves a whole chunk free, and hostile input cannot
+		 * make a reader hold twice the limit. */
+		size_t cap = r->cap * 2, limit = r->max_record + 2 * READ_CHUNK;
+		r->cap = cap < limit ? cap : limit > r->cap ? limit : r->cap;
 		r->buf = xrealloc(r->buf, r->cap);
 	}
 	if (r->flush_first)
