@@ -235,6 +235,13 @@ EOF
 	weir-parse -q -s 'user STRUCT<id BIGINT NOT NULL>' -c 'user.id AS uid' --framed <<<'{"user":{"id":1}}' >"$T/f"
 	run grep -c '{"name":"uid","type":"long","nullable":true' "$T/f"
 	assert_output 1
+	# without --schema a framed input's schema is passed on, projected; a
+	# column it lacks is a null string
+	weir-parse -q -c 'uid, nope' --framed <"$T/f" >"$T/g"
+	run grep -ac '"fields":\[{"name":"uid","type":"long","nullable":true,"metadata":{}},{"name":"nope","type":"string","nullable":true' "$T/g"
+	assert_output 1
+	run weir-parse -q <"$T/g"
+	assert_output '{"uid":1,"nope":null}'
 }
 
 @test "parse: Kafka envelopes, values as text, objects or base64, and meta columns" {

@@ -336,21 +336,23 @@ static struct type *select_type(const struct type *row, bool resolve)
 		bool nullable = false;
 		free(it->idx);
 		it->idx = xmalloc(it->nseg * sizeof *it->idx);
-		for (size_t k = 0; k < it->nseg; k++) {
+		for (size_t k = 0; k < it->nseg && t; k++) {
 			long fi = t->kind == T_STRUCT ? type_field_index(t, it->seg[k]) : -1;
-			if (fi < 0)
+			if (fi < 0 && resolve)
 				die(EXIT_TROUBLE, "--select: no column '%s' in the schema", it->seg[k]);
 			it->idx[k] = fi;
-			nullable |= t->fields[fi].nullable;
-			t = t->fields[fi].type;
+			nullable |= fi < 0 || t->fields[fi].nullable;
+			t = fi < 0 ? NULL : t->fields[fi].type;
 		}
 		if (!resolve) {
+			/* rows typed upstream are looked up by name; a column the
+			 * upstream schema lacks is always null */
 			free(it->idx);
 			it->idx = NULL;
 		}
 		if (type_field_index(out, it->name) >= 0)
 			die(EXIT_TROUBLE, "--select names column '%s' twice", it->name);
-		type_add_field(out, it->name, type_clone(t), nullable);
+		type_add_field(out, it->name, t ? type_clone(t) : type_new(T_STRING), nullable);
 	}
 	return out;
 }
