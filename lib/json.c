@@ -474,6 +474,14 @@ void json_write_string(struct buf *b, const char *s, size_t n)
 	size_t i = 0;
 	while (i < n) {
 		size_t run = i;
+		/* 8 bytes at a time while none needs a second look */
+		while (n - run >= 8) {
+			uint64_t w;
+			memcpy(&w, s + run, 8);
+			if ((w & HIGHS) | below(w, 0x20) | equal(w, '"') | equal(w, '\\'))
+				break;
+			run += 8;
+		}
 		while (run < n) {
 			unsigned char c = (unsigned char)s[run];
 			if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80)

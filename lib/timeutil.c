@@ -3,6 +3,7 @@
 #include "timeutil.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
@@ -50,6 +51,13 @@ static void put_digits(char *out, unsigned v, int width)
 
 int format_date(char *out, int64_t days)
 {
+	/* rows in a stream mostly share their day: remember the last one */
+	static __thread int64_t memo_days = INT64_MIN;
+	static __thread char memo[11];
+	if (days == memo_days) {
+		memcpy(out, memo, 11);
+		return 10;
+	}
 	int64_t y;
 	unsigned m, d;
 	civil_from_days(days, &y, &m, &d);
@@ -61,6 +69,8 @@ int format_date(char *out, int64_t days)
 		out[7] = '-';
 		put_digits(out + 8, d, 2);
 		out[10] = 0;
+		memcpy(memo, out, 11);
+		memo_days = days;
 		return 10;
 	}
 	return sprintf(out, "%+05lld-%02u-%02u", (long long)y, m, d);
