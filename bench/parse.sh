@@ -5,11 +5,15 @@
 #      projection) vs DuckDB read_ndjson with the same columns and types
 #      (threads=1, npm @duckdb/node-api, COPY ... TO a file);
 #   2. the next stage reading weir-parse's framed output vs its NDJSON;
-#   3. peak RSS of weir-parse on 1M events and on 10M (a pipe, nothing kept).
+#   3. peak RSS of weir-parse on N events and on 10 N (a pipe, nothing kept).
 #
-# Input: scripts/gen-events (deterministic).  Times are the best of
-# BENCH_RUNS runs (default 3; jq runs once, it is the slow one), wall clock.
-# Prints Markdown for bench/RESULTS.md.  BENCH_EVENTS changes the size.
+# Input: scripts/gen-events (deterministic).  Each time is the best of
+# BENCH_RUNS runs (default 3; jq runs once, it is the slow one).  The
+# machine is shared, so wall-clock times swing with the load: CPU time
+# (user + system, children included) is reported too and the ratios use it;
+# for DuckDB the time of the query inside node is also given, without
+# node's start-up.  Prints Markdown for bench/RESULTS.md; BENCH_EVENTS
+# changes the size.
 set -eu
 cd "$(dirname "$0")/.."
 n=${BENCH_EVENTS:-1000000}
@@ -21,31 +25,29 @@ P=build/bin/weir-parse
 
 schema='event_id STRING NOT NULL, user_id BIGINT NOT NULL, ts TIMESTAMP, action STRING, amount DECIMAL(10,2), country STRING'
 select='user_id, ts, action, amount, country'
+typed='user_id BIGINT NOT NULL, ts TIMESTAMP, action STRING, amount DECIMAL(10,2), country STRING'
 
-now() { date +%s.%N; }
-# best wall-clock seconds of $1 runs of the rest of the command line
+min() { echo "$1 $2" | awk '{print ($1 < $2 ? $1 : $2)}'; }
+# best K CMD: run the shell command K times; sets W (best wall seconds) and
+# C (best CPU seconds)
 best() {
 	k=$1
-	shift
-	b=""
+	W=1e9
+	C=1e9
 	while [ "$k" -gt 0 ]; do
-		t0=$(now)
-		"$@"
-		t1=$(now)
-		b=$(echo "$t0 $t1 ${b:-1e9}" | awk '{d = $2 - $1; print (d < $3 ? d : $3)}')
+		/usr/bin/time -f '%e %U %S' -o "$out/time" sh -c "$2"
+		read -r w u s <"$out/time"
+		W=$(min "$w" "$W")
+		C=$(min "$(echo "$u $s" | awk '{print $1 + $2}')" "$C")
 		k=$((k - 1))
 	done
-	echo "$b"
 }
 ratio() { echo "$1 $2" | awk '{printf "%.1f", $1 / $2}'; }
-ms() { echo "$1" | awk '{printf "%.0f ms", $1 * 1000}'; }
+ms() { echo "$1" | awk '{printf "%.0f", $1 * 1000}'; }
 
 scripts/gen-events -n "$n" >"$out/events.ndjson"
 size=$(wc -c <"$out/events.ndjson" | awk '{printf "%.0f MB", $1 / 1e6}')
-
-weir_ndjson() { "$P" -q -s "$schema" -c "$select" <"$out/events.ndjson" >"$out/weir.ndjson"; }
-weir_framed() { "$P" -q -s "$schema" -c "$select" --framed <"$out/events.ndjson" >"$out/weir.framed"; }
-jq_run() { jq -c '{user_id, ts, action, amount, country}' <"$out/events.ndjson" >"$out/jq.ndjson"; }
+load=$(cut -d' ' -f1 /proc/loadavg)
 
 # DuckDB from npm, installed into the same cache the tests use
 duck=${WEIR_CACHE:-.cache}/duckdb
@@ -56,60 +58,65 @@ fi
 cat >"$out/duck.js" <<'EOF'
 const { DuckDBInstance } = require('@duckdb/node-api');
 (async () => {
-  const [input, output] = process.argv.slice(2);
+  const [input, output, timing] = process.argv.slice(2);
   const inst = await DuckDBInstance.create(':memory:', { threads: '1' });
   const con = await inst.connect();
+  const t0 = process.hrtime.bigint();
   await con.run(`COPY (SELECT user_id, ts, action, amount, country FROM read_ndjson('${input}',
     columns={event_id: 'VARCHAR', user_id: 'BIGINT', ts: 'TIMESTAMPTZ', action: 'VARCHAR',
              amount: 'DECIMAL(10,2)', country: 'VARCHAR'})) TO '${output}' (FORMAT JSON)`);
+  require('fs').writeFileSync(timing, String(Number(process.hrtime.bigint() - t0) / 1e9));
 })().catch((e) => { console.error(e.message); process.exit(1); });
 EOF
-duck_run() { NODE_PATH=$duck/node_modules node "$out/duck.js" "$out/events.ndjson" "$out/duck.ndjson"; }
 
-t_weir=$(best "$runs" weir_ndjson)
-t_jq=$(best 1 jq_run)
+best "$runs" "$P -q -s '$schema' -c '$select' <$out/events.ndjson >$out/weir.ndjson"
+w_weir=$W c_weir=$C
+best 1 "jq -c '{user_id, ts, action, amount, country}' <$out/events.ndjson >$out/jq.ndjson"
+w_jq=$W c_jq=$C
 rows=$(wc -l <"$out/weir.ndjson")
 [ "$rows" -eq "$(wc -l <"$out/jq.ndjson")" ] || { echo "bench/parse.sh: jq wrote a different number of rows" >&2; exit 1; }
 if [ -n "$duck" ]; then
-	t_duck=$(best "$runs" duck_run)
+	w_duck=1e9 c_duck=1e9 q=1e9
+	for _ in $(seq "$runs"); do
+		best 1 "NODE_PATH=$duck/node_modules node $out/duck.js $out/events.ndjson $out/duck.ndjson $out/duck.time"
+		w_duck=$(min "$W" "$w_duck")
+		c_duck=$(min "$C" "$c_duck")
+		q=$(min "$(cat "$out/duck.time")" "$q")
+	done
 	[ "$rows" -eq "$(wc -l <"$out/duck.ndjson")" ] || { echo "bench/parse.sh: DuckDB wrote a different number of rows" >&2; exit 1; }
 fi
 
-echo "$n events ($size of NDJSON from scripts/gen-events), schema \`$schema\`, projection \`$select\`."
+echo "$n events ($size of NDJSON from scripts/gen-events), schema \`$schema\`, projection \`$select\`; load average $load on $(nproc) cores when it started."
 echo
-echo "| projection + casts, NDJSON out | time | ratio (peer / weir) |"
-echo "|---|---|---|"
-echo "| weir-parse | $(ms "$t_weir") | |"
-echo "| jq -c | $(ms "$t_jq") | $(ratio "$t_jq" "$t_weir") (goal 20) |"
+echo "| projection + casts, NDJSON out | wall ms | CPU ms | ratio, CPU (peer / weir) | ratio, wall |"
+echo "|---|---|---|---|---|"
+echo "| weir-parse | $(ms "$w_weir") | $(ms "$c_weir") | | |"
+echo "| jq -c | $(ms "$w_jq") | $(ms "$c_jq") | $(ratio "$c_jq" "$c_weir") (goal 20) | $(ratio "$w_jq" "$w_weir") |"
 if [ -n "$duck" ]; then
-	echo "| DuckDB read_ndjson, threads=1 | $(ms "$t_duck") | $(ratio "$t_duck" "$t_weir") (goal 1.0) |"
+	echo "| DuckDB read_ndjson, threads=1 (node) | $(ms "$w_duck") | $(ms "$c_duck") | $(ratio "$c_duck" "$c_weir") (goal 1.0) | $(ratio "$w_duck" "$w_weir") |"
+	echo "| DuckDB, the query alone (wall) | $(ms "$q") | | | $(ratio "$q" "$w_weir") |"
 else
-	echo "| DuckDB | not measured: npm @duckdb/node-api could not be installed | |"
+	echo "| DuckDB | not measured: npm @duckdb/node-api could not be installed | | | |"
 fi
 
 # the next stage: a filter that keeps nothing (reading costs); the same
 # when the stage needs the types back (NDJSON must be cast again, framed
 # values arrive typed); and a pass-through that writes what it reads
-weir_framed
-typed='user_id BIGINT NOT NULL, ts TIMESTAMP, action STRING, amount DECIMAL(10,2), country STRING'
-filter() { "$P" -q -w 'amount > 1000000' <"$1" >/dev/null; }
-retype_ndjson() { "$P" -q -s "$typed" -w "ts < TIMESTAMP '2000-01-01T00:00:00Z'" <"$out/weir.ndjson" >/dev/null; }
-retype_framed() { "$P" -q -w "ts < TIMESTAMP '2000-01-01T00:00:00Z'" <"$out/weir.framed" >/dev/null; }
-pass_framed() { "$P" -q --framed <"$out/weir.framed" >/dev/null; }
-pass_ndjson() { "$P" -q <"$out/weir.ndjson" >/dev/null; }
-t_rn=$(best "$runs" filter "$out/weir.ndjson")
-t_rf=$(best "$runs" filter "$out/weir.framed")
-t_tn=$(best "$runs" retype_ndjson)
-t_tf=$(best "$runs" retype_framed)
-t_pn=$(best "$runs" pass_ndjson)
-t_pf=$(best "$runs" pass_framed)
+"$P" -q -s "$schema" -c "$select" --framed <"$out/events.ndjson" >"$out/weir.framed"
+stage() {
+	best "$runs" "$P -q $1 <$out/weir.ndjson >/dev/null"
+	wn=$W cn=$C
+	best "$runs" "$P -q $2 <$out/weir.framed >/dev/null"
+	echo "| $3 | $(ms "$cn") | $(ms "$C") | $(ratio "$cn" "$C") | $(ratio "$wn" "$W") |"
+}
 echo
-echo "| the next stage reads weir-parse's output | NDJSON | framed | ratio (goal 3) |"
-echo "|---|---|---|---|"
-echo "| weir-parse -w on a number (reads, keeps nothing) | $(ms "$t_rn") | $(ms "$t_rf") | $(ratio "$t_rn" "$t_rf") |"
-echo "| weir-parse -w on the timestamp, types needed (NDJSON cast again with -s) | $(ms "$t_tn") | $(ms "$t_tf") | $(ratio "$t_tn" "$t_tf") |"
-echo "| weir-parse (reads and writes the same encoding) | $(ms "$t_pn") | $(ms "$t_pf") | $(ratio "$t_pn" "$t_pf") |"
-echo "| bytes | $(wc -c <"$out/weir.ndjson") | $(wc -c <"$out/weir.framed") | |"
+echo "| the next stage reads weir-parse's output | NDJSON CPU ms | framed CPU ms | ratio, CPU (goal 3) | ratio, wall |"
+echo "|---|---|---|---|---|"
+stage "-w 'amount > 1000000'" "-w 'amount > 1000000'" "weir-parse -w on a number (reads, keeps nothing)"
+stage "-s '$typed' -w \"ts < TIMESTAMP '2000-01-01T00:00:00Z'\"" "-w \"ts < TIMESTAMP '2000-01-01T00:00:00Z'\"" \
+	"weir-parse -w on the timestamp: the types are needed (NDJSON is cast again with -s)"
+stage "" "--framed" "weir-parse passing records on in the encoding it reads"
+echo "| bytes | $(wc -c <"$out/weir.ndjson") | $(wc -c <"$out/weir.framed") | | |"
 
 rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
 r1=$(rss "$P" -q -s "$schema" -c "$select" "$out/events.ndjson")
