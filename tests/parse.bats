@@ -268,15 +268,15 @@ EOF
 ["value is null (a tombstone)","value",4,"clicks",2,44]
 ["value is not JSON: unexpected end of input at byte 11","value",5,"clicks",2,45]
 ["value is not a JSON object","value",6,"clicks",2,46]
-["value_b64 is not base64","value",7,"clicks",2,47]
-["not a Kafka envelope (topic, partition, value)",null,8,null,null,null]
+["not a Kafka envelope: 'value_b64' is not valid base64",null,7,"clicks",2,47]
+["not a Kafka envelope: unknown field 'user_id'",null,8,null,null,null]
 EOF
 	# --envelope no takes envelopes as plain events; yes refuses plain ones
 	run weir-parse -q --envelope no -c 'offset' <"$T/env" -e drop
 	assert_line --index 0 '{"offset":41}'
 	run weir-parse -q --envelope yes <<<'{"user_id":10}'
 	assert_failure 1
-	assert_output "weir-parse: bad record at line 1 of '-': not a Kafka envelope (topic, partition, value)"
+	assert_output "weir-parse: bad record at line 1 of '-': not a Kafka envelope: unknown field 'user_id'"
 	# plain events: meta columns are null
 	run weir-parse -q -m offset <<<'{"a":1}'
 	assert_output '{"a":1,"offset":null}'

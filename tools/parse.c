@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "cast.h"
 #include "diag.h"
+#include "envelope.h"
 #include "expr.h"
 #include "json.h"
 #include "opt.h"
@@ -214,33 +215,29 @@ bad:
 
 /* ---- Kafka envelopes ---- */
 
-struct envelope {
-	const struct value *f[M_NMETA];
-	const struct value *value;
-	bool value_b64;
-};
-
-/* The envelope weir-ingest writes (weir-records(5), KAFKA ENVELOPE): bytes
- * that are not UTF-8 come as NAME_b64 in base64 instead of NAME. */
-static const struct value *b64_field(const struct value *rec, const char *name, bool *b64)
+/* The shape that tells an envelope from a plain event, for --envelope auto:
+ * a string topic, an integer partition and a value (weir-records(5)). */
+static bool envelope_shaped(const struct value *rec)
 {
-	const struct value *v = value_getz(rec, name);
-	char alt[32];
-	snprintf(alt, sizeof alt, "%s_b64", name);
-	const struct value *w = value_getz(rec, alt);
-	if (b64)
-		*b64 = !v && w;
-	return v ? v : w;
+	const struct value *t = value_get(rec, "topic", 5), *p = value_get(rec, "partition", 9);
+	return t && t->type == V_STRING && p && p->type == V_INT &&
+	       (value_get(rec, "value", 5) || value_get(rec, "value_b64", 9));
 }
 
-static bool envelope_read(const struct value *rec, struct envelope *e)
+/* An envelope read by lib/envelope, as weir-ingest -P reads it, plus the
+ * fields a producer ignores but a consumer's row may want. */
+struct envelope {
+	struct env_msg m;
+	const struct value *offset, *tstype;
+};
+
+static bool envelope_read(const struct value *rec, struct arena *a, struct envelope *e, char *err, size_t errlen)
 {
-	memset(e, 0, sizeof *e);
-	for (int i = 0; i < M_NMETA; i++)
-		e->f[i] = i == M_KEY ? b64_field(rec, "key", NULL) : value_getz(rec, meta_fields[i].name);
-	e->value = b64_field(rec, "value", &e->value_b64);
-	return e->f[M_TOPIC] && e->f[M_TOPIC]->type == V_STRING && e->f[M_PARTITION] &&
-	       e->f[M_PARTITION]->type == V_INT && e->value;
+	if (!env_read(rec, a, &e->m, err, errlen))
+		return false;
+	e->offset = value_get(rec, "offset", 6);
+	e->tstype = value_get(rec, "timestamp_type", 14);
+	return true;
 }
 
 static struct type *meta_type(enum meta_field m)
@@ -255,53 +252,63 @@ static struct type *meta_type(enum meta_field m)
 	return a;
 }
 
-/* headers as [{"name":...,"value":...}], bytes that are not UTF-8 as their
- * base64 text */
-static struct value meta_headers(const struct value *v, struct arena *a)
+/* Kafka bytes as a string column: the text when it is UTF-8, else its
+ * base64 (the form the envelope carried it in). */
+static struct value bytes_text(const void *p, size_t n, struct arena *a)
 {
-	if (v->type != V_ARRAY)
+	if (!p)
 		return value_null();
-	struct value out = {.type = V_ARRAY};
-	out.a = arena_alloc(a, (v->n ? v->n : 1) * sizeof *out.a);
-	for (uint32_t i = 0; i < v->n; i++) {
-		const struct value *name = b64_field(&v->a[i], "name", NULL), *val = b64_field(&v->a[i], "value", NULL);
-		if (!name || name->type != V_STRING)
-			continue;
+	if (utf8_valid(p, n))
+		return value_str(p, n);
+	struct buf b = BUF_INIT;
+	base64_encode(&b, p, n);
+	struct value v = value_str(arena_strndup(a, b.p ? b.p : "", b.len), b.len);
+	buf_free(&b);
+	return v;
+}
+
+static struct value meta_headers(const struct env_msg *m, struct arena *a)
+{
+	if (!m->nheaders)
+		return value_null();
+	struct value out = {.type = V_ARRAY, .n = (uint32_t)m->nheaders};
+	out.a = arena_alloc(a, m->nheaders * sizeof *out.a);
+	for (size_t i = 0; i < m->nheaders; i++) {
+		const struct env_header *h = &m->headers[i];
 		struct value *pair = arena_alloc(a, 4 * sizeof *pair);
-		pair[0] = value_str("name", 4);
-		pair[1] = *name;
-		pair[2] = value_str("value", 5);
-		pair[3] = val && val->type == V_STRING ? *val : value_null();
-		out.a[out.n].type = V_OBJECT;
-		out.a[out.n].n = 2;
-		out.a[out.n].a = pair;
-		out.n++;
+		value_set_str(&pair[0], "name", 4);
+		pair[1] = bytes_text(h->name, h->name_len, a);
+		value_set_str(&pair[2], "value", 5);
+		pair[3] = bytes_text(h->value, h->value_len, a);
+		out.a[i] = (struct value){.type = V_OBJECT, .n = 2, .a = pair};
 	}
 	return out;
 }
 
 static struct value meta_value(const struct envelope *e, enum meta_field m, struct arena *a)
 {
-	const struct value *v = e ? e->f[m] : NULL;
-	int64_t us;
-	bool zone;
-	if (!v || v->type == V_NULL)
+	if (!e)
 		return value_null();
 	switch (m) {
+	case M_TOPIC:
+		return e->m.topic ? value_str(e->m.topic, strlen(e->m.topic)) : value_null();
 	case M_PARTITION:
+		return e->m.partition >= 0 ? value_int(e->m.partition) : value_null();
 	case M_OFFSET:
-		return v->type == V_INT ? *v : value_null();
+		return e->offset && e->offset->type == V_INT ? *e->offset : value_null();
 	case M_TIMESTAMP:
 		/* Kafka timestamps are milliseconds since the epoch */
-		if (v->type == V_INT && v->i > TS_MIN_MICROS / 1000 && v->i < TS_MAX_MICROS / 1000)
-			return value_typed_int(V_TIMESTAMP, v->i * 1000);
-		if (v->type == V_STRING && parse_iso_timestamp(v->s, v->n, &us, &zone))
-			return value_typed_int(V_TIMESTAMP, us);
-		return v->type == V_TIMESTAMP ? *v : value_null();
+		if (e->m.timestamp < 0 || e->m.timestamp > TS_MAX_MICROS / 1000)
+			return value_null();
+		return value_typed_int(V_TIMESTAMP, e->m.timestamp * 1000);
+	case M_TIMESTAMP_TYPE:
+		return e->tstype && e->tstype->type == V_STRING ? *e->tstype : value_null();
+	case M_KEY:
+		return bytes_text(e->m.key, e->m.key_len, a);
 	case M_HEADERS:
-		return meta_headers(v, a);
+		return meta_headers(&e->m, a);
 	default:
-		return v->type == V_STRING ? *v : value_null();
+		return value_null();
 	}
 }
 
@@ -380,7 +387,7 @@ struct source {
 	const char *input;
 	bool framed;
 	const struct record *rec;
-	const struct envelope *env; /* NULL when not an envelope */
+	bool envelope;        /* a Kafka envelope: its position goes in dead letters */
 };
 
 static int dlq_fd = -1;
@@ -399,11 +406,16 @@ static void dlq_write(const struct source *src, const char *reason, const char *
 	buf_puts(&b, ",\"input\":");
 	json_write_string(&b, src->input, strlen(src->input));
 	buf_printf(&b, ",\"%s\":%llu", src->framed ? "frame" : "line", (unsigned long long)rec->pos);
-	if (src->env) {
+	if (src->envelope) {
+		/* from the record as it came, even when it is not a good envelope */
 		for (int m = M_TOPIC; m <= M_OFFSET; m++) {
-			struct value v = meta_value(src->env, (enum meta_field)m, NULL);
+			const struct value *v = value_getz(&rec->v, meta_fields[m].name);
+			bool ok = v && (m == M_TOPIC ? v->type == V_STRING : v->type == V_INT);
 			buf_printf(&b, ",\"%s\":", meta_fields[m].name);
-			json_write(&b, &v);
+			if (ok)
+				json_write(&b, v);
+			else
+				buf_puts(&b, "null");
 		}
 	}
 	if (src->framed && rec->kind != REC_BAD) {
@@ -574,33 +586,18 @@ static void set_types(struct typer *ty, struct rec_writer *w, const struct type 
 	rec_writer_schema(w, ty->out);
 }
 
-/* The event inside an envelope: the value, parsed when it is JSON text.
- * NULL with *reason set when there is none. */
-static const struct value *envelope_event(struct typer *ty, const struct envelope *env, const char **reason,
+/* The event inside an envelope: its value parsed as JSON.  NULL with
+ * *reason set when there is none. */
+static const struct value *envelope_event(struct arena *a, const struct envelope *env, const char **reason,
 					  char *why, size_t whylen)
 {
-	const struct value *v = env->value;
-	if (v->type == V_NULL) {
+	if (!env->m.value) {
 		*reason = "value is null (a tombstone)";
 		return NULL;
 	}
-	if (v->type != V_STRING && v->type != V_BINARY)
-		return v;
-	const char *text = v->s;
-	size_t len = v->n;
-	if (env->value_b64) {
-		unsigned char *bytes = arena_alloc(&ty->arena, len / 4 * 3 + 3);
-		long n = base64_decode(bytes, v->s, v->n);
-		if (n < 0) {
-			*reason = "value_b64 is not base64";
-			return NULL;
-		}
-		text = (const char *)bytes;
-		len = (size_t)n;
-	}
-	struct value *parsed = arena_alloc(&ty->arena, sizeof *parsed);
+	struct value *parsed = arena_alloc(a, sizeof *parsed);
 	struct json_error je;
-	if (json_parse(&ty->arena, text, len, parsed, &je)) {
+	if (json_parse(a, env->m.value, env->m.value_len, parsed, &je)) {
 		snprintf(why, whylen, "value is not JSON: %s at byte %zu", je.msg, je.offset);
 		*reason = why;
 		return NULL;
@@ -620,7 +617,7 @@ static void handle_data(struct typer *ty, struct rec_writer *w, const struct sou
 	cnt.read++;
 	arena_reset(&ty->arena);
 	if (!ty->decided) {
-		ty->envelope = opt.envelope == ENV_YES || (opt.envelope == ENV_AUTO && envelope_read(event, &env));
+		ty->envelope = opt.envelope == ENV_YES || (opt.envelope == ENV_AUTO && envelope_shaped(event));
 		ty->decided = true;
 	}
 	if (!opt.schema && rec_reader_schema_version(r) != ty->upstream) {
@@ -628,14 +625,16 @@ static void handle_data(struct typer *ty, struct rec_writer *w, const struct sou
 		ty->upstream = rec_reader_schema_version(r);
 		set_types(ty, w, rec_reader_schema(r), false);
 	}
+	src.envelope = ty->envelope;
 	if (ty->envelope) {
-		if (!envelope_read(event, &env)) {
-			reason = "not a Kafka envelope (topic, partition, value)";
+		char err[128];
+		if (!envelope_read(event, &ty->arena, &env, err, sizeof err)) {
+			snprintf(why, sizeof why, "not a Kafka envelope: %s", err);
+			reason = why;
 			goto bad;
 		}
-		src.env = &env;
 		field = "value";
-		if (!(event = envelope_event(ty, &env, &reason, why, sizeof why)))
+		if (!(event = envelope_event(&ty->arena, &env, &reason, why, sizeof why)))
 			goto bad;
 		if (event->type != V_OBJECT) {
 			reason = "value is not a JSON object";
@@ -914,27 +913,19 @@ static int infer(char **files, int nfiles)
 				continue;
 			}
 			const struct value *event = &rec.v;
-			struct envelope env;
 			if (!decided) {
-				envelope = opt.envelope == ENV_YES || (opt.envelope == ENV_AUTO && envelope_read(event, &env));
+				envelope = opt.envelope == ENV_YES || (opt.envelope == ENV_AUTO && envelope_shaped(event));
 				decided = true;
 			}
 			if (envelope) {
+				struct envelope env;
+				const char *reason;
+				char why[160];
 				arena_reset(&arena);
-				struct value *parsed = arena_alloc(&arena, sizeof *parsed);
-				struct json_error je;
-				if (!envelope_read(event, &env) || env.value->type == V_NULL || env.value_b64) {
+				if (!envelope_read(event, &arena, &env, why, sizeof why) ||
+				    !(event = envelope_event(&arena, &env, &reason, why, sizeof why))) {
 					bad++;
 					continue;
-				}
-				if (env.value->type == V_STRING) {
-					if (json_parse(&arena, env.value->s, env.value->n, parsed, &je)) {
-						bad++;
-						continue;
-					}
-					event = parsed;
-				} else {
-					event = env.value;
 				}
 			}
 			if (event->type != V_OBJECT) {
