@@ -493,3 +493,25 @@ EOF
 	assert_success
 	assert_output ""
 }
+
+@test "parse: weir-ingest -C | weir-parse, with a dead-letter topic fed through a FIFO" {
+	start_broker --topic clicks:2 --topic dlq:1
+	"$TOP/scripts/gen-events" -n 50 --ts ms >"$T/ev"
+	echo '{"event_id":"bad","user_id":"nobody"}' >>"$T/ev"
+	weir-ingest -P -b "$BROKERS" -t clicks --raw <"$T/ev"
+	mkfifo "$T/dlq"
+	weir-ingest -P -b "$BROKERS" -t dlq --raw <"$T/dlq" &
+	local producer=$!
+	weir-ingest -C -b "$BROKERS" -t clicks -e --checkpoint-interval 20 |
+		weir-parse -q -s 'event_id STRING NOT NULL, user_id BIGINT NOT NULL, ts TIMESTAMP' -m 'partition, offset' \
+			--dlq "$T/dlq" >"$T/out"
+	# 50 typed rows with their Kafka position, the barriers passed through
+	run jq -s -c '[(map(select(has("@weir") | not)) | length), (map(select(.["@weir"] == "barrier")) | length > 0),
+		(map(.ts | select(. != null)) | min),
+		(map(select(has("@weir") | not)) | all(.partition == 0 or .partition == 1) and all(.offset >= 0))]' "$T/out"
+	assert_output '[50,true,"2024-01-01T00:00:00.000000Z",true]'
+	wait "$producer"
+	run bash -c "weir-ingest -C -b '$BROKERS' -t dlq -e | jq -r '.value | fromjson | [.reason, .field, .topic] | @tsv'"
+	assert_output $'not a number: "nobody"\tuser_id\tclicks'
+	stop_broker
+}
