@@ -264,6 +264,16 @@ finish_merge() {
 		'[{"id":1,"v":"first"},{"id":2,"v":"other"},{"id":60,"v":"other"},{"id":80,"v":"mine"},{"id":500,"v":"appended"}]' ]
 	[ "$(weir-lake-cat "$T" | wc -l)" -eq 101 ]
 
+	# a file the merge read and did not rewrite, rewritten concurrently, conflicts too
+	rm -rf "$T" "$D/fifo"
+	seq 2 2 100 | sed 's/.*/{"id":&,"v":"a"}/' | weir-lake-write -s 'id BIGINT NOT NULL, v STRING' "$T"
+	seq 3 2 99 | sed 's/.*/{"id":&,"v":"a"}/' | weir-lake-write "$T"
+	start_merge "$T"
+	echo '{"id":50,"v":"other"}' | weir-lake-write --merge-on id "$T"
+	finish_merge '{"id":51,"v":"mine"}' '{"@weir":"barrier","id":2}'
+	[ "$MERGE_STATUS" -eq 1 ]
+	grep -q 'concurrent delete in version 3 of data this write read' "$D/merge.err"
+
 	# a concurrent merge that adds one of our keys conflicts even without a file in common
 	rm -rf "$T" "$D/fifo"
 	echo '{"id":1,"v":"a"}' | weir-lake-write -s 'id BIGINT NOT NULL, v STRING' "$T"
