@@ -8,7 +8,7 @@
 
 #include "diag.h"
 
-void buf_grow(struct buf *b, size_t extra)
+void buf_grow_slow(struct buf *b, size_t extra)
 {
 	if (b->len + extra <= b->cap)
 		return;
@@ -20,15 +20,6 @@ void buf_grow(struct buf *b, size_t extra)
 	}
 	b->p = xrealloc(b->p, cap);
 	b->cap = cap;
-}
-
-void buf_put(struct buf *b, const void *p, size_t n)
-{
-	if (!n)
-		return;
-	buf_grow(b, n);
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
 }
 
 void buf_puts(struct buf *b, const char *s)

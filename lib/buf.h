@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct buf {
 	char *p;
@@ -12,8 +13,22 @@ struct buf {
 
 #define BUF_INIT {0, 0, 0}
 
-void buf_grow(struct buf *b, size_t extra); /* ensure room for extra more bytes */
-void buf_put(struct buf *b, const void *p, size_t n);
+void buf_grow_slow(struct buf *b, size_t extra);
+/* Ensure room for extra more bytes.  In line, with buf_put: writers call
+ * them per value, and the room is nearly always there. */
+static inline void buf_grow(struct buf *b, size_t extra)
+{
+	if (__builtin_expect(b->len + extra > b->cap, 0))
+		buf_grow_slow(b, extra);
+}
+static inline void buf_put(struct buf *b, const void *p, size_t n)
+{
+	if (!n)
+		return;
+	buf_grow(b, n);
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_free(struct buf *b);
@@ -22,8 +37,8 @@ char *buf_cstr(struct buf *b);
 
 static inline void buf_putc(struct buf *b, char c)
 {
-	if (b->len + 1 > b->cap)
-		buf_grow(b, 1);
+	if (__builtin_expect(b->len + 1 > b->cap, 0))
+		buf_grow_slow(b, 1);
 	b->p[b->len++] = c;
 }
 

@@ -184,10 +184,17 @@ int decimal_format(char *out, int128_t unscaled, int scale)
 	bool neg = unscaled < 0;
 	/* negate as unsigned so the most negative value survives */
 	unsigned __int128 u = neg ? -(unsigned __int128)unscaled : (unsigned __int128)unscaled;
-	do {
+	/* 128-bit division is a library call per digit: divide in 64 bits
+	 * once the number fits, which for most decimals is at once */
+	while (u >> 64) {
 		digits[nd++] = (char)('0' + (int)(u % 10));
 		u /= 10;
-	} while (u);
+	}
+	uint64_t u64 = (uint64_t)u;
+	do {
+		digits[nd++] = (char)('0' + (int)(u64 % 10));
+		u64 /= 10;
+	} while (u64);
 	while (nd <= scale)
 		digits[nd++] = '0';
 	int len = 0;
