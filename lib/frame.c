@@ -80,8 +80,38 @@ void frame_put_value(struct buf *b, const struct value *v)
 	}
 }
 
+/* Eight input bytes as a little-endian number. */
+static inline uint64_t le64(const unsigned char *q)
+{
+	uint64_t w;
+	memcpy(&w, q, 8);
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w;
+}
+
+/* A varint of at most 8 bytes decoded from one load (eight bytes must be
+ * readable): the 7-bit groups are squeezed together pairwise instead of
+ * byte by byte.  NULL when it is longer, for the caller's slow path. */
+static inline const unsigned char *varint8(const unsigned char *q, uint64_t *out)
+{
+	uint64_t w = le64(q), stop = ~w & 0x8080808080808080ull;
+	if (!stop)
+		return NULL;
+	int bytes = (__builtin_ctzll(stop) >> 3) + 1;
+	if (bytes < 8)
+		w &= (1ull << (8 * bytes)) - 1;
+	w = ((w & 0x7f007f007f007f00ull) >> 1) | (w & 0x007f007f007f007full);
+	w = ((w & 0x3fff00003fff0000ull) >> 2) | (w & 0x00003fff00003fffull);
+	w = ((w & 0x0fffffff00000000ull) >> 4) | (w & 0x000000000fffffffull);
+	*out = w;
+	return q + bytes;
+}
+
 /* Most varints in records (lengths, counts, small numbers) are one byte:
- * decode those here and leave the rest to get_uvarint. */
+ * decode those here, longer ones from one load when the input allows, and
+ * leave the rest to get_uvarint. */
 /* The decoder passes the read position by value and returns the new one
  * (NULL on malformed input): kept in a register, it is not reloaded after
  * every byte-sized store into a value, which C must assume could alias it. */
@@ -91,7 +121,20 @@ static inline const unsigned char *varint(const unsigned char *q, const unsigned
 		*out = *q;
 		return q + 1;
 	}
-	return get_uvarint(&q, end, out) ? NULL : q;
+	const unsigned char *r;
+	if (end - q >= 8 && (r = varint8(q, out)))
+		return r;
+	/* as get_uvarint, in line: this is the last field of most records */
+	uint64_t v = 0;
+	for (int shift = 0; shift < 70 && q < end; shift += 7) {
+		unsigned char c = *q++;
+		v |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80)) {
+			*out = v;
+			return q;
+		}
+	}
+	return NULL;
 }
 
 /* utf8_valid with the common case, short ASCII text, done in line */
@@ -127,7 +170,7 @@ static inline const unsigned char *get_bytes(const unsigned char *q, const unsig
 /* A value that holds no other values, or NULL when v's tag is a container
  * (or malformed, which get_value tells apart).  In line, so the elements
  * of a record cost no call each. */
-static inline const unsigned char *get_scalar(const unsigned char *q, const unsigned char *end, struct value *v,
+static inline __attribute__((always_inline)) const unsigned char *get_scalar(const unsigned char *q, const unsigned char *end, struct value *v,
 					      unsigned char type, bool *container)
 {
 	uint64_t u;
@@ -166,6 +209,11 @@ static inline const unsigned char *get_scalar(const unsigned char *q, const unsi
 			return NULL;
 		v->scale = *q++;
 		unsigned __int128 z = 0;
+		const unsigned char *r;
+		if (end - q >= 8 && (r = varint8(q, &u))) {
+			v->d = (int128_t)(u >> 1) ^ -(int128_t)(u & 1);
+			return r;
+		}
 		for (int shift = 0;; shift += 7) {
 			if (q >= end || shift > 126)
 				return NULL;
@@ -230,6 +278,56 @@ static const unsigned char *get_value(struct arena *a, const unsigned char *q, c
 			return NULL;
 	}
 	return q;
+}
+
+int frame_get_record(struct arena *a, struct layout *l, const unsigned char **p, const unsigned char *end,
+		     struct value *v, uint64_t *layout)
+{
+	const unsigned char *q = *p;
+	uint64_t u;
+	*layout = 0;
+	if (q >= end || *q != V_OBJECT)
+		return frame_get_value(a, p, end, v);
+	/* a key and a value take at least two bytes */
+	if (!(q = varint(q + 1, end, &u)) || u > UINT32_MAX || 2 * u > (uint64_t)(end - q))
+		return -1;
+	struct value *items = arena_alloc(a, (u ? 2 * u : 1) * sizeof *items);
+	bool same = l->id && u == l->n;
+	for (uint32_t i = 0; i < u; i++) {
+		struct value *k = &items[2 * i];
+		uint64_t n;
+		if (!(q = varint(q, end, &n)) || n > (uint64_t)(end - q))
+			return -1;
+		/* a key the layout has was valid UTF-8 when it was first seen */
+		if (!same || !layout_key_eq(l, i, (const char *)q, (size_t)n, (size_t)(end - q))) {
+			same = false;
+			if (!text_ok(q, (size_t)n))
+				return -1;
+		}
+		k->d = 0;
+		k->type = V_STRING;
+		k->scale = 0;
+		k->n = (uint32_t)n;
+		k->s = (const char *)q;
+		q += n;
+		if (q >= end)
+			return -1;
+		bool container = false;
+		const unsigned char *r = get_scalar(q + 1, end, k + 1, *q, &container);
+		q = container ? get_value(a, q, end, k + 1, 1) : r;
+		if (!q)
+			return -1;
+	}
+	v->d = 0;
+	v->type = V_OBJECT;
+	v->scale = 0;
+	v->n = (uint32_t)u;
+	v->a = items;
+	if (!same)
+		layout_set(l, v);
+	*layout = l->id;
+	*p = q;
+	return 0;
 }
 
 int frame_get_value(struct arena *a, const unsigned char **p, const unsigned char *end, struct value *v)

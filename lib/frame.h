@@ -24,6 +24,12 @@ void frame_put_value(struct buf *b, const struct value *v);
  * or -1 on malformed input (never reads outside the range). */
 int frame_get_value(struct arena *a, const unsigned char **p, const unsigned char *end, struct value *v);
 
+/* Decode a record: like frame_get_value, and when the value is an object,
+ * its keys are checked against l (the previous record's) and l becomes
+ * this record's; *layout is then l->id (0 for anything else). */
+int frame_get_record(struct arena *a, struct layout *l, const unsigned char **p, const unsigned char *end,
+		     struct value *v, uint64_t *layout);
+
 /* Append a whole frame (kind, length, payload). */
 void frame_put(struct buf *b, enum frame_kind kind, const void *payload, size_t n);
 

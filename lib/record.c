@@ -24,6 +24,7 @@ struct rec_reader {
 	struct arena arena;
 	struct type *schema;
 	uint64_t schema_version;
+	struct layout layout;
 	struct rec_writer *flush_first;
 	char control_kind[64];
 };
@@ -67,6 +68,7 @@ void rec_reader_close(struct rec_reader *r)
 	free(r->name);
 	arena_free(&r->arena);
 	type_free(r->schema);
+	layout_free(&r->layout);
 	free(r);
 }
 
@@ -143,6 +145,14 @@ bool rec_is_control(const struct value *v, const char **kind)
 	if (kind)
 		*kind = k->type == V_STRING ? k->s : "";
 	return true;
+}
+
+struct value *rec_field_find(const struct record *rec, struct rec_field *f)
+{
+	struct value *v = value_get(&rec->v, f->name, f->len);
+	f->layout = rec->layout;
+	f->pos = v ? (uint32_t)((v - rec->v.a) / 2) : UINT32_MAX;
+	return v;
 }
 
 bool rec_control_id(const struct value *v, int64_t *id)
@@ -334,7 +344,9 @@ static enum rec_kind read_framed(struct rec_reader *r, struct record *rec)
 			return k;
 		}
 		const unsigned char *q = (const unsigned char *)payload;
-		if (frame_get_value(&r->arena, &q, q + len, &rec->v) || q != (const unsigned char *)payload + len) {
+		if (frame_get_record(&r->arena, &r->layout, &q, q + len, &rec->v, &rec->layout) ||
+		    q != (const unsigned char *)payload + len) {
+			rec->layout = 0;
 			rec->kind = REC_BAD;
 			rec->err = "corrupt data frame";
 			return REC_BAD;

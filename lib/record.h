@@ -37,7 +37,35 @@ struct record {
 	const char *err;    /* REC_BAD: what is wrong */
 	size_t err_offset;  /* REC_BAD: byte offset in raw */
 	const char *control; /* REC_CONTROL: the kind ("barrier", ...) NUL-terminated */
+	uint64_t layout;    /* REC_DATA: nonzero when v has the keys, in order, of every
+			       record with the same layout (struct layout); 0 unknown */
 };
+
+/* A top-level field of records, found by name in the first record of a
+ * layout and by its position in the records that follow with that layout:
+ * a stage whose records all have the same keys looks each field up once. */
+struct rec_field {
+	const char *name; /* the caller's, kept */
+	size_t len;
+	uint64_t layout;
+	uint32_t pos; /* UINT32_MAX: absent */
+};
+
+static inline void rec_field_init(struct rec_field *f, const char *name, size_t len)
+{
+	f->name = name;
+	f->len = len;
+	f->layout = 0;
+	f->pos = UINT32_MAX;
+}
+struct value *rec_field_find(const struct record *rec, struct rec_field *f);
+/* The field in rec->v (an object), as value_get would find it; NULL when absent. */
+static inline struct value *rec_field(const struct record *rec, struct rec_field *f)
+{
+	if (rec->layout && rec->layout == f->layout)
+		return f->pos == UINT32_MAX ? NULL : &rec->v.a[2 * (size_t)f->pos + 1];
+	return rec_field_find(rec, f);
+}
 
 struct rec_reader;
 struct rec_writer;

@@ -114,6 +114,56 @@ struct value *value_path(const struct value *obj, const char *path)
 	}
 }
 
+void layout_set(struct layout *l, const struct value *obj)
+{
+	static uint64_t ids;
+	size_t size = 8;
+	for (uint32_t i = 0; i < obj->n; i++)
+		size += (obj->a[2 * i].n + 7) & ~(size_t)7;
+	if (obj->n > l->cap) {
+		l->cap = obj->n;
+		l->off = xrealloc(l->off, l->cap * sizeof *l->off);
+		l->len = xrealloc(l->len, l->cap * sizeof *l->len);
+	}
+	if (size > l->size) {
+		l->size = size;
+		l->bytes = xrealloc(l->bytes, size);
+	}
+	memset(l->bytes, 0, size);
+	size_t off = 0;
+	for (uint32_t i = 0; i < obj->n; i++) {
+		const struct value *k = &obj->a[2 * i];
+		if (k->n)
+			memcpy(l->bytes + off, k->s, k->n);
+		l->off[i] = off;
+		l->len[i] = k->n;
+		off += (k->n + 7) & ~(size_t)7;
+	}
+	l->n = obj->n;
+	l->id = __atomic_add_fetch(&ids, 1, __ATOMIC_RELAXED);
+}
+
+uint64_t layout_note(struct layout *l, const struct value *obj)
+{
+	if (obj->n == l->n && l->id) {
+		uint32_t i = 0;
+		while (i < obj->n && layout_key_eq(l, i, obj->a[2 * i].s, obj->a[2 * i].n, 0))
+			i++;
+		if (i == obj->n)
+			return l->id;
+	}
+	layout_set(l, obj);
+	return l->id;
+}
+
+void layout_free(struct layout *l)
+{
+	free(l->off);
+	free(l->len);
+	free(l->bytes);
+	memset(l, 0, sizeof *l);
+}
+
 void value_copy(struct arena *a, struct value *dst, const struct value *src)
 {
 	*dst = *src;

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum vtype {
 	V_NULL,
@@ -83,6 +84,53 @@ struct value *value_get(const struct value *obj, const char *key, size_t klen);
 struct value *value_getz(const struct value *obj, const char *key);
 /* Dotted path "a.b.c" through nested objects; NULL when any step is missing. */
 struct value *value_path(const struct value *obj, const char *path);
+
+/* The key sequence of an object, remembered so that the next object with
+ * the same keys in the same order (nearly every record of a stream) is
+ * recognized for the cost of comparing keys, and its fields can be found by
+ * position (record.h).  Ids are unique in the process and never 0. */
+struct layout {
+	uint64_t id;     /* 0 before the first object */
+	uint32_t n, cap; /* keys, and room in off/len */
+	size_t *off;
+	uint32_t *len;
+	char *bytes;     /* key i at bytes + off[i]; padded for 8-byte loads */
+	size_t size;
+};
+
+/* Make l the layout of obj (a V_OBJECT) under a new id. */
+void layout_set(struct layout *l, const struct value *obj);
+/* l's id when obj's keys are l's, else layout_set and the new id. */
+uint64_t layout_note(struct layout *l, const struct value *obj);
+void layout_free(struct layout *l);
+
+/* Key k of a layout equals the n bytes at s: compared 8 bytes at a time when
+ * s has at least `avail` readable bytes (the layout's keys are padded). */
+static inline bool layout_key_eq(const struct layout *l, uint32_t k, const char *s, size_t n, size_t avail)
+{
+	const char *t = l->bytes + l->off[k];
+	if (n != l->len[k])
+		return false;
+	if (avail < ((n + 7) & ~(size_t)7))
+		return !memcmp(s, t, n);
+	size_t i = 0;
+	uint64_t x, y;
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&x, s + i, 8);
+		memcpy(&y, t + i, 8);
+		if (x != y)
+			return false;
+	}
+	if (i == n)
+		return true;
+	memcpy(&x, s + i, 8);
+	memcpy(&y, t + i, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return ((x ^ y) & (~0ull >> (64 - 8 * (n - i)))) == 0;
+#else
+	return ((x ^ y) & (~0ull << (64 - 8 * (n - i)))) == 0;
+#endif
+}
 
 /* Deep copy into an arena (strings included). */
 void value_copy(struct arena *a, struct value *dst, const struct value *src);
