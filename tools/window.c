@@ -12,9 +12,11 @@
  * own, so output is as early as the watermark allows.
  *
  * Why it is shaped this way: per record the work is one lookup of the group
- * key (interned, so a key living in many windows is stored once) and one
- * lookup of (window, key) in open-addressing tables, with aggregate state
- * in fixed-size slots of a slab, so steady state allocates nothing.  Windows
+ * key (interned, so a key living in many windows is stored once) in an
+ * open-addressing table; the key lists its windows newest first, so the
+ * windows a record falls in are a step or two away, and aggregate state
+ * sits in fixed-size slots of a slab, so steady state allocates nothing.
+ * Fields are found by position in records that share their keys.  Windows
  * sit in a heap by end, so finalizing is proportional to what is emitted and
  * memory to open windows x keys.  Snapshots on barriers (ARCHITECTURE §4)
  * make a crash anywhere replayable to identical output. */
@@ -34,6 +36,7 @@
 #include "diag.h"
 #include "evtime.h"
 #include "frame.h"
+#include "json.h"
 #include "opt.h"
 #include "record.h"
 #include "schema.h"
@@ -92,6 +95,7 @@ struct path {
 	size_t n;
 	char **part;
 	size_t *len;
+	struct rec_field top; /* part[0], found by position in records of one layout */
 };
 
 struct agg {
@@ -191,11 +195,20 @@ struct table {
 	uint32_t mask, n;
 };
 
+/* Keys this long or shorter live in the key itself: most do, and then
+ * finding one touches a single cache line after the table's. */
+#define KEY_INLINE 16
+
 struct key {
 	uint64_t hash;
-	unsigned char *bytes; /* the key values, framed encoding, one after another */
+	union {
+		unsigned char *heap;
+		unsigned char inl[KEY_INLINE];
+	} b; /* the key values, framed encoding, one after another */
 	uint32_t len, refs;
-	uint32_t sessions; /* W_SESSION: its sessions sorted by start */
+	/* its entries: sessions sorted by start (W_SESSION), else windows
+	 * newest first, so a record finds its windows without a hash lookup */
+	uint32_t ents;
 };
 
 struct entry {
@@ -203,6 +216,7 @@ struct entry {
 	uint64_t seq;   /* creation order: output order among equal ends */
 	uint32_t key;
 	uint32_t next;  /* the window's list, or the key's sessions */
+	uint32_t older, newer; /* tumble and slide: the key's entries */
 	uint32_t dnext; /* rows changed in this batch (update mode) */
 	uint32_t gen;   /* bumped on free, so stale heap items are recognized */
 	uint8_t live, dirty;
@@ -231,7 +245,6 @@ static struct st {
 	uint32_t nent, capent, live;
 	uint32_t *efree;
 	uint32_t nefree, capefree;
-	struct table etab; /* (start, key) -> entry, tumble and slide */
 
 	struct key *keys;
 	uint32_t nkeys, capkeys;
@@ -262,6 +275,12 @@ static struct st {
 
 	struct arena out_arena, tmp_arena;
 	struct buf scratch;
+	/* NDJSON rows from parts: ',"name":' per column, and the window
+	 * columns of the last row, which the next rows nearly always share */
+	struct buf line, names, prefix;
+	size_t *name_off;
+	int64_t prefix_start, prefix_end;
+	bool prefix_ok;
 	struct rec_writer *w, *late;
 	struct type *schema; /* framed output: announced columns */
 	struct type *in_schema;     /* a copy: the reader's goes with the reader */
@@ -404,10 +423,10 @@ static struct hitem heap_pop(struct heap *h)
 
 /* ---- values ---- */
 
-static const struct value *lookup(const struct value *rec, const struct path *p)
+static const struct value *lookup(const struct record *rec, struct path *p)
 {
-	const struct value *v = rec;
-	for (size_t i = 0; i < p->n && v; i++)
+	const struct value *v = rec_field(rec, &p->top);
+	for (size_t i = 1; i < p->n && v; i++)
 		v = value_get(v, p->part[i], p->len[i]);
 	return v;
 }
@@ -416,6 +435,15 @@ static const struct value *lookup(const struct value *rec, const struct path *p)
  * in value encode equal (1, 1.0 and 1.00 are one key), as value_eq says. */
 static void put_canonical(struct buf *b, const struct value *v)
 {
+	if (v->type == V_STRING && v->n < 0x80) {
+		/* the usual key, as frame_put_value writes it, without the calls */
+		buf_grow(b, 2 + v->n);
+		b->p[b->len++] = V_STRING;
+		b->p[b->len++] = (char)v->n;
+		memcpy(b->p + b->len, v->s, v->n);
+		b->len += v->n;
+		return;
+	}
 	struct value c = *v;
 	if (c.type == V_DECIMAL) {
 		while (c.scale && c.d % 10 == 0) {
@@ -480,6 +508,9 @@ static int kept_cmp(const struct st_val *s, const struct value *v)
 
 /* ---- sums ---- */
 
+/* 10^38: sums stay exact below it */
+#define P38 ((int128_t)10000000000000000000ull * (int128_t)10000000000000000000ull)
+
 static void sum_to_float(struct st_sum *s)
 {
 	if (s->kind == 1 || s->kind == 2)
@@ -501,6 +532,14 @@ static bool rescale(int128_t *x, int by)
 static void sum_add(struct st_sum *s, const struct value *v)
 {
 	s->n++;
+	if (v->type == V_DECIMAL && s->kind == 2 && v->scale == s->scale) {
+		/* the usual case, a money column: one exact addition */
+		int128_t r;
+		if (!__builtin_add_overflow(s->i, v->d, &r) && r < P38 && r > -P38) {
+			s->i = r;
+			return;
+		}
+	}
 	if (v->type == V_FLOAT || s->kind == 3) {
 		double d;
 		value_to_double(v, &d);
@@ -530,9 +569,8 @@ static void sum_add(struct st_sum *s, const struct value *v)
 		s->f += (double)x / (double)pow10_128(sc);
 		return;
 	}
-	int128_t lim = pow10_128(38);
-	int128_t r = s->i + x;
-	if (r >= lim || r <= -lim) {
+	int128_t r;
+	if (__builtin_add_overflow(s->i, x, &r) || r >= P38 || r <= -P38) {
 		sum_to_float(s);
 		s->f += (double)x / (double)pow10_128(s->scale);
 		return;
@@ -908,16 +946,64 @@ static void agg_free(const struct agg *a, unsigned char *st)
 
 /* ---- keys and entries ---- */
 
+static inline const unsigned char *key_bytes(const struct key *k)
+{
+	return k->len <= KEY_INLINE ? k->b.inl : k->b.heap;
+}
+
+static inline uint64_t load64(const unsigned char *p)
+{
+	uint64_t w;
+	memcpy(&w, p, 8);
+	return w;
+}
+
+/* A hash of key bytes: short keys (most are a tag, a length and a few
+ * bytes) mixed from two overlapping loads by one wide multiply. */
+static inline uint64_t key_hash(const unsigned char *p, uint32_t n)
+{
+	uint64_t a, b;
+	if (n > 16)
+		return hash_bytes(p, n, 0x6b6579);
+	if (n >= 8) {
+		a = load64(p);
+		b = load64(p + n - 8);
+	} else if (n >= 4) {
+		uint32_t x, y;
+		memcpy(&x, p, 4);
+		memcpy(&y, p + n - 4, 4);
+		a = x;
+		b = y;
+	} else {
+		a = n ? (uint64_t)p[0] << 16 | (uint64_t)p[n / 2] << 8 | p[n - 1] : 0;
+		b = 0;
+	}
+	unsigned __int128 m = (unsigned __int128)(a ^ 0x9e3779b97f4a7c15ull) * (b ^ 0xd6e8feb86659fd93ull ^ n);
+	return mix64((uint64_t)m ^ (uint64_t)(m >> 64));
+}
+
+/* Key bytes equal; both sides hold at least KEY_INLINE readable bytes when
+ * n <= KEY_INLINE (the scratch buffer and inline keys do). */
+static inline bool key_eq(const unsigned char *x, const unsigned char *y, uint32_t n)
+{
+	if (n > KEY_INLINE)
+		return !memcmp(x, y, n);
+	uint64_t d0 = load64(x) ^ load64(y), d1 = load64(x + 8) ^ load64(y + 8);
+	if (n < 8)
+		return !(d0 & ((1ull << (8 * n)) - 1));
+	return !d0 && (n == 8 || !(d1 & (~0ull >> (64 - 8 * (n - 8)))));
+}
+
 static uint32_t key_intern(const unsigned char *p, uint32_t n)
 {
-	uint64_t h = hash_bytes(p, n, 0x6b6579);
+	uint64_t h = key_hash(p, n);
 	uint32_t tag = (uint32_t)h;
 	struct table *t = &S.ktab;
 	for (uint32_t i = tag & t->mask; t->s[i].idx != NIL; i = (i + 1) & t->mask) {
 		if (t->s[i].tag != tag)
 			continue;
 		struct key *k = &S.keys[t->s[i].idx];
-		if (k->hash == h && k->len == n && !memcmp(k->bytes, p, n))
+		if (k->hash == h && k->len == n && key_eq(key_bytes(k), p, n))
 			return t->s[i].idx;
 	}
 	uint32_t idx = pool_take(S.kfree, &S.nkfree, &S.nkeys, &S.capkeys, (void **)&S.keys, sizeof *S.keys);
@@ -925,10 +1011,15 @@ static uint32_t key_intern(const unsigned char *p, uint32_t n)
 	k->hash = h;
 	k->len = n;
 	k->refs = 0;
-	k->sessions = NIL;
-	k->bytes = xmalloc(n ? n : 1);
-	memcpy(k->bytes, p, n);
-	S.heap_bytes += n;
+	k->ents = NIL;
+	if (n <= KEY_INLINE) {
+		memset(k->b.inl, 0, KEY_INLINE);
+		memcpy(k->b.inl, p, n);
+	} else {
+		k->b.heap = xmalloc(n);
+		memcpy(k->b.heap, p, n);
+		S.heap_bytes += n;
+	}
 	tab_put(t, tag, idx);
 	return idx;
 }
@@ -939,17 +1030,17 @@ static void key_unref(uint32_t idx)
 	if (--k->refs)
 		return;
 	tab_del(&S.ktab, (uint32_t)k->hash, idx);
-	S.heap_bytes -= k->len;
-	free(k->bytes);
-	k->bytes = NULL;
+	if (k->len > KEY_INLINE) {
+		S.heap_bytes -= k->len;
+		free(k->b.heap);
+	}
 	pool_give(&S.kfree, &S.nkfree, &S.capkfree, idx);
 }
 
 static uint64_t state_bytes(void)
 {
 	return (uint64_t)S.capent * S.stride + (uint64_t)S.capkeys * sizeof(struct key) +
-	       (uint64_t)(S.etab.mask + 1 + S.ktab.mask + 1) * sizeof(struct slot) +
-	       S.heap.cap * sizeof(struct hitem) + S.heap_bytes;
+	       (uint64_t)(S.ktab.mask + 1) * sizeof(struct slot) + S.heap.cap * sizeof(struct hitem) + S.heap_bytes;
 }
 
 static void check_limits(void)
@@ -1004,11 +1095,6 @@ static void entry_free(uint32_t idx)
 	pool_give(&S.efree, &S.nefree, &S.capefree, idx);
 }
 
-static inline uint32_t etag(int64_t start, uint32_t key)
-{
-	return (uint32_t)mix64((uint64_t)start * 0x9e3779b97f4a7c15ull ^ S.keys[key].hash);
-}
-
 static uint32_t win_get(int64_t start)
 {
 	if (S.cache_win != NIL && S.cache_start == start)
@@ -1036,24 +1122,48 @@ static void win_drop(uint32_t idx)
 	pool_give(&S.wfree, &S.nwfree, &S.capwfree, idx);
 }
 
-/* The entry of (window start, key), created when new. */
-static uint32_t entry_get(int64_t start, uint32_t key, bool *created)
+/* A walk over a key's windows, newest first, asking for the starts one
+ * record touches, which come newest first too: finding them costs a step
+ * or two along the key's list instead of a hash lookup per window. */
+struct kwalk {
+	uint32_t key, newer, at; /* `at` is the first entry not newer than asked */
+};
+
+static void kwalk_init(struct kwalk *w, uint32_t key)
 {
-	uint32_t tag = etag(start, key);
-	struct table *t = &S.etab;
-	for (uint32_t i = tag & t->mask; t->s[i].idx != NIL; i = (i + 1) & t->mask) {
-		if (t->s[i].tag != tag)
-			continue;
-		struct entry *e = E(t->s[i].idx);
-		if (e->start == start && e->key == key) {
-			*created = false;
-			return t->s[i].idx;
-		}
+	w->key = key;
+	w->newer = NIL;
+	w->at = S.keys[key].ents;
+}
+
+/* The key's entry of the window at `start`, created when new; starts asked
+ * on one walk must decrease. */
+static uint32_t kwalk_entry(struct kwalk *w, int64_t start, bool *created)
+{
+	while (w->at != NIL && E(w->at)->start > start) {
+		w->newer = w->at;
+		w->at = E(w->at)->older;
 	}
-	uint32_t w = win_get(start);
-	uint32_t idx = entry_new(key, start, start + o.size, S.seq++);
-	tab_put(t, tag, idx);
-	struct win *wn = &S.wins[w];
+	if (w->at != NIL && E(w->at)->start == start) {
+		uint32_t idx = w->at;
+		w->newer = idx;
+		w->at = E(idx)->older;
+		*created = false;
+		return idx;
+	}
+	uint32_t win = win_get(start);
+	uint32_t idx = entry_new(w->key, start, start + o.size, S.seq++);
+	struct entry *e = E(idx);
+	e->older = w->at;
+	e->newer = w->newer;
+	if (w->at != NIL)
+		E(w->at)->newer = idx;
+	if (w->newer != NIL)
+		E(w->newer)->older = idx;
+	else
+		S.keys[w->key].ents = idx;
+	w->newer = idx;
+	struct win *wn = &S.wins[win];
 	if (wn->tail == NIL)
 		wn->head = idx;
 	else
@@ -1061,6 +1171,18 @@ static uint32_t entry_get(int64_t start, uint32_t key, bool *created)
 	wn->tail = idx;
 	*created = true;
 	return idx;
+}
+
+/* Take a window's entry off its key's list. */
+static void kwalk_unlink(uint32_t idx)
+{
+	struct entry *e = E(idx);
+	if (e->newer != NIL)
+		E(e->newer)->older = e->older;
+	else
+		S.keys[e->key].ents = e->older;
+	if (e->older != NIL)
+		E(e->older)->newer = e->newer;
 }
 
 static void mark_dirty(uint32_t idx)
@@ -1222,10 +1344,61 @@ static void fit_schema(struct value *row)
 	rec_writer_schema(S.w, st);
 }
 
+/* A row as NDJSON, byte for byte what json_write makes of the row object,
+ * with the parts every row repeats rendered once. */
+static void emit_ndjson(struct entry *e)
+{
+	if (!S.name_off) {
+		size_t ncol = o.nkeys + o.naggs;
+		S.name_off = xmalloc((ncol + 1) * sizeof *S.name_off);
+		for (size_t c = 0; c < ncol; c++) {
+			const char *name = c < o.nkeys ? o.keys[c].text : o.aggs[c - o.nkeys].name;
+			S.name_off[c] = S.names.len;
+			buf_putc(&S.names, ',');
+			json_write_string(&S.names, name, strlen(name));
+			buf_putc(&S.names, ':');
+		}
+		S.name_off[ncol] = S.names.len;
+	}
+	if (!S.prefix_ok || e->start != S.prefix_start || e->end != S.prefix_end) {
+		struct value t = value_typed_int(V_TIMESTAMP, e->start);
+		buf_reset(&S.prefix);
+		buf_puts(&S.prefix, "{\"window_start\":");
+		json_write(&S.prefix, &t);
+		buf_puts(&S.prefix, ",\"window_end\":");
+		t.i = e->end;
+		json_write(&S.prefix, &t);
+		S.prefix_start = e->start;
+		S.prefix_end = e->end;
+		S.prefix_ok = true;
+	}
+	struct buf *b = &S.line;
+	buf_reset(b);
+	buf_put(b, S.prefix.p, S.prefix.len);
+	struct key *k = &S.keys[e->key];
+	const unsigned char *p = key_bytes(k), *end = p + k->len;
+	for (size_t c = 0; c < o.nkeys + o.naggs; c++) {
+		buf_put(b, S.names.p + S.name_off[c], S.name_off[c + 1] - S.name_off[c]);
+		struct value v;
+		if (c >= o.nkeys)
+			v = agg_result(&o.aggs[c - o.nkeys], ST(e) + o.aggs[c - o.nkeys].off, &S.out_arena);
+		else if (frame_get_value(&S.out_arena, &p, end, &v))
+			v = value_null();
+		json_write(b, &v);
+	}
+	buf_putc(b, '}');
+	rec_write_ndjson(S.w, b->p, b->len);
+}
+
 static void emit_entry(struct entry *e)
 {
 	arena_reset(&S.out_arena);
 	arena_reset(&S.tmp_arena);
+	if (!rec_writer_framed(S.w)) {
+		emit_ndjson(e);
+		S.nrows++;
+		return;
+	}
 	size_t ncol = 2 + o.nkeys + o.naggs;
 	struct value row = {.type = V_OBJECT, .n = (uint32_t)ncol};
 	row.a = arena_alloc(&S.out_arena, 2 * ncol * sizeof *row.a);
@@ -1234,7 +1407,7 @@ static void emit_entry(struct entry *e)
 	row.a[2] = value_str("window_end", 10);
 	row.a[3] = value_typed_int(V_TIMESTAMP, e->end);
 	struct key *k = &S.keys[e->key];
-	const unsigned char *p = k->bytes, *end = p + k->len;
+	const unsigned char *p = key_bytes(k), *end = p + k->len;
 	for (size_t i = 0; i < o.nkeys; i++) {
 		struct value *kv = &row.a[2 * (2 + i)];
 		*kv = value_str(o.keys[i].text, strlen(o.keys[i].text));
@@ -1246,8 +1419,7 @@ static void emit_entry(struct entry *e)
 		*av = value_str(o.aggs[i].name, strlen(o.aggs[i].name));
 		av[1] = agg_result(&o.aggs[i], ST(e) + o.aggs[i].off, &S.out_arena);
 	}
-	if (rec_writer_framed(S.w))
-		fit_schema(&row);
+	fit_schema(&row);
 	rec_write(S.w, &row);
 	S.nrows++;
 }
@@ -1290,7 +1462,7 @@ static void finalize(int64_t wm)
 				emit_entry(e);
 			/* unlink from the key's session list */
 			struct key *k = &S.keys[e->key];
-			uint32_t *pp = &k->sessions;
+			uint32_t *pp = &k->ents;
 			while (*pp != it.idx)
 				pp = &E(*pp)->next;
 			*pp = e->next;
@@ -1302,7 +1474,7 @@ static void finalize(int64_t wm)
 				uint32_t next = e->next;
 				if (o.emit == EMIT_APPEND)
 					emit_entry(e);
-				tab_del(&S.etab, etag(e->start, e->key), i);
+				kwalk_unlink(i);
 				entry_free(i);
 				i = next;
 			}
@@ -1400,7 +1572,7 @@ static void session_add(uint32_t key, int64_t t, const struct value *const *args
 {
 	int64_t s = t, e = t + o.gap;
 	struct key *k = &S.keys[key];
-	uint32_t target = NIL, *pp = &k->sessions;
+	uint32_t target = NIL, *pp = &k->ents;
 	while (*pp != NIL) {
 		uint32_t i = *pp;
 		struct entry *x = E(i);
@@ -1447,7 +1619,7 @@ static void data_record(const struct rec_reader *r, const struct record *rec)
 	if (o.proc_time) {
 		ts = now_micros();
 	} else {
-		const struct value *tv = lookup(&rec->v, &o.time);
+		const struct value *tv = lookup(rec, &o.time);
 		if (!tv) {
 			bad_record(r, rec, "no event time field '%s'", o.time.text);
 			return;
@@ -1459,7 +1631,7 @@ static void data_record(const struct rec_reader *r, const struct record *rec)
 	}
 	const struct value *args[o.naggs ? o.naggs : 1];
 	for (size_t i = 0; i < o.naggs; i++) {
-		args[i] = o.aggs[i].arg.n ? lookup(&rec->v, &o.aggs[i].arg) : NULL;
+		args[i] = o.aggs[i].arg.n ? lookup(rec, &o.aggs[i].arg) : NULL;
 		if (needs_number(o.aggs[i].fn) && args[i] && args[i]->type != V_NULL && !value_is_number(args[i])) {
 			bad_record(r, rec, "'%s' is not a number", o.aggs[i].arg.text);
 			return;
@@ -1472,7 +1644,7 @@ static void data_record(const struct rec_reader *r, const struct record *rec)
 
 	buf_reset(&S.scratch);
 	for (size_t i = 0; i < o.nkeys; i++) {
-		const struct value *kv = lookup(&rec->v, &o.keys[i]);
+		const struct value *kv = lookup(rec, &o.keys[i]);
 		put_canonical(&S.scratch, kv ? kv : &(struct value){.type = V_NULL});
 	}
 
@@ -1485,14 +1657,14 @@ static void data_record(const struct rec_reader *r, const struct record *rec)
 		}
 	} else {
 		int64_t last = ts - floor_mod(ts - o.offset, o.slide);
-		uint32_t key = NIL;
+		struct kwalk kw = {.key = NIL};
 		for (int64_t st = last; st > ts - o.size; st -= o.slide) {
 			if (wm != WM_NONE && st + o.size <= wm)
 				break; /* this window and every earlier one are final */
-			if (key == NIL)
-				key = key_intern((unsigned char *)S.scratch.p, (uint32_t)S.scratch.len);
+			if (kw.key == NIL)
+				kwalk_init(&kw, key_intern((unsigned char *)S.scratch.p, (uint32_t)S.scratch.len));
 			bool created;
-			uint32_t idx = entry_get(st, key, &created);
+			uint32_t idx = kwalk_entry(&kw, st, &created);
 			add_to(idx, args);
 			any = true;
 		}
@@ -1724,7 +1896,7 @@ static void save_state(int64_t id)
 		struct entry *e = E(v[i]);
 		struct key *k = &S.keys[e->key];
 		buf_uvarint(&b, k->len);
-		buf_put(&b, k->bytes, k->len);
+		buf_put(&b, key_bytes(k), k->len);
 		put_i64(&b, e->start);
 		put_i64(&b, e->end);
 		buf_uvarint(&b, e->seq);
@@ -1746,9 +1918,9 @@ static void reset_state(void)
 		if (!e->live)
 			continue;
 		if (o.kind != W_SESSION)
-			tab_del(&S.etab, etag(e->start, e->key), i);
+			kwalk_unlink(i);
 		else
-			S.keys[e->key].sessions = NIL;
+			S.keys[e->key].ents = NIL;
 		entry_free(i);
 	}
 	if (o.kind != W_SESSION)
@@ -1794,7 +1966,10 @@ static void load_state(int64_t id)
 		uint64_t eseq;
 		if (get_uvarint(&p, end, &len) || len > (uint64_t)(end - p))
 			corrupt(id);
-		uint32_t key = key_intern(p, (uint32_t)len);
+		/* key_intern reads a little past short keys: give it the scratch buffer */
+		buf_reset(&S.scratch);
+		buf_put(&S.scratch, p, len);
+		uint32_t key = key_intern((unsigned char *)S.scratch.p, (uint32_t)len);
 		p += len;
 		if (get_i64(&p, end, &start) || get_i64(&p, end, &wend) || get_uvarint(&p, end, &eseq))
 			corrupt(id);
@@ -1803,7 +1978,7 @@ static void load_state(int64_t id)
 			if (wend <= start)
 				corrupt(id);
 			idx = entry_new(key, start, wend, eseq);
-			uint32_t *pp = &S.keys[key].sessions;
+			uint32_t *pp = &S.keys[key].ents;
 			while (*pp != NIL && E(*pp)->start < start)
 				pp = &E(*pp)->next;
 			E(idx)->next = *pp;
@@ -1813,7 +1988,9 @@ static void load_state(int64_t id)
 			bool created;
 			if (wend != start + o.size || floor_mod(start - o.offset, o.slide))
 				corrupt(id);
-			idx = entry_get(start, key, &created);
+			struct kwalk kw;
+			kwalk_init(&kw, key);
+			idx = kwalk_entry(&kw, start, &created);
 			if (!created)
 				corrupt(id);
 			E(idx)->seq = eseq;
@@ -1971,7 +2148,6 @@ static int run(void)
 	}
 	S.stride = (((sizeof(struct entry) + 15) & ~(size_t)15) + off + 15) & ~(size_t)15;
 	buf_grow(&S.scratch, 256); /* never NULL, even for an empty key */
-	tab_init(&S.etab, 1024);
 	tab_init(&S.ktab, 1024);
 	tab_init(&S.wtab, 64);
 	S.cache_win = NIL;
@@ -2033,6 +2209,7 @@ static void path_init(struct path *p, const char *text)
 		p->len[i] = len;
 		s += len + 1;
 	}
+	rec_field_init(&p->top, p->part[0], p->len[0]);
 }
 
 static int64_t signed_duration(const char *s, const char *what)
