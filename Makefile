@@ -2,6 +2,9 @@
 # $(BIN)/weir-NAME linked against every lib/ module; `make SAN=1` builds the
 # same with ASan+UBSan into build-san/ so both builds can live side by side.
 .SUFFIXES:
+# keep build/tools/*.o: make would delete them as intermediates, which costs
+# a recompile every time and ends `make demo` with an rm line
+.SECONDARY:
 
 PREFIX ?= /usr/local
 ifeq ($(origin CC),default)
