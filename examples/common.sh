@@ -12,6 +12,8 @@ elif [ -x "$top/build/bin/weir-parse" ]; then
 	PATH=$top/build/bin:$PATH
 fi
 export PATH
+# the scripts read what the programs print with jq: NDJSON, whatever the shell says
+unset WEIR_FRAMED
 command -v weir-parse >/dev/null || {
 	echo "${0##*/}: weir programs not found: run 'make' first" >&2
 	exit 2
