@@ -87,8 +87,9 @@ install: all
 	cp man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	cp man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	cp man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7/
-	if [ -f scripts/weir.bash-completion ]; then \
-		cp scripts/weir.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/weir; fi
+	cp scripts/weir.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/weir
+	# bash-completion loads a command's file on first use, by the command's name
+	for t in $(notdir $(TOOLS)); do ln -sf weir $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$t; done
 
 clean:
 	rm -rf build build-san

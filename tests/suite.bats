@@ -102,3 +102,19 @@ tools() {
 			fail "README's benchmark figure $n is not in bench/RESULTS.md"
 	done
 }
+
+@test "make install puts programs, the dispatcher, man pages and completion under PREFIX" {
+	[ -x "$TOP/build/bin/weir-parse" ] || skip "no build/bin to install (run make)"
+	run make -s -C "$TOP" install PREFIX="$BATS_TEST_TMPDIR/p"
+	[ "$status" -eq 0 ] || fail "$output"
+	local p=$BATS_TEST_TMPDIR/p t
+	run "$p/bin/weir" help
+	for t in $(tools); do
+		[ -x "$p/bin/weir-$t" ] || fail "weir-$t not installed"
+		[ -f "$p/share/man/man1/weir-$t.1" ] || fail "man page of weir-$t not installed"
+		assert_line --regexp "^  $t +[A-Z]"
+		bash -c "source '$p/share/bash-completion/completions/weir-$t' && complete -p weir-$t" >/dev/null ||
+			fail "no completion file bash-completion would load for weir-$t"
+	done
+	[ -f "$p/share/man/man7/weir.7" ] && [ -f "$p/share/man/man5/weir-records.5" ]
+}
