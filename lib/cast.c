@@ -870,7 +870,8 @@ static bool cast_struct(struct cast *c, const struct type *t, const struct value
 	for (uint32_t j = 0; j < in->n; j++) {
 		const struct value *k = &in->a[2 * j];
 		size_t i = guess < nf ? guess : 0, tries = 0;
-		while (tries < nf && (a[2 * i].n != k->n || memcmp(a[2 * i].s, k->s, k->n))) {
+		while (tries < nf && (a[2 * i].n != k->n || (k->n && a[2 * i].s[0] != k->s[0]) ||
+				      memcmp(a[2 * i].s, k->s, k->n))) {
 			i = i + 1 < nf ? i + 1 : 0;
 			tries++;
 		}

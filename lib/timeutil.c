@@ -123,6 +123,13 @@ static int mdays(int64_t y, int m)
 /* "YYYY-MM-DD" at the start; returns the bytes used or 0 */
 static size_t date_prefix(const char *s, size_t n, int64_t *days)
 {
+	/* timestamps in a stream mostly share their day: remember the last */
+	static __thread char memo[10];
+	static __thread int64_t memo_days = INT64_MIN;
+	if (n >= 10 && memo_days != INT64_MIN && !memcmp(s, memo, 10)) {
+		*days = memo_days;
+		return 10;
+	}
 	int y, m, d;
 	if (!digits(s, n, 0, 4, &y) || n < 10 || s[4] != '-' || !digits(s, n, 5, 2, &m) || s[7] != '-' ||
 	    !digits(s, n, 8, 2, &d))
@@ -130,6 +137,8 @@ static size_t date_prefix(const char *s, size_t n, int64_t *days)
 	if (m < 1 || m > 12 || d < 1 || d > mdays(y, m))
 		return 0;
 	*days = days_from_civil(y, (unsigned)m, (unsigned)d);
+	memcpy(memo, s, 10);
+	memo_days = *days;
 	return 10;
 }
 
