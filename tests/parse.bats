@@ -459,6 +459,12 @@ EOF
 	run bash -c "weir-parse -q -s 'a INT' -d /dev/full <<<'{\"a\":\"x\"}'"
 	assert_failure 2
 	assert_output "weir-parse: write failure on dead-letter file '/dev/full': No space left on device"
+	# a dead-letter reader that goes away is an error, not a quiet exit
+	mkfifo "$T/fifo"
+	head -c 1 <"$T/fifo" >/dev/null &
+	run bash -c "yes '{\"a\":\"x\"}' | head -n 5000 | weir-parse -q -s 'a INT' -d '$T/fifo'"
+	assert_failure 2
+	assert_output "weir-parse: dead-letter file '$T/fifo' closed by its reader"
 }
 
 @test "parse: the man page examples run" {

@@ -442,6 +442,10 @@ static void dlq_write(const struct source *src, const char *reason, const char *
 		ssize_t w = write(dlq_fd, b.p + off, b.len - off);
 		if (w < 0 && errno == EINTR)
 			continue;
+		/* unlike stdout, a reader gone from the dead letters loses data:
+		 * say so instead of leaving quietly */
+		if (w < 0 && errno == EPIPE)
+			die(EXIT_TROUBLE, "dead-letter file '%s' closed by its reader", opt.dlq);
 		if (w < 0)
 			die_errno(EXIT_TROUBLE, "write failure on dead-letter file '%s'", opt.dlq);
 		off += (size_t)w;
