@@ -104,7 +104,7 @@ struct writer {
 	struct delta_file *adds;       /* closed files of the batch */
 	size_t nadds;
 	int64_t rows, bytes, batch_start_us, rejected;
-	bool saw_barrier;
+	bool checkpointed;             /* a barrier or restore came: rows commit only at barriers */
 	struct arena arena;
 	struct buf path;
 	FILE *dlq;
@@ -970,9 +970,11 @@ static void run(struct writer *w)
 			continue;
 		}
 		if (k == REC_CONTROL) {
+			if (!strcmp(rec.control, "restore"))
+				w->checkpointed = true;
 			if (!strcmp(rec.control, "barrier")) {
-				w->saw_barrier = true;
-				if (!w->meta.schema && (w->snap || w->o->schema))
+				w->checkpointed = true;
+				if (!w->meta.schema && (w->snap || w->o->schema || rec_reader_schema(r)))
 					ensure_table(w, r);
 				commit_batch(w, &rec.v);
 			}
@@ -984,9 +986,10 @@ static void run(struct writer *w)
 			commit_batch(w, NULL);
 	}
 	/* End of input or a stop signal.  With --app-id, rows after the last
-	 * barrier belong to a barrier that never came: the source replays them
-	 * after a restart, so committing them would duplicate. */
-	if (w->o->app_id && w->saw_barrier) {
+	 * barrier (or after a restore, when no barrier followed) belong to a
+	 * barrier that never came: the source replays them after a restart, so
+	 * committing them would duplicate. */
+	if (w->o->app_id && w->checkpointed) {
 		if (w->rows)
 			warnx("%lld rows after the last barrier not committed (the source replays them)", (long long)w->rows);
 		discard_batch(w);
