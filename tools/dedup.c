@@ -331,6 +331,14 @@ static _Noreturn void corrupt(int64_t id)
 
 static void restore(int64_t id)
 {
+	if (id == 0) {
+		/* nothing committed yet: the initial state, and no snapshot
+		 * of an earlier attempt may be taken for one of this run */
+		clear_state();
+		wm_init(&st.wm, opt.delay);
+		state_prune(opt.state_dir, 0);
+		return;
+	}
 	struct buf b = BUF_INIT;
 	char err[512];
 	int rc = state_load(opt.state_dir, id, &b, err, sizeof err);
@@ -396,7 +404,7 @@ static void on_control(const struct rec_reader *r, const struct record *rec)
 	} else if (restart) {
 		if (opt.state_dir)
 			restore(id);
-		else
+		else if (id > 0)
 			warnx("restore %" PRId64 " without --state: continuing with empty state", id);
 	}
 	rec_forward(st.out_w, rec);

@@ -1202,6 +1202,17 @@ static _Noreturn void corrupt(int64_t id)
 
 static void restore(int64_t id)
 {
+	if (id == 0) {
+		/* nothing committed yet: the initial state, and no snapshot
+		 * of an earlier attempt may be taken for one of this run */
+		st.wm = WM_NONE;
+		for (int i = 0; i < 2; i++) {
+			clear_side(&st.s[i]);
+			wm_init(&st.s[i].wm, opt.delay[i] < 0 ? 0 : opt.delay[i]);
+		}
+		state_prune(opt.state_dir, 0);
+		return;
+	}
 	struct buf b = BUF_INIT;
 	char err[512];
 	int rc = state_load(opt.state_dir, id, &b, err, sizeof err);
@@ -1358,7 +1369,7 @@ static void on_control(int i, const struct record *rec)
 		st.restored = id;
 		if (opt.state_dir && st.stream)
 			restore(id);
-		else if (st.stream)
+		else if (st.stream && id > 0)
 			warnx("restore %" PRId64 " without --state: continuing with empty state", id);
 		rec_forward(st.out, rec);
 	} else if (!strcmp(rec->control, "watermark") && st.stream) {

@@ -1937,6 +1937,15 @@ static _Noreturn void corrupt(int64_t id)
 
 static void load_state(int64_t id)
 {
+	if (id == 0) {
+		/* nothing committed yet: the initial state, and no snapshot
+		 * of an earlier attempt may be taken for one of this run */
+		reset_state();
+		wm_init(&S.wm, o.delay);
+		S.upstream = S.announced = WM_NONE;
+		state_prune(o.state_dir, 0);
+		return;
+	}
 	struct buf b = BUF_INIT, fp = BUF_INIT;
 	char err[512];
 	int rc = state_load(o.state_dir, id, &b, err, sizeof err);
@@ -2058,7 +2067,7 @@ static void control_record(const struct rec_reader *r, const struct record *rec)
 		}
 		if (o.state_dir)
 			load_state(id);
-		else
+		else if (id > 0)
 			warnx("restore %" PRId64 " without --state: starting from empty state", id);
 	}
 	rec_forward(S.w, rec);
