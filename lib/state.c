@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,9 @@
 
 int state_dir_init(const char *dir, char *err, size_t errlen)
 {
+	/* a file size limit (ulimit -f) must fail a snapshot with a message,
+	 * not kill the stage in silence with SIGXFSZ */
+	signal(SIGXFSZ, SIG_IGN);
 	/* parents too: one state/ directory holding a subdirectory per stage
 	 * is the usual layout, and it should need no mkdir -p first */
 	char path[4096];

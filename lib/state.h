@@ -11,7 +11,9 @@
 
 #include "buf.h"
 
-/* Create DIR and its parents if needed; -1 with err set when it cannot be used. */
+/* Create DIR and its parents if needed; -1 with err set when it cannot be
+ * used.  Also ignores SIGXFSZ, so that a file size limit fails a snapshot
+ * with EFBIG instead of killing the process. */
 int state_dir_init(const char *dir, char *err, size_t errlen);
 int state_save(const char *dir, int64_t id, const void *p, size_t n, char *err, size_t errlen);
 /* 0 loaded, 1 no such snapshot, -1 error (err set). */
