@@ -20,6 +20,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "buf.h"
+#include "delta.h"
 #include "diag.h"
 #include "envelope.h"
 #include "json.h"
@@ -32,9 +33,11 @@
 
 static const char help[] =
 	"usage: weir-ingest -C -b BROKERS -t TOPIC... [-p PARTITION]... [-o OFFSET]... [-e]\n"
-	"       [-c COUNT] [--raw] [--checkpoint-interval N|DURATION] [--framed]\n"
+	"       [-c COUNT] [--raw] [--checkpoint-interval N|DURATION] [--ordered]\n"
+	"       [--resume-from TABLE --app-id ID] [--framed]\n"
 	"       weir-ingest -G GROUP -b BROKERS [-o OFFSET]... [-e] [-c COUNT]\n"
-	"       [--checkpoint-interval N|DURATION] [--framed] TOPIC|^REGEX...\n"
+	"       [--checkpoint-interval N|DURATION] [--resume-from TABLE --app-id ID]\n"
+	"       [--framed] TOPIC|^REGEX...\n"
 	"       weir-ingest -P -b BROKERS [-t TOPIC] [-p PARTITION] [-k KEY] [-K DELIM]\n"
 	"       [-D DELIM] [-H NAME[=VALUE]]... [-z CODEC] [-Z] [--raw] [FILE...]\n"
 	"       weir-ingest -L -b BROKERS [-t TOPIC]... [-J]\n"
@@ -73,6 +76,11 @@ static const char help[] =
 	"  -d, --debug CONTEXTS     librdkafka debug contexts\n"
 	"      --checkpoint-interval N|DURATION\n"
 	"                           emit a barrier every N records or every DURATION\n"
+	"      --resume-from TABLE  start at the offsets of TABLE's last barrier for\n"
+	"                           --app-id ID, after a restore record\n"
+	"      --app-id ID          the application id weir-lake-write commits as\n"
+	"      --ordered            -C: merge partitions by timestamp in a fixed order\n"
+	"                           (a replay interleaves them the same way)\n"
 	"      --framed             framed binary output\n"
 	"  -v, --verbose            more messages (repeat for librdkafka logs)\n"
 	"      --help               show this help\n"
@@ -84,7 +92,7 @@ enum mode { M_NONE, M_CONSUME, M_GROUP, M_PRODUCE, M_LIST, M_QUERY, M_BACKFILL }
 
 enum start_kind { S_DEFAULT, S_BEGINNING, S_END, S_STORED, S_ABS, S_TAIL, S_TIME };
 
-enum { OPT_CHECKPOINT = OPT_TOOL_FIRST, OPT_FRAMED };
+enum { OPT_CHECKPOINT = OPT_TOOL_FIRST, OPT_FRAMED, OPT_RESUME_FROM, OPT_APP_ID, OPT_ORDERED };
 
 struct options {
 	enum mode mode;
@@ -110,6 +118,9 @@ struct options {
 	bool json;
 	int64_t cp_records; /* barrier every N records, 0: not by count */
 	int64_t cp_us;      /* barrier every DURATION, 0: not by time */
+	const char *resume_from; /* a Delta table written with --app-id */
+	const char *app_id;
+	bool ordered;
 	bool framed;
 	char **files;
 	size_t nfiles;
@@ -507,7 +518,114 @@ struct ingest {
 	bool assigned;             /* -G: an assignment has been received */
 	struct env_header *hdrs;
 	size_t hdrs_cap;
+	struct value resume;       /* --resume-from: the restored barrier's sources */
+	struct arena resume_arena;
 };
+
+/* ---- --resume-from: where the table's last barrier cut the sources ---- */
+
+/* The commit of barrier `id` for the app id, found newest first: its
+ * commitInfo.weir.sources (as weir-lake-write records them) into x->resume.
+ * 1 found, 0 not in the log (or the log no longer goes back that far). */
+static int find_barrier_commit(struct ingest *x, int64_t latest, int64_t *id)
+{
+	const struct options *o = x->o;
+	struct arena a = {0};
+	char err[1024];
+	int found = 0;
+	for (int64_t v = latest; v >= 0 && !found; v--) {
+		struct value *acts;
+		size_t n;
+		arena_reset(&a);
+		int rc = delta_read_commit(o->resume_from, v, &a, &acts, &n, err, sizeof err);
+		if (rc < 0)
+			die(EXIT_TROUBLE, "cannot resume from '%s': %s", o->resume_from, err);
+		if (rc > 0)
+			break; /* older commits were cleaned up */
+		const struct value *txn = NULL, *info = NULL;
+		for (size_t i = 0; i < n; i++) {
+			const struct value *t = value_getz(&acts[i], "txn"), *app = t ? value_getz(t, "appId") : NULL;
+			if (app && app->type == V_STRING && app->n == strlen(o->app_id) && !memcmp(app->s, o->app_id, app->n))
+				txn = t;
+			if (value_getz(&acts[i], "commitInfo"))
+				info = value_getz(&acts[i], "commitInfo");
+		}
+		if (!txn)
+			continue;
+		const struct value *ver = value_getz(txn, "version");
+		const struct value *src = info ? value_path(info, "weir.sources") : NULL;
+		if (!ver || ver->type != V_INT || ver->i < 0)
+			die(EXIT_TROUBLE, "cannot resume from '%s': version %lld has a txn for app id '%s' without a valid version",
+			    o->resume_from, (long long)v, o->app_id);
+		if (!src || src->type != V_OBJECT)
+			die(EXIT_TROUBLE,
+			    "cannot resume from '%s': version %lld commits barrier %lld for app id '%s' but records no "
+			    "sources (not written by weir-lake-write from a barrier)",
+			    o->resume_from, (long long)v, (long long)ver->i, o->app_id);
+		*id = ver->i;
+		value_copy(&x->resume_arena, &x->resume, src);
+		verbose(1, "resuming from barrier %lld, committed in version %lld of '%s'", (long long)ver->i, (long long)v,
+			o->resume_from);
+		found = 1;
+	}
+	arena_free(&a);
+	return found;
+}
+
+/* Set x->barrier_id to the last barrier the table committed for the app id,
+ * 0 when there is none yet (no table, or no commit of ours): a fresh start
+ * from the configured offsets. */
+static void load_resume(struct ingest *x)
+{
+	const struct options *o = x->o;
+	char err[1024];
+	x->resume = (struct value){.type = V_OBJECT};
+	x->barrier_id = 0;
+	int64_t latest = delta_latest_version(o->resume_from, err, sizeof err);
+	if (latest == -2)
+		die(EXIT_TROUBLE, "cannot resume from '%s': %s", o->resume_from, err);
+	if (latest < 0 || find_barrier_commit(x, latest, &x->barrier_id))
+		return;
+	/* not in the commits still listed: a checkpoint may hold the txn,
+	 * but not the offsets, which only the commit's commitInfo has */
+	struct delta_snapshot *s = delta_open(o->resume_from, DELTA_LATEST, err, sizeof err);
+	if (!s)
+		die(EXIT_TROUBLE, "cannot resume from '%s': %s", o->resume_from, err);
+	int64_t committed = delta_txn_version(s, o->app_id);
+	delta_snapshot_free(s);
+	if (committed >= 0)
+		die(EXIT_TROUBLE, "cannot resume from '%s': the commit of barrier %lld for app id '%s' is no longer in its log",
+		    o->resume_from, (long long)committed, o->app_id);
+	verbose(1, "no barrier of app id '%s' in '%s' yet: starting afresh", o->app_id, o->resume_from);
+}
+
+/* The restored offset of a partition; false when the barrier did not cover
+ * it (it starts where -o says). */
+static bool resume_offset(const struct ingest *x, const char *topic, int32_t part, int64_t *off)
+{
+	if (!x->o->resume_from)
+		return false;
+	const struct value *t = value_getz(&x->resume, topic);
+	char key[16];
+	snprintf(key, sizeof key, "%d", (int)part);
+	const struct value *v = t && t->type == V_OBJECT ? value_getz(t, key) : NULL;
+	if (!v)
+		return false;
+	if (v->type != V_INT || v->i < 0)
+		die(EXIT_TROUBLE, "cannot resume from '%s': barrier %lld has a bad offset for topic '%s' partition %d",
+		    x->o->resume_from, (long long)x->barrier_id, topic, (int)part);
+	*off = v->i;
+	return true;
+}
+
+/* The first record of a resumed run: stateful stages load snapshot N (or,
+ * for 0, start empty), and the barriers go on from N + 1. */
+static void emit_restore(struct ingest *x)
+{
+	char rec[64];
+	snprintf(rec, sizeof rec, "{\"@weir\":\"restore\",\"id\":%lld}", (long long)x->barrier_id);
+	out_control(&x->out, rec);
+}
 
 static void barrier(struct ingest *x)
 {
@@ -653,6 +771,18 @@ static bool resolve_starts(struct ingest *x, rd_kafka_topic_partition_list_t *l)
 		/* no message at or after the time: start at the end */
 		case S_TIME: s = at->elems[i].offset >= 0 ? at->elems[i].offset : h; break;
 		default: s = want[i] >= 0 ? want[i] : reset_end ? h : l0; break;
+		}
+		int64_t r;
+		if (resume_offset(x, l->elems[i].topic, l->elems[i].partition, &r)) {
+			/* below the log start, records of the cut are gone; above
+			 * its end, the topic is not the one the table read */
+			if (r < l0 || r > h) {
+				warnx("cannot resume topic '%s' partition %d at offset %lld (barrier %lld): it holds offsets %lld to %lld",
+				      l->elems[i].topic, (int)l->elems[i].partition, (long long)r, (long long)x->barrier_id,
+				      (long long)l0, (long long)h);
+				ok = false;
+			}
+			s = r;
 		}
 		l->elems[i].offset = s;
 	}
@@ -814,6 +944,26 @@ static void handle(struct ingest *x, rd_kafka_message_t *m)
 
 #define BATCH 4096
 
+/* Nothing to read: write out what is pending (a quiet topic must not hold
+ * records back), cut when the interval is up, and say how long to wait for
+ * more, in ms. */
+static int before_waiting(struct ingest *x, bool *flushed)
+{
+	if (!*flushed) {
+		flush_and_store(x, true);
+		*flushed = true;
+	}
+	if (x->o->cp_us && x->since_barrier && mono_micros() >= x->next_barrier_us)
+		barrier(x);
+	int wait = 200;
+	if (x->o->cp_us && x->since_barrier) {
+		int64_t left = (x->next_barrier_us - mono_micros()) / 1000;
+		if (left < wait)
+			wait = left < 1 ? 1 : (int)left;
+	}
+	return wait;
+}
+
 static void consume_loop(struct ingest *x)
 {
 	static rd_kafka_message_t *msgs[BATCH];
@@ -821,25 +971,10 @@ static void consume_loop(struct ingest *x)
 	while (!x->stopping && !stop_signal) {
 		if ((x->o->exit_eof || x->o->end_ts >= 0) && all_done(x))
 			break;
-		/* take what is there without waiting; wait only when nothing
-		 * is, after writing out what is pending (a quiet topic must
-		 * not hold records back) */
+		/* take what is there without waiting; wait only when nothing is */
 		ssize_t n = rd_kafka_consume_batch_queue(x->queue, 0, msgs, BATCH);
-		if (n == 0) {
-			if (!flushed) {
-				flush_and_store(x, true);
-				flushed = true;
-			}
-			if (x->o->cp_us && x->since_barrier && mono_micros() >= x->next_barrier_us)
-				barrier(x);
-			int wait = 200;
-			if (x->o->cp_us && x->since_barrier) {
-				int64_t left = (x->next_barrier_us - mono_micros()) / 1000;
-				if (left < wait)
-					wait = left < 1 ? 1 : (int)left;
-			}
-			n = rd_kafka_consume_batch_queue(x->queue, wait, msgs, 1);
-		}
+		if (n == 0)
+			n = rd_kafka_consume_batch_queue(x->queue, before_waiting(x, &flushed), msgs, 1);
 		if (n < 0) {
 			warnx("cannot consume: %s", rd_kafka_err2str(rd_kafka_last_error()));
 			x->failed = true;
@@ -856,6 +991,106 @@ static void consume_loop(struct ingest *x)
 	if (x->since_barrier && (x->o->cp_records || x->o->cp_us))
 		barrier(x);
 	flush_and_store(x, false);
+}
+
+/* --ordered: a queue per partition, merged by message timestamp, ties to the
+ * lane first in (topic, partition) order.  The merge only takes a record
+ * when every partition has one waiting (or, with -e, has ended), so the
+ * interleaving is a function of the offsets alone: a replay from a barrier
+ * cut interleaves exactly as the first run did, and per-record watermarks
+ * downstream decide the same.  A partition without data holds the others
+ * back; that is the price. */
+struct lane {
+	rd_kafka_queue_t *q;
+	struct part *p;
+	const char *topic;
+	int32_t partition;
+	rd_kafka_message_t **msgs;
+	size_t n, i;
+};
+
+#define LANE_BATCH 1024
+
+static int cmp_lane(const void *a, const void *b)
+{
+	const struct lane *x = a, *y = b;
+	int c = strcmp(x->topic, y->topic);
+	return c ? c : (x->partition > y->partition) - (x->partition < y->partition);
+}
+
+/* false on a consume error (reported) */
+static bool lane_fill(struct ingest *x, struct lane *L, int timeout_ms)
+{
+	ssize_t got = rd_kafka_consume_batch_queue(L->q, timeout_ms, L->msgs, LANE_BATCH);
+	if (got < 0) {
+		warnx("cannot consume topic '%s' partition %d: %s", L->topic, (int)L->partition,
+		      rd_kafka_err2str(rd_kafka_last_error()));
+		x->failed = true;
+		return false;
+	}
+	L->n = (size_t)got;
+	L->i = 0;
+	return true;
+}
+
+static void ordered_loop(struct ingest *x, struct lane *lanes, size_t nl)
+{
+	qsort(lanes, nl, sizeof *lanes, cmp_lane);
+	bool flushed = true;
+	while (!x->stopping && !stop_signal) {
+		if ((x->o->exit_eof || x->o->end_ts >= 0) && all_done(x))
+			break;
+		struct lane *pick = NULL, *wait_on = NULL;
+		int64_t best = 0;
+		for (size_t k = 0; k < nl && !wait_on && !x->stopping; k++) {
+			struct lane *L = &lanes[k];
+			while (!L->p->done) {
+				if (L->i == L->n && !lane_fill(x, L, 0))
+					goto out;
+				if (L->i == L->n) {
+					wait_on = L;
+					break;
+				}
+				rd_kafka_message_t *m = L->msgs[L->i];
+				if (m->err) {
+					/* end of partition (done with -e) or an error */
+					handle(x, m);
+					rd_kafka_message_destroy(m);
+					L->i++;
+					continue;
+				}
+				int64_t ts = rd_kafka_message_timestamp(m, NULL);
+				if (!pick || ts < best) {
+					pick = L;
+					best = ts;
+				}
+				break;
+			}
+		}
+		if (x->stopping)
+			break;
+		if (wait_on) {
+			if (!lane_fill(x, wait_on, before_waiting(x, &flushed)))
+				break;
+			continue;
+		}
+		if (!pick)
+			break; /* every partition has ended */
+		handle(x, pick->msgs[pick->i]);
+		rd_kafka_message_destroy(pick->msgs[pick->i]);
+		pick->i++;
+		flushed = false;
+	}
+out:
+	if (x->since_barrier && (x->o->cp_records || x->o->cp_us))
+		barrier(x);
+	flush_and_store(x, false);
+	for (size_t k = 0; k < nl; k++) {
+		while (lanes[k].i < lanes[k].n)
+			rd_kafka_message_destroy(lanes[k].msgs[lanes[k].i++]);
+		rd_kafka_queue_destroy(lanes[k].q);
+		free(lanes[k].msgs);
+	}
 }
 
 /* -C: every partition (or those of -p) of every topic, without a group. */
@@ -893,6 +1128,7 @@ static int run_consume(struct ingest *x)
 	}
 	track(x, l, true);
 	x->rkts = xcalloc(o->ntopics, sizeof *x->rkts);
+	struct lane *lanes = o->ordered ? xcalloc((size_t)l->cnt, sizeof *lanes) : NULL;
 	for (int i = 0; i < l->cnt; i++) {
 		size_t ti = 0;
 		while (strcmp(o->topics[ti], l->elems[i].topic))
@@ -901,11 +1137,25 @@ static int run_consume(struct ingest *x)
 			x->rkts[ti] = rd_kafka_topic_new(x->rk, o->topics[ti], NULL);
 		verbose(1, "reading topic '%s' partition %d from offset %lld", l->elems[i].topic,
 			(int)l->elems[i].partition, (long long)l->elems[i].offset);
-		if (rd_kafka_consume_start_queue(x->rkts[ti], l->elems[i].partition, l->elems[i].offset, x->queue))
+		rd_kafka_queue_t *q = x->queue;
+		if (lanes) {
+			struct lane *L = &lanes[i];
+			L->q = q = rd_kafka_queue_new(x->rk);
+			L->topic = l->elems[i].topic;
+			L->partition = l->elems[i].partition;
+			L->p = part_get(topic_get(&x->pos, L->topic), L->partition);
+			L->msgs = xmalloc(LANE_BATCH * sizeof *L->msgs);
+		}
+		if (rd_kafka_consume_start_queue(x->rkts[ti], l->elems[i].partition, l->elems[i].offset, q))
 			die(EXIT_NEGATIVE, "cannot read topic '%s' partition %d: %s", l->elems[i].topic,
 			    (int)l->elems[i].partition, rd_kafka_err2str(rd_kafka_last_error()));
 	}
-	consume_loop(x);
+	if (lanes) {
+		ordered_loop(x, lanes, (size_t)l->cnt);
+		free(lanes);
+	} else {
+		consume_loop(x);
+	}
 	for (int i = 0; i < l->cnt; i++) {
 		size_t ti = 0;
 		while (strcmp(o->topics[ti], l->elems[i].topic))
@@ -1496,6 +1746,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 		{"debug", required_argument, NULL, 'd'},
 		{"checkpoint-interval", required_argument, NULL, OPT_CHECKPOINT},
 		{"framed", no_argument, NULL, OPT_FRAMED},
+		{"resume-from", required_argument, NULL, OPT_RESUME_FROM},
+		{"app-id", required_argument, NULL, OPT_APP_ID},
+		{"ordered", no_argument, NULL, OPT_ORDERED},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, OPT_HELP},
 		{"version", no_argument, NULL, OPT_VERSION},
@@ -1564,6 +1817,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 		}
 		case OPT_CHECKPOINT: parse_checkpoint(o, optarg); break;
 		case OPT_FRAMED: o->framed = true; break;
+		case OPT_RESUME_FROM: o->resume_from = optarg; break;
+		case OPT_APP_ID: o->app_id = optarg; break;
+		case OPT_ORDERED: o->ordered = true; break;
 		case 'v': diag_verbose++; break;
 		default: opt_common(c, help);
 		}
@@ -1597,6 +1853,16 @@ static void validate(const struct options *o, const struct kconf *kc)
 		usage_error(help, "--checkpoint-interval is for -C, -G and -B");
 	if ((o->cp_records || o->cp_us) && o->raw && o->mode != M_BACKFILL)
 		usage_error(help, "--checkpoint-interval needs envelopes, not --raw");
+	if ((o->resume_from || o->app_id) && o->mode != M_CONSUME && o->mode != M_GROUP)
+		usage_error(help, "--resume-from and --app-id are for -C and -G");
+	if (!o->resume_from != !o->app_id)
+		usage_error(help, "--resume-from and --app-id go together");
+	if (o->app_id && !*o->app_id)
+		usage_error(help, "--app-id must not be empty");
+	if (o->resume_from && !o->cp_records && !o->cp_us)
+		usage_error(help, "--resume-from needs --checkpoint-interval: only barriers are committed");
+	if (o->ordered && o->mode != M_CONSUME)
+		usage_error(help, "--ordered is for -C");
 	if (o->framed && !consuming)
 		usage_error(help, "--framed is for -C, -G and -B");
 	if (o->framed && o->raw && o->mode != M_BACKFILL)
@@ -1657,6 +1923,10 @@ int main(int argc, char **argv)
 		x.out.key_delim = o.key_delim.len ? &o.key_delim : NULL;
 		if (!x.out.raw)
 			x.out.w = rec_writer_open(1, rec_want_framed(o.framed));
+		if (o.resume_from) {
+			load_resume(&x);
+			emit_restore(&x);
+		}
 	}
 	int status;
 	switch (o.mode) {
