@@ -1,0 +1,247 @@
+#!/usr/bin/env bats
+# Exactly-once across processes (weir(7)): weir-ingest --resume-from and
+# --ordered, restore 0 in the stateful tools, weir-lake-write after a
+# restore, and small pipelines cut short the way a crash cuts them.  The
+# random kills are in tests/crash/.
+
+load helper
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	start_broker
+	printf 'fetch.wait.max.ms=20\n' >"$BATS_FILE_TMPDIR/kafka.properties"
+	export WEIR_KAFKA_CONFIG=$BATS_FILE_TMPDIR/kafka.properties
+}
+
+teardown_file() {
+	stop_broker
+}
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+}
+
+ENV='topic STRING, partition INT, offset BIGINT, timestamp BIGINT, timestamp_type STRING, key STRING, value STRING'
+
+# topic NAME with PARTS partitions, and N records per partition with values
+# p<partition>-<offset>
+topic() {
+	local name=$1 parts=$2 n=$3 p i
+	broker_cmd topic "$name" "$parts"
+	for p in $(seq 0 $((parts - 1))); do
+		for i in $(seq 0 $((n - 1))); do
+			echo "{\"partition\":$p,\"value\":\"p$p-$i\",\"timestamp\":$((1000 * (i + 1) + p))}"
+		done
+	done | weir-ingest -P -b "$BROKERS" -t "$name"
+}
+
+# a table whose last commit for app id A is barrier $1 with sources $2
+commit_barrier() {
+	printf '{"topic":"x","partition":0,"offset":0,"value":"old"}\n{"@weir":"barrier","id":%s,"sources":%s}\n' "$1" "$2" |
+		weir-lake-write -s "$ENV" t --app-id A >/dev/null
+}
+
+@test "resume: no table yet: restore 0 first, barriers from 1, the start of -o" {
+	topic r0 1 3
+	run weir-ingest -C -b "$BROKERS" -t r0 -e -o 1 --checkpoint-interval 10 --resume-from t --app-id A
+	assert_success
+	run jq -c 'if has("@weir") then . else .value end' <<<"$output"
+	assert_output '{"@weir":"restore","id":0}
+"p0-1"
+"p0-2"
+{"@weir":"barrier","id":1,"sources":{"r0":{"0":3}}}'
+	[ ! -e t/_delta_log ]
+}
+
+@test "resume: from the table's last barrier for the app id: its offsets, restore N, barriers from N+1" {
+	topic r1 2 5
+	commit_barrier 7 '{"r1":{"0":3,"1":1}}'
+	# another app's later commit does not count
+	printf '{"value":"other"}\n{"@weir":"barrier","id":99,"sources":{"r1":{"0":5,"1":5}}}\n' |
+		weir-lake-write t --app-id B >/dev/null
+	run weir-ingest -C -b "$BROKERS" -t r1 -e --ordered --checkpoint-interval 100 --resume-from t --app-id A
+	assert_success
+	run jq -c 'if has("@weir") then . else .value end' <<<"$output"
+	assert_output '{"@weir":"restore","id":7}
+"p1-1"
+"p1-2"
+"p0-3"
+"p1-3"
+"p0-4"
+"p1-4"
+{"@weir":"barrier","id":8,"sources":{"r1":{"0":5,"1":5}}}'
+}
+
+@test "resume: a partition the barrier did not record starts where -o says; -G resumes too" {
+	topic r2 2 4
+	commit_barrier 3 '{"r2":{"1":2}}'
+	run bash -c "weir-ingest -C -b $BROKERS -t r2 -e -o 3 --checkpoint-interval 100 --resume-from t --app-id A | jq -r 'if has(\"@weir\") then .[\"@weir\"] + (.id | tostring) else .value end' | sort"
+	assert_output 'barrier4
+p0-3
+p1-2
+p1-3
+restore3'
+	run bash -c "weir-ingest -G rg -b $BROKERS -X session.timeout.ms=4000 -e --checkpoint-interval 100 --resume-from t --app-id A r2 | jq -r 'if has(\"@weir\") then .[\"@weir\"] + (.id | tostring) else .value end' | sort"
+	assert_output 'barrier4
+p0-0
+p0-1
+p0-2
+p0-3
+p1-2
+p1-3
+restore3'
+}
+
+@test "resume: offsets outside the partition, lost offsets and foreign commits are errors" {
+	topic r3 1 2
+	commit_barrier 2 '{"r3":{"0":9}}'
+	run --separate-stderr weir-ingest -C -b "$BROKERS" -t r3 -e --checkpoint-interval 10 --resume-from t --app-id A
+	assert_failure 1
+	assert_equal "$stderr" "weir-ingest: cannot resume topic 'r3' partition 0 at offset 9 (barrier 2): it holds offsets 0 to 2"
+	# a txn without weir's sources: not a barrier commit of weir-lake-write
+	mkdir -p u/_delta_log
+	cp t/_delta_log/00000000000000000000.json u/_delta_log/
+	jq -c 'if .commitInfo then .commitInfo |= del(.weir) else . end' t/_delta_log/00000000000000000000.json >u/_delta_log/00000000000000000000.json
+	run --separate-stderr weir-ingest -C -b "$BROKERS" -t r3 -e --checkpoint-interval 10 --resume-from u --app-id A
+	assert_failure 2
+	assert_equal "$stderr" "weir-ingest: cannot resume from 'u': version 0 commits barrier 2 for app id 'A' but records no sources (not written by weir-lake-write from a barrier)"
+	# the commit is gone from the log (a checkpoint holds the txn only)
+	for i in $(seq 1 10); do printf '{"value":"x"}\n' | weir-lake-write t >/dev/null; done
+	rm t/_delta_log/00000000000000000000.json
+	run --separate-stderr weir-ingest -C -b "$BROKERS" -t r3 -e --checkpoint-interval 10 --resume-from t --app-id A
+	assert_failure 2
+	assert_equal "$stderr" "weir-ingest: cannot resume from 't': the commit of barrier 2 for app id 'A' is no longer in its log"
+}
+
+@test "resume: usage errors" {
+	run weir-ingest -C -b x -t t --resume-from t
+	assert_failure 2
+	assert_line --index 0 "weir-ingest: --resume-from and --app-id go together"
+	run weir-ingest -C -b x -t t --resume-from t --app-id A
+	assert_line --index 0 "weir-ingest: --resume-from needs --checkpoint-interval: only barriers are committed"
+	run weir-ingest -B --resume-from t --app-id A --checkpoint-interval 1
+	assert_line --index 0 "weir-ingest: --resume-from and --app-id are for -C and -G"
+	run weir-ingest -C -b x -t t --resume-from t --app-id '' --checkpoint-interval 1
+	assert_line --index 0 "weir-ingest: --app-id must not be empty"
+	run weir-ingest -G g -b x --ordered t
+	assert_line --index 0 "weir-ingest: --ordered is for -C"
+}
+
+@test "ordered: partitions merged by timestamp, ties to the lower partition, the same every run" {
+	broker_cmd topic ord 3
+	# partition 2 runs ahead in time, partition 0 and 1 tie
+	for i in 0 1 2 3; do
+		echo "{\"partition\":0,\"value\":\"a$i\",\"timestamp\":$((1000 + 10 * i))}"
+		echo "{\"partition\":1,\"value\":\"b$i\",\"timestamp\":$((1000 + 10 * i))}"
+		echo "{\"partition\":2,\"value\":\"c$i\",\"timestamp\":$((1025 + 10 * i))}"
+	done | weir-ingest -P -b "$BROKERS" -t ord
+	run bash -c "weir-ingest -C -b $BROKERS -t ord -e --ordered | jq -r .value | paste -sd ' '"
+	assert_output "a0 b0 a1 b1 a2 b2 c0 a3 b3 c1 c2 c3"
+	for _ in 1 2 3; do
+		run bash -c "weir-ingest -C -b $BROKERS -t ord -e --ordered | jq -r .value | paste -sd ' '"
+		assert_output "a0 b0 a1 b1 a2 b2 c0 a3 b3 c1 c2 c3"
+	done
+	# from a cut, the rest comes in the same order
+	run bash -c "weir-ingest -C -b $BROKERS -t ord -e --ordered --checkpoint-interval 7 | jq -c 'select(has(\"@weir\")) | .sources' | head -n 1"
+	assert_output '{"ord":{"0":3,"1":3,"2":1}}'
+	commit_barrier 1 '{"ord":{"0":3,"1":3,"2":1}}'
+	run bash -c "weir-ingest -C -b $BROKERS -t ord -e --ordered --checkpoint-interval 100 --resume-from t --app-id A | jq -r 'select(has(\"value\")) | .value' | paste -sd ' '"
+	assert_output "a3 b3 c1 c2 c3"
+}
+
+@test "ordered: a partition without records holds the others back until it has one" {
+	broker_cmd topic hold 2
+	echo '{"partition":0,"value":"x","timestamp":1}' | weir-ingest -P -b "$BROKERS" -t hold
+	weir-ingest -C -b "$BROKERS" -t hold --ordered >out 2>err 3>&- &
+	local pid=$!
+	sleep 1
+	[ ! -s out ] || fail "a record came out while partition 1 was empty: $(cat out)"
+	echo '{"partition":1,"value":"y","timestamp":2}' | weir-ingest -P -b "$BROKERS" -t hold
+	for _ in $(seq 100); do [ "$(wc -l <out)" -ge 1 ] && break; sleep 0.05; done
+	kill -TERM "$pid"
+	wait "$pid"
+	run jq -r .value out
+	# x is taken once y stands beside it; y waits for partition 0's next
+	assert_output "x"
+}
+
+@test "restore 0: window, dedup and join start empty and drop the snapshots of an earlier attempt" {
+	mkdir -p st/w st/d st/j
+	printf '{"@weir":"barrier","id":1}\n{"@weir":"barrier","id":2}\n' >b.ndjson
+	weir-window --tumble 1m --time t --agg 'count(*) AS n' --state st/w <b.ndjson >/dev/null
+	weir-dedup --key k --state st/d <b.ndjson >/dev/null
+	[ "$(ls st/w st/d | grep -c snapshot)" -eq 4 ]
+	printf '{"@weir":"restore","id":0}\n{"t":0,"k":1}\n{"@weir":"barrier","id":1}\n' >r.ndjson
+	run --separate-stderr weir-window --tumble 1m --time t --agg 'count(*) AS n' --state st/w <r.ndjson
+	assert_success
+	assert_equal "$stderr" ""
+	assert_equal "$(ls st/w)" "snapshot-00000000000000000001.bin"
+	run --separate-stderr weir-dedup --key k --state st/d <r.ndjson
+	assert_success
+	assert_equal "$(ls st/d)" "snapshot-00000000000000000001.bin"
+	assert_output '{"@weir":"restore","id":0}
+{"t":0,"k":1}
+{"@weir":"barrier","id":1}'
+	# restore 0 without --state is no news: no warning
+	run --separate-stderr weir-dedup --key k <r.ndjson
+	assert_equal "$stderr" ""
+	# a stream-stream join
+	printf '{"@weir":"restore","id":0}\n{"k":1,"t":"2024-01-01T00:00:00Z"}\n{"@weir":"barrier","id":1}\n' >l.ndjson
+	cp l.ndjson rr.ndjson
+	touch st/j/snapshot-00000000000000000005.bin
+	run --separate-stderr weir-join --left-stream l.ndjson --right-stream rr.ndjson --on k --between 'r.t - 1m AND r.t + 1m' \
+		--time t --state st/j
+	assert_success
+	assert_equal "$(ls st/j)" "snapshot-00000000000000000001.bin"
+}
+
+@test "lake-write: rows after a restore are committed only by a barrier" {
+	printf '{"@weir":"restore","id":4}\n{"v":1}\n' | weir-lake-write -s 'v INT' t --app-id A
+	[ ! -e t/_delta_log/00000000000000000000.json ] || [ "$(weir-lake-cat t | wc -l)" -eq 0 ]
+	printf '{"@weir":"restore","id":4}\n{"v":1}\n{"@weir":"barrier","id":5,"sources":{}}\n' |
+		weir-lake-write -s 'v INT' t --app-id A >/dev/null
+	run weir-lake-cat t
+	assert_output '{"v":1}'
+}
+
+# The pipeline of weir(7) with a crash emulated: `head` cuts the stream
+# after some records, so the later stages see a stream that stops mid-way,
+# as they do when an earlier stage is killed.
+EVENT='event_id STRING NOT NULL, user_id BIGINT NOT NULL, session STRING NOT NULL,
+	ts TIMESTAMP NOT NULL, action STRING NOT NULL, url STRING, amount DECIMAL(10,2),
+	country STRING, device STRING'
+GOLD='window_start TIMESTAMP NOT NULL, window_end TIMESTAMP NOT NULL, device STRING,
+	events BIGINT NOT NULL, users BIGINT NOT NULL, revenue DECIMAL(38,2)'
+AGG='count(*) AS events, count_distinct(user_id) AS users, sum(amount) AS revenue'
+
+gold_after() {
+	weir-ingest -C -b "$BROKERS" -t clk -e --ordered --checkpoint-interval 500 --resume-from gold --app-id g |
+		head -n "$1" |
+		weir-parse -q --schema "$EVENT" --dlq /dev/null |
+		weir-dedup --key event_id --within 10m --time ts --state st/dedup |
+		weir-window --tumble 10s --time ts --delay 20s --by device --agg "$AGG" --state st/window |
+		weir-lake-write --schema "$GOLD" gold --app-id g >/dev/null
+}
+
+@test "a pipeline cut short again and again ends with the rows of one that never was" {
+	broker_cmd topic clk 3
+	"$TOP/scripts/gen-events" -n 6000 --rate 50 --users 300 --dup 0.05 --late 0.03 --lateness 60 \
+		--envelope clk --partitions 3 >ev.ndjson
+	weir-ingest -P -b "$BROKERS" <ev.ndjson
+	# the batch run: the same order --ordered reads, no barriers
+	weir-ingest -C -b "$BROKERS" -t clk -e --ordered |
+		weir-parse -q --schema "$EVENT" --dlq /dev/null |
+		weir-dedup --key event_id --within 10m --time ts |
+		weir-window --tumble 10s --time ts --delay 20s --by device --agg "$AGG" --no-flush |
+		weir-lake-write --schema "$GOLD" ref >/dev/null
+	local n
+	for n in 700 1900 1950 2600 4100 4101 5000; do
+		gold_after "$n" 2>/dev/null
+	done
+	gold_after 1000000
+	[ "$(weir-lake-cat ref | wc -l)" -gt 20 ]
+	run diff <(weir-lake-cat ref | sort) <(weir-lake-cat gold | sort)
+	assert_success
+	# every cut made progress: commits came from more than one run
+	[ "$(weir-lake-cat --history gold | jq -r .weir.barrier | sort -un | wc -l)" -gt 8 ]
+}
