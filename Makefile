@@ -62,10 +62,10 @@ $(BIN)/weir: scripts/weir.sh
 check: deps-ok
 	$(MAKE) SAN=1 all
 	$(MAKE) all
-	WEIR_BIN=$(CURDIR)/build-san/bin WEIR_FAST_BIN=$(CURDIR)/build/bin bats --print-output-on-failure tests
+	WEIR_BIN=$(CURDIR)/build-san/bin WEIR_FAST_BIN=$(CURDIR)/build/bin bats --print-output-on-failure tests tests/crash
 
 check-fast: all
-	WEIR_BIN=$(CURDIR)/build/bin WEIR_FAST_BIN=$(CURDIR)/build/bin bats tests
+	WEIR_BIN=$(CURDIR)/build/bin WEIR_FAST_BIN=$(CURDIR)/build/bin bats tests tests/crash
 
 demo: all
 	sh scripts/demo.sh
