@@ -39,7 +39,8 @@ static const char help[] =
 	"       [--checkpoint-interval N|DURATION] [--resume-from TABLE --app-id ID]\n"
 	"       [--framed] TOPIC|^REGEX...\n"
 	"       weir-ingest -P -b BROKERS [-t TOPIC] [-p PARTITION] [-k KEY] [-K DELIM]\n"
-	"       [-D DELIM] [-H NAME[=VALUE]]... [-z CODEC] [-Z] [--raw] [FILE...]\n"
+	"       [-D DELIM] [-H NAME[=VALUE]]... [-z CODEC] [-Z] [--raw]\n"
+	"       [--app-id ID --checkpoint-topic TOPIC] [FILE...]\n"
 	"       weir-ingest -L -b BROKERS [-t TOPIC]... [-J]\n"
 	"       weir-ingest -Q -b BROKERS -t TOPIC[:PARTITION]:TIME... [-J]\n"
 	"       weir-ingest -B [--raw] [-K DELIM] [-D DELIM] [-c COUNT]\n"
@@ -76,9 +77,11 @@ static const char help[] =
 	"  -d, --debug CONTEXTS     librdkafka debug contexts\n"
 	"      --checkpoint-interval N|DURATION\n"
 	"                           emit a barrier every N records or every DURATION\n"
-	"      --resume-from TABLE  start at the offsets of TABLE's last barrier for\n"
-	"                           --app-id ID, after a restore record\n"
-	"      --app-id ID          the application id weir-lake-write commits as\n"
+	"      --resume-from TABLE|kafka:TOPIC  start at the offsets of the last barrier\n"
+	"                           committed for --app-id ID, after a restore record\n"
+	"      --app-id ID          the application id the sink commits as; -P: produce\n"
+	"                           each barrier's records in one transaction\n"
+	"      --checkpoint-topic TOPIC  -P --app-id: topic of the barrier checkpoints\n"
 	"      --ordered            -C: merge partitions by timestamp in a fixed order\n"
 	"                           (a replay interleaves them the same way)\n"
 	"      --framed             framed binary output\n"
@@ -92,7 +95,7 @@ enum mode { M_NONE, M_CONSUME, M_GROUP, M_PRODUCE, M_LIST, M_QUERY, M_BACKFILL }
 
 enum start_kind { S_DEFAULT, S_BEGINNING, S_END, S_STORED, S_ABS, S_TAIL, S_TIME };
 
-enum { OPT_CHECKPOINT = OPT_TOOL_FIRST, OPT_FRAMED, OPT_RESUME_FROM, OPT_APP_ID, OPT_ORDERED };
+enum { OPT_CHECKPOINT = OPT_TOOL_FIRST, OPT_FRAMED, OPT_RESUME_FROM, OPT_APP_ID, OPT_ORDERED, OPT_CHECKPOINT_TOPIC };
 
 struct options {
 	enum mode mode;
@@ -120,6 +123,7 @@ struct options {
 	int64_t cp_us;      /* barrier every DURATION, 0: not by time */
 	const char *resume_from; /* a Delta table written with --app-id */
 	const char *app_id;
+	const char *checkpoint_topic; /* -P --app-id: where each barrier's checkpoint goes */
 	bool ordered;
 	bool framed;
 	char **files;
@@ -268,6 +272,8 @@ static void build_kconf(const struct options *o, struct kconf *c)
 		break;
 	case M_PRODUCE:
 		kconf_set(c, "enable.idempotence", "true");
+		if (o->app_id)
+			kconf_set(c, "transactional.id", o->app_id);
 		if (o->codec)
 			kconf_set(c, "compression.type", o->codec);
 		break;
@@ -572,15 +578,116 @@ static int find_barrier_commit(struct ingest *x, int64_t latest, int64_t *id)
 	return found;
 }
 
-/* Set x->barrier_id to the last barrier the table committed for the app id,
- * 0 when there is none yet (no table, or no commit of ours): a fresh start
- * from the configured offsets. */
+/* The last checkpoint of the app id in a checkpoint topic, as a
+ * transactional -P writes them (key: the app id; value:
+ * {"barrier":N,"sources":{...}}), read committed: 0 and no sources when
+ * there is none.  The topic is read whole; compaction keeps it short. */
+static int64_t kafka_checkpoint(const struct ingest *x, const char *topic, struct arena *a, struct value *sources)
+{
+	const struct options *o = x->o;
+	struct kconf kc = {0};
+	/* the connection and security settings, not the producer's own */
+	for (size_t i = 0; i < x->kc.n; i++)
+		if (strcmp(x->kc.keys[i], "transactional.id") && strcmp(x->kc.keys[i], "enable.idempotence") &&
+		    strcmp(x->kc.keys[i], "compression.type"))
+			kconf_set(&kc, x->kc.keys[i], x->kc.vals[i]);
+	/* a checkpoint of an aborted transaction must not count */
+	kconf_set(&kc, "isolation.level", "read_committed");
+	kconf_set(&kc, "enable.partition.eof", "true");
+	kconf_set(&kc, "enable.auto.commit", "false");
+	rd_kafka_t *rk = kafka_new(RD_KAFKA_CONSUMER, make_conf(o, &kc, NULL));
+	kconf_free(&kc);
+	const rd_kafka_metadata_t *md = get_metadata(rk, topic, o->timeout_ms, o->brokers);
+	int64_t id = 0;
+	*sources = (struct value){.type = V_OBJECT};
+	if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+		rd_kafka_metadata_destroy(md);
+		kafka_destroy_bounded(rk, 10, EXIT_TROUBLE);
+		return 0;
+	}
+	if (md->topic_cnt != 1 || md->topics[0].err)
+		die(EXIT_NEGATIVE, "checkpoint topic '%s': %s", topic,
+		    rd_kafka_err2str(md->topic_cnt ? md->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART));
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+	int nparts = md->topics[0].partition_cnt, open = 0;
+	int32_t *started = xcalloc((size_t)nparts + 1, sizeof *started);
+	for (int i = 0; i < nparts; i++) {
+		int32_t p = md->topics[0].partitions[i].id;
+		int64_t lo, hi;
+		rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, o->timeout_ms);
+		if (e)
+			die(EXIT_NEGATIVE, "cannot read checkpoint topic '%s' partition %d: %s", topic, (int)p, rd_kafka_err2str(e));
+		if (hi <= lo)
+			continue;
+		if (rd_kafka_consume_start_queue(rkt, p, lo, q))
+			die(EXIT_NEGATIVE, "cannot read checkpoint topic '%s' partition %d: %s", topic, (int)p,
+			    rd_kafka_err2str(rd_kafka_last_error()));
+		started[open++] = p;
+	}
+	int nstarted = open;
+	rd_kafka_metadata_destroy(md);
+	/* to the end of every partition: the last checkpoint of ours wins
+	 * (one key lands in one partition, in order) */
+	size_t klen = strlen(o->app_id);
+	struct buf last = BUF_INIT;
+	int64_t last_offset = -1;
+	int64_t deadline = mono_micros() + (int64_t)o->timeout_ms * 1000;
+	while (open > 0) {
+		rd_kafka_message_t *m = rd_kafka_consume_queue(q, 100);
+		if (!m) {
+			if (mono_micros() > deadline)
+				die(EXIT_NEGATIVE, "cannot read checkpoint topic '%s': no answer within the timeout", topic);
+			continue;
+		}
+		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			open--;
+		} else if (m->err) {
+			die(EXIT_NEGATIVE, "cannot read checkpoint topic '%s': %s", topic, rd_kafka_message_errstr(m));
+		} else if (m->key_len == klen && !memcmp(m->key, o->app_id, klen)) {
+			buf_reset(&last);
+			buf_put(&last, m->payload, m->len);
+			last_offset = m->offset;
+		}
+		deadline = mono_micros() + (int64_t)o->timeout_ms * 1000;
+		rd_kafka_message_destroy(m);
+	}
+	if (last_offset >= 0) {
+		struct value v;
+		struct json_error je;
+		const struct value *b, *src;
+		char *text = arena_strndup(a, last.p, last.len);
+		if (json_parse(a, text, last.len, &v, &je) || !(b = value_getz(&v, "barrier")) || b->type != V_INT ||
+		    b->i < 0 || !(src = value_getz(&v, "sources")) || src->type != V_OBJECT)
+			die(EXIT_TROUBLE, "checkpoint topic '%s' offset %lld: not a checkpoint of weir-ingest -P", topic,
+			    (long long)last_offset);
+		id = b->i;
+		*sources = *src;
+	}
+	buf_free(&last);
+	for (int i = 0; i < nstarted; i++)
+		rd_kafka_consume_stop(rkt, started[i]);
+	free(started);
+	rd_kafka_queue_destroy(q);
+	rd_kafka_topic_destroy(rkt);
+	kafka_destroy_bounded(rk, 10, EXIT_TROUBLE);
+	return id;
+}
+
+/* Set x->barrier_id to the last barrier the table (or checkpoint topic)
+ * committed for the app id, 0 when there is none yet (no table, or no
+ * commit of ours): a fresh start from the configured offsets. */
 static void load_resume(struct ingest *x)
 {
 	const struct options *o = x->o;
 	char err[1024];
 	x->resume = (struct value){.type = V_OBJECT};
 	x->barrier_id = 0;
+	if (!strncmp(o->resume_from, "kafka:", 6)) {
+		x->barrier_id = kafka_checkpoint(x, o->resume_from + 6, &x->resume_arena, &x->resume);
+		verbose(1, "resuming from barrier %lld of checkpoint topic '%s'", (long long)x->barrier_id, o->resume_from + 6);
+		return;
+	}
 	int64_t latest = delta_latest_version(o->resume_from, err, sizeof err);
 	if (latest == -2)
 		die(EXIT_TROUBLE, "cannot resume from '%s': %s", o->resume_from, err);
@@ -1323,6 +1430,13 @@ struct producer {
 	rd_kafka_headers_t *extra; /* -H */
 	int64_t sent, failed;
 	char **sources;            /* input names by index, for delivery errors */
+	/* --app-id: one transaction per barrier */
+	bool txn;
+	bool checkpointed;         /* a barrier or restore came: commit only at barriers */
+	int64_t committed;         /* last barrier committed, from the checkpoint topic */
+	int64_t last_seen;         /* last barrier (or restore) id read */
+	int64_t replayed;          /* records dropped as already committed */
+	int64_t pending;           /* records produced in the open transaction */
 };
 
 /* A message's origin rides in its opaque: input index and record number. */
@@ -1332,7 +1446,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 {
 	(void)rk;
 	struct producer *pr = opaque;
-	if (!m->err)
+	/* purged by an abort: not produced, on purpose */
+	if (!m->err || m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
 		return;
 	pr->failed++;
 	if (pr->failed > 10)
@@ -1403,6 +1518,103 @@ static bool send_one(struct producer *pr, const struct env_msg *m, void *origin,
 	return true;
 }
 
+/* ---- -P --app-id: a transaction per barrier ---- */
+
+static void txn_ok(rd_kafka_error_t *e, const char *what)
+{
+	if (e)
+		die(EXIT_TROUBLE, "cannot %s: %s", what, rd_kafka_error_string(e));
+}
+
+/* Barrier `id`: what was produced since the previous one, and the
+ * checkpoint {"barrier":id,"sources":...} keyed by the app id, become
+ * visible together, in one committed transaction; the next one opens. */
+static void txn_commit_barrier(struct producer *pr, int64_t id, const struct value *sources)
+{
+	const struct options *o = pr->o;
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "{\"barrier\":%lld,\"sources\":", (long long)id);
+	if (sources && sources->type == V_OBJECT)
+		json_write(&b, sources);
+	else
+		buf_puts(&b, "{}");
+	buf_putc(&b, '}');
+	rd_kafka_topic_t *rkt = producer_topic(pr, o->checkpoint_topic);
+	for (;;) {
+		rd_kafka_resp_err_t e = rd_kafka_producev(
+			pr->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE(b.p, b.len),
+			RD_KAFKA_V_KEY(o->app_id, strlen(o->app_id)), RD_KAFKA_V_OPAQUE(ORIGIN(0, 0)), RD_KAFKA_V_END);
+		if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+			rd_kafka_poll(pr->rk, 100);
+			continue;
+		}
+		if (e)
+			die(EXIT_TROUBLE, "cannot produce the checkpoint of barrier %lld to topic '%s': %s", (long long)id,
+			    o->checkpoint_topic, rd_kafka_err2str(e));
+		break;
+	}
+	buf_free(&b);
+	for (;;) {
+		rd_kafka_error_t *e = rd_kafka_commit_transaction(pr->rk, -1);
+		if (!e)
+			break;
+		if (rd_kafka_error_is_retriable(e)) {
+			rd_kafka_error_destroy(e);
+			continue;
+		}
+		/* nothing of this barrier is visible (to read_committed
+		 * consumers): a restart produces it again */
+		if (rd_kafka_error_txn_requires_abort(e))
+			rd_kafka_error_destroy(rd_kafka_abort_transaction(pr->rk, -1));
+		die(EXIT_TROUBLE, "cannot commit the transaction of barrier %lld: %s", (long long)id, rd_kafka_error_string(e));
+	}
+	verbose(1, "committed barrier %lld", (long long)id);
+	pr->committed = id;
+	txn_ok(rd_kafka_begin_transaction(pr->rk), "begin a transaction");
+}
+
+static bool kind_is(const struct value *k, const char *name)
+{
+	return k && k->type == V_STRING && k->n == strlen(name) && !memcmp(k->s, name, k->n);
+}
+
+/* A control record in the input of a transactional -P. */
+static void txn_control(struct producer *pr, const struct value *v)
+{
+	int64_t id;
+	const struct value *k = value_getz(v, "@weir");
+	const char *kind = kind_is(k, "barrier") ? "barrier" : kind_is(k, "restore") ? "restore" : NULL;
+	if (!kind)
+		return;
+	bool barrier = kind[0] == 'b';
+	if (!rec_control_id(v, &id))
+		die(EXIT_TROUBLE, "%s record without an integer id", kind);
+	pr->checkpointed = true;
+	pr->last_seen = id;
+	if (!barrier) {
+		/* restored further than this sink committed: the records in
+		 * between would never be produced */
+		if (id > pr->committed)
+			die(EXIT_TROUBLE,
+			    "restore %lld is past barrier %lld, the last one committed to topic '%s': resume the source "
+			    "from kafka:%s",
+			    (long long)id, (long long)pr->committed, pr->o->checkpoint_topic, pr->o->checkpoint_topic);
+		return;
+	}
+	if (id > pr->committed) {
+		txn_commit_barrier(pr, id, value_getz(v, "sources"));
+		pr->pending = 0;
+		return;
+	}
+	/* records came before a barrier this sink committed long ago, with
+	 * no restore to say where the stream starts: a source that did not
+	 * resume from the checkpoints, whose records would go out twice */
+	if (pr->pending)
+		die(EXIT_TROUBLE, "barrier %lld was committed before, but %lld records came before it without a restore: "
+		    "resume the source from kafka:%s", (long long)id, (long long)pr->pending, pr->o->checkpoint_topic);
+	verbose(1, "barrier %lld already committed: skipped", (long long)id);
+}
+
 static int run_produce(struct ingest *x)
 {
 	const struct options *o = x->o;
@@ -1412,6 +1624,20 @@ static int run_produce(struct ingest *x)
 	pr.rk = kafka_new(RD_KAFKA_PRODUCER, conf);
 	pr.sources = o->nfiles ? o->files : (char *[]){"-"};
 	rd_kafka_metadata_destroy(get_metadata(pr.rk, o->ntopics ? o->topics[0] : NULL, o->timeout_ms, o->brokers));
+	if (o->app_id) {
+		/* fences off an earlier instance and aborts what it left open,
+		 * before its checkpoints are read */
+		txn_ok(rd_kafka_init_transactions(pr.rk, o->timeout_ms), "initialize transactions");
+		struct arena a = {0};
+		struct value ignored;
+		pr.txn = true;
+		pr.committed = kafka_checkpoint(x, o->checkpoint_topic, &a, &ignored);
+		/* until a restore or barrier says otherwise, records are new */
+		pr.last_seen = pr.committed;
+		arena_free(&a);
+		verbose(1, "last barrier committed to '%s': %lld", o->checkpoint_topic, (long long)pr.committed);
+		txn_ok(rd_kafka_begin_transaction(pr.rk), "begin a transaction");
+	}
 	if (o->nheaders) {
 		pr.extra = rd_kafka_headers_new(o->nheaders);
 		for (size_t i = 0; i < o->nheaders; i++) {
@@ -1457,7 +1683,12 @@ static int run_produce(struct ingest *x)
 			if (json_parse(&arena, r.p, r.n, &v, &je)) {
 				buf_printf(&err, "bad envelope: %s at byte %zu", je.msg, je.offset + 1);
 			} else if (rec_is_control(&v, NULL)) {
+				if (pr.txn)
+					txn_control(&pr, &v);
 				continue; /* not a message */
+			} else if (pr.txn && pr.last_seen < pr.committed) {
+				pr.replayed++; /* in a barrier this sink committed before */
+				continue;
 			} else if (!env_read(&v, &arena, &env, e, sizeof e)) {
 				buf_printf(&err, "bad envelope: %s", e);
 			} else if (!env.key && !value_get(&v, "key", 3) && !value_get(&v, "key_b64", 7) && o->key) {
@@ -1465,8 +1696,8 @@ static int run_produce(struct ingest *x)
 				env.key_len = strlen(o->key);
 			}
 		}
-		if (!err.len)
-			send_one(&pr, &env, ORIGIN(src, r.number), &err);
+		if (!err.len && send_one(&pr, &env, ORIGIN(src, r.number), &err))
+			pr.pending++;
 		if (err.len) {
 			buf_reset(&pos);
 			where(&pos, &r);
@@ -1478,6 +1709,17 @@ static int run_produce(struct ingest *x)
 	arena_free(&arena);
 	buf_free(&err);
 	buf_free(&pos);
+	if (pr.txn) {
+		if (pr.replayed)
+			verbose(1, "%lld records of committed barriers not produced again", (long long)pr.replayed);
+		if (pr.checkpointed) {
+			/* records after the last barrier belong to a barrier that
+			 * never came: the source replays them after a restart */
+			txn_ok(rd_kafka_abort_transaction(pr.rk, -1), "abort the open transaction");
+		} else {
+			txn_ok(rd_kafka_commit_transaction(pr.rk, -1), "commit the transaction");
+		}
+	}
 	/* every message gets its report, delivered or failed (after at most
 	 * message.timeout.ms); none is left behind */
 	while (rd_kafka_outq_len(pr.rk) > 0)
@@ -1749,6 +1991,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 		{"resume-from", required_argument, NULL, OPT_RESUME_FROM},
 		{"app-id", required_argument, NULL, OPT_APP_ID},
 		{"ordered", no_argument, NULL, OPT_ORDERED},
+		{"checkpoint-topic", required_argument, NULL, OPT_CHECKPOINT_TOPIC},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, OPT_HELP},
 		{"version", no_argument, NULL, OPT_VERSION},
@@ -1820,6 +2063,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 		case OPT_RESUME_FROM: o->resume_from = optarg; break;
 		case OPT_APP_ID: o->app_id = optarg; break;
 		case OPT_ORDERED: o->ordered = true; break;
+		case OPT_CHECKPOINT_TOPIC: o->checkpoint_topic = optarg; break;
 		case 'v': diag_verbose++; break;
 		default: opt_common(c, help);
 		}
@@ -1853,10 +2097,16 @@ static void validate(const struct options *o, const struct kconf *kc)
 		usage_error(help, "--checkpoint-interval is for -C, -G and -B");
 	if ((o->cp_records || o->cp_us) && o->raw && o->mode != M_BACKFILL)
 		usage_error(help, "--checkpoint-interval needs envelopes, not --raw");
-	if ((o->resume_from || o->app_id) && o->mode != M_CONSUME && o->mode != M_GROUP)
-		usage_error(help, "--resume-from and --app-id are for -C and -G");
-	if (!o->resume_from != !o->app_id)
+	if (o->resume_from && o->mode != M_CONSUME && o->mode != M_GROUP)
+		usage_error(help, "--resume-from is for -C and -G");
+	if (o->app_id && o->mode != M_CONSUME && o->mode != M_GROUP && o->mode != M_PRODUCE)
+		usage_error(help, "--app-id is for -C, -G and -P");
+	if (o->mode != M_PRODUCE && !o->resume_from != !o->app_id)
 		usage_error(help, "--resume-from and --app-id go together");
+	if (o->mode == M_PRODUCE && !o->app_id != !o->checkpoint_topic)
+		usage_error(help, "-P: --app-id and --checkpoint-topic go together");
+	if (o->checkpoint_topic && o->mode != M_PRODUCE)
+		usage_error(help, "--checkpoint-topic is for -P");
 	if (o->app_id && !*o->app_id)
 		usage_error(help, "--app-id must not be empty");
 	if (o->resume_from && !o->cp_records && !o->cp_us)
