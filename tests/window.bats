@@ -139,6 +139,10 @@ spark() {
 	assert_output 'weir-window: 2 late records dropped'
 	run cat "$D/late"
 	assert_output "$(printf '%s\n' '{"w":"spark","t":0}' '{"w":"streaming","t":0}')"
+	# a second run appends: a resumed pipeline keeps the first run's late records
+	weir-window --session 10s -t t --time-unit s -d 30s -b w -a 'count(*) AS n' --advance barrier \
+		--no-flush --late "$D/late" <"$D/in" >/dev/null 2>&1
+	[ "$(wc -l <"$D/late")" -eq 4 ]
 }
 
 # Flink's WindowOperatorTest feeds watermarks itself.  Flink fires a window

@@ -2138,7 +2138,9 @@ static int run(void)
 {
 	S.w = rec_writer_open(1, rec_want_framed(o.framed));
 	if (o.late_path) {
-		int fd = open(o.late_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		/* appended to, as dedup, join and parse do: a pipeline resumed
+		 * after a crash must not wipe the late records of the run before */
+		int fd = open(o.late_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
 		if (fd < 0)
 			die_errno(EXIT_TROUBLE, "cannot open late-record file '%s'", o.late_path);
 		S.late = rec_writer_open(fd, false);
