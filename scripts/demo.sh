@@ -16,16 +16,22 @@ weir demo: clickstream from Kafka into bronze, silver and gold Delta tables
   gen-events       a deterministic clickstream: users, sessions, purchases,
                    3% duplicates, 2% late events, 0.5% malformed ones
   weir-ingest -P   produces it to the topic 'clicks'
-  then three pipelines read the topic, each with its own consumer group:
+  then three pipelines read the topic, each exactly-once into its own table:
     bronze  weir-ingest | weir-lake-write                    raw messages
     silver  weir-ingest | weir-parse | weir-dedup | weir-lake-write
     gold    weir-ingest | weir-parse | weir-dedup | weir-window | weir-lake-write
-  and weir-lake-cat and weir-lag show what came out.
+  they run to the end of the topic, more events arrive, and the same
+  commands go on from where their tables say they stopped;
+  weir-lake-cat and weir-lag show what came out.
 
 The gold pipeline, as examples/medallion.sh runs it:
 
 EOF
-sed -n '/^gold() {/,/^}/p' examples/medallion.sh | sed '1d;$d; s/^\t//'
+{
+	sed -n '/^from_topic() {/,/^}/p' examples/medallion.sh |
+		sed '1d;$d; s/"lake\/\$1"/lake\/gold/; s/"\$1"/gold/; s/"\$brokers"/$K/; s/"\$topic"/clicks/; s/\$once/-e/' | sed '$s/$/ |/'
+	sed -n '/^gold() {/,/^}/p' examples/medallion.sh | sed '1,2d;$d'
+} | sed 's/^\t//'
 
 sh examples/medallion.sh "$dir"
 

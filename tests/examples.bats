@@ -87,10 +87,10 @@ setup() {
 
 # The sample data examples/medallion.sh produces, as gen-events writes it.
 medallion_events() {
-	"$TOP/scripts/gen-events" -n 15000 --rate 50 --users 500 --dup 0.03 --late 0.02 --lateness 180 --bad 0.005
+	"$TOP/scripts/gen-events" -n 20000 --rate 50 --users 500 --dup 0.03 --late 0.02 --lateness 180 --bad 0.005
 }
 
-@test "examples/medallion.sh: bronze keeps every message, silver the distinct good events, gold their aggregates" {
+@test "examples/medallion.sh: bronze keeps every message, silver the distinct good events, gold their closed windows, across a resume" {
 	run sh "$TOP/examples/medallion.sh" "$D"
 	[ "$status" -eq 0 ] || fail "$output"
 	local addr
@@ -100,26 +100,37 @@ medallion_events() {
 	# what the events imply, counted by jq: good events parse, the rest are dead letters
 	jq -R -c 'fromjson? // "bad" | if type == "object" and (.user_id | type) == "number" and .ts != "yesterday" then . else "bad" end' \
 		"$BATS_TEST_TMPDIR/events" >"$BATS_TEST_TMPDIR/typed"
-	local dead distinct late
+	local dead distinct late first
 	dead=$(grep -c '^"bad"$' "$BATS_TEST_TMPDIR/typed")
 	distinct=$(grep -v '^"bad"$' "$BATS_TEST_TMPDIR/typed" | jq -r .event_id | sort -u | wc -l)
+	first=$(head -n 12000 "$BATS_TEST_TMPDIR/typed" | grep -v '^"bad"$' | jq -r .event_id | sort -u | wc -l)
 	late=$(wc -l <"$D/late.ndjson")
-	assert_line "bronze: 15000 messages"
+	# the first run, then the second going on from where the first stopped
+	assert_line "bronze: 12000 messages"
+	assert_line --regexp "^silver: $first distinct events, [0-9]+ dead letters\$"
+	assert_line "bronze: 20000 messages"
 	assert_line "silver: $distinct distinct events, $dead dead letters"
 	assert_line "gold:   15 rows (minute x device), $late late events"
 	[ "$late" -gt 50 ] && [ "$dead" -gt 50 ] || fail "the sample has too few late ($late) or dead ($dead) events"
-	assert_line "weir-window: $late late records dropped"
-	assert_line --regexp '^00:02   android +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+\.[0-9][0-9]$'
-	[ "$(grep -c '^TOTAL-LAG 0 MAX-LAG 0$' <<<"$output")" -eq 3 ]
-	assert_line --regexp '^lake/gold +[0-9]+ +[0-9T:.-]+Z +[0-9.]+$'
-	# gold equals jq's aggregation of the distinct good events that were not late
+	# both runs' late records are in the file, each once
+	[ "$(sed -n 's/^weir-window: \([0-9]*\) late records dropped$/\1/p' <<<"$output" | paste -sd+ | bc)" -eq "$late" ]
+	[ "$(jq -r .event_id "$D/late.ndjson" | sort | uniq -d | wc -l)" -eq 0 ]
+	assert_line --regexp '^00:04   web +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+\.[0-9][0-9]$'
+	for l in bronze silver gold; do
+		assert_line --regexp "^$l +[0-9]+ +[0-9.]+ +20000 +20000 +0\$"
+	done
+	# gold equals jq's aggregation of the distinct good events that were not
+	# late, over the minutes the final watermark (latest event - 1m) closed
 	run diff <(weir-lake-cat "$D/lake/gold" |
 			jq -r '[.window_start[11:16], .device, .events, .users, .purchases, (.revenue * 100 | round)] | @tsv' | sort) \
 		<(grep -v '^"bad"$' "$BATS_TEST_TMPDIR/typed" |
 			jq -s -r --slurpfile late "$D/late.ndjson" '
+				def secs: (.[0:2] | tonumber) * 3600 + (.[3:5] | tonumber) * 60 + (.[6:] | sub("Z$"; "") | tonumber);
 				($late | map({(.event_id): true}) | add) as $l
-				| unique_by(.event_id) | map(select($l[.event_id] | not))
+				| unique_by(.event_id) | (map(.ts[11:] | secs) | max) as $max
+				| map(select($l[.event_id] | not))
 				| group_by([.ts[11:16], .device])[]
+				| select((.[0].ts[11:16] + ":00" | secs) + 120 <= $max)
 				| [.[0].ts[11:16], .[0].device, length, (map(.user_id) | unique | length),
 				   (map(select(.amount != null)) | length), (map(.amount // 0) | add * 100 | round)] | @tsv' | sort)
 	[ "$status" -eq 0 ] || fail "gold differs from jq's aggregation: $output"
@@ -132,10 +143,13 @@ medallion_events() {
 	run env TMPDIR="$BATS_TEST_TMPDIR" sh "$TOP/scripts/demo.sh"
 	[ "$status" -eq 0 ] || fail "$output"
 	assert_line "weir demo: clickstream from Kafka into bronze, silver and gold Delta tables"
-	assert_line "$(printf "\tweir-lake-write lake/gold >/dev/null")"
-	assert_line "bronze: 15000 messages"
+	assert_line "$(printf "\tweir-lake-write --schema \"\$GOLD\" --app-id gold lake/gold >/dev/null")"
+	assert_line "bronze: 20000 messages"
 	assert_line --regexp '^minute +device +events +users +purchases +revenue$'
-	[ "$(grep -c '^TOTAL-LAG 0 MAX-LAG 0$' <<<"$output")" -eq 3 ]
+	assert_line --regexp '^layer +version +committed \(s ago\) +offsets +end +lag$'
+	assert_line --regexp '^gold +[0-9]+ +[0-9.]+ +20000 +20000 +0$'
+	assert_line 'weir-ingest -C -b $K -t clicks -e --ordered --checkpoint-interval 1s \'
+	assert_line "$(printf '\t--resume-from lake/gold --app-id gold |')"
 	assert_line "tables are in $BATS_TEST_TMPDIR/weir-demo/lake"
 	assert_line --regexp '^  iot-sensors\.sh +IoT sensor averages, with late data and a dead-letter file\.$'
 	[ -d "$BATS_TEST_TMPDIR/weir-demo/lake/gold/_delta_log" ]
