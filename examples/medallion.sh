@@ -23,13 +23,14 @@
 # Gold holds the windows the watermark has closed: the last minute or two of
 # the topic stay open until later events (or the next run) close them.
 #
-# usage: examples/medallion.sh [-b BROKERS -t TOPIC [--once]] [DIR]
+# usage: examples/medallion.sh [DIR]
+#        examples/medallion.sh -b BROKERS -t TOPIC [--once] DIR
 #   without -b: starts a weir-broker, produces 12000 sample events (500 users,
 #   3% duplicates, 2% up to 3 minutes late, 0.5% malformed) to 'clicks' (4
 #   partitions), runs every layer to the end of the topic, produces 8000 more
 #   and runs the same layers again: they go on where they stopped.
 #   with -b: runs on TOPIC until Ctrl-C, or with --once to its end; run it
-#   again with the same DIR to go on from where it stopped.
+#   again with the same DIR and it goes on from where it stopped.
 set -eu
 . "$(dirname "$0")/common.sh"
 
@@ -39,11 +40,16 @@ while [ $# -gt 0 ]; do
 	-b|--brokers) brokers=$2; shift 2 ;;
 	-t|--topic) topic=$2; shift 2 ;;
 	--once) once=-e; shift ;;
-	-*) echo "usage: examples/medallion.sh [-b BROKERS -t TOPIC [--once]] [DIR]" >&2; exit 2 ;;
+	-*) break ;;
 	*) break ;;
 	esac
 done
-if [ -n "$brokers" ] && [ -n "${1:-}" ] && [ -d "$1/lake" ]; then
+if [ -n "$brokers" ] && { [ -z "$topic" ] || [ $# -ne 1 ]; } || [ $# -gt 1 ] || [ "${1:-}" != "${1#-}" ]; then
+	echo "usage: examples/medallion.sh [DIR]" >&2
+	echo "       examples/medallion.sh -b BROKERS -t TOPIC [--once] DIR" >&2
+	exit 2
+fi
+if [ -n "$brokers" ] && [ -d "$1/lake" ]; then
 	work=$(cd "$1" && pwd) # a rerun goes on where the last one stopped
 else
 	workdir medallion "${1:-}"
@@ -128,7 +134,6 @@ if [ -z "$brokers" ]; then
 	layers
 	holds
 else
-	[ -n "$topic" ] || { echo "medallion.sh: -b needs -t TOPIC" >&2; exit 2; }
 	step "bronze, silver and gold, three pipelines side by side${once:+, to the end of '$topic'}"
 	layers
 	holds
