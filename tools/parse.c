@@ -610,10 +610,9 @@ static const struct value *envelope_event(struct arena *a, const struct envelope
 }
 
 /* Extract, type, filter and project one data record. */
-static void handle_data(struct typer *ty, struct rec_writer *w, const struct source *src0, struct rec_reader *r)
+static void handle_data(struct typer *ty, struct rec_writer *w, struct source *src, struct rec_reader *r)
 {
-	struct source src = *src0;
-	const struct value *event = &src.rec->v, *row;
+	const struct value *event = &src->rec->v, *row;
 	struct envelope env;
 	struct value typed, full, projected;
 	const char *reason = NULL, *field = NULL;
@@ -629,7 +628,7 @@ static void handle_data(struct typer *ty, struct rec_writer *w, const struct sou
 		ty->upstream = rec_reader_schema_version(r);
 		set_types(ty, w, rec_reader_schema(r), false);
 	}
-	src.envelope = ty->envelope;
+	src->envelope = ty->envelope;
 	if (ty->envelope) {
 		char err[128];
 		if (!envelope_read(event, &ty->arena, &env, err, sizeof err)) {
@@ -682,7 +681,7 @@ static void handle_data(struct typer *ty, struct rec_writer *w, const struct sou
 	rec_write(w, row);
 	return;
 bad:
-	bad_record(w, &src, reason, field);
+	bad_record(w, src, reason, field);
 }
 
 static void typer_free(struct typer *ty)
@@ -714,11 +713,13 @@ static void parse_stream(struct typer *ty, struct rec_writer *w, const char *nam
 		set_types(ty, w, NULL, false);
 	}
 	struct record rec;
+	struct source src = {.input = name, .rec = &rec};
 	for (;;) {
 		enum rec_kind k = rec_read(r, &rec);
 		if (k == REC_EOF)
 			break;
-		struct source src = {.input = name, .framed = rec_reader_framed(r), .rec = &rec};
+		src.framed = rec_reader_framed(r);
+		src.envelope = false;
 		if (k == REC_CONTROL) {
 			cnt.control++;
 			rec_forward(w, &rec);
