@@ -453,6 +453,10 @@ EOF
 	echo '{"a":2}' >"$T/2"
 	run weir-parse -q "$T/1" - "$T/2" <<<'{"a":"stdin"}'
 	assert_output $'{"a":1}\n{"a":"stdin"}\n{"a":2}'
+	# an input that cannot be opened ends the run, after what came before
+	run weir-parse -q "$T/1" "$T/missing" "$T/2"
+	assert_failure 2
+	assert_output $'{"a":1}\nweir-parse: cannot open \''"$T/missing"$'\': No such file or directory'
 	run bash -c "weir-parse -q <'$T/1' >/dev/full"
 	assert_failure 2
 	assert_output "weir-parse: write failure on standard output: No space left on device"

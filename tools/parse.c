@@ -691,19 +691,26 @@ static void typer_free(struct typer *ty)
 	type_free(ty->out);
 }
 
-static int open_input(const char *name)
+/* Open an input; when it cannot be, the records of the inputs before it
+ * still reach stdout (w may be NULL) before the error ends the run. */
+static int open_input(const char *name, struct rec_writer *w)
 {
 	if (!strcmp(name, "-"))
 		return 0;
 	int fd = open(name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		int e = errno;
+		if (w)
+			rec_flush(w);
+		errno = e;
 		die_errno(EXIT_TROUBLE, "cannot open '%s'", name);
+	}
 	return fd;
 }
 
 static void parse_stream(struct typer *ty, struct rec_writer *w, const char *name)
 {
-	int fd = open_input(name);
+	int fd = open_input(name, w);
 	struct rec_reader *r = rec_reader_open(fd, name);
 	rec_reader_flush_before_block(r, w);
 	ty->decided = false;
@@ -905,7 +912,7 @@ static int infer(char **files, int nfiles)
 	struct arena arena = {0};
 	long seen = 0, bad = 0;
 	for (int f = 0; f < nfiles && seen < opt.sample; f++) {
-		int fd = open_input(files[f]);
+		int fd = open_input(files[f], NULL);
 		struct rec_reader *r = rec_reader_open(fd, files[f]);
 		struct record rec;
 		bool decided = false, envelope = false;
