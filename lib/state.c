@@ -180,3 +180,37 @@ const char *snap_bytes(struct snap_reader *r, size_t n)
 	r->p += n;
 	return s;
 }
+
+void snap_put_header(struct buf *b, const char *magic, const char *fingerprint)
+{
+	buf_puts(b, magic);
+	buf_uvarint(b, strlen(fingerprint));
+	buf_puts(b, fingerprint);
+}
+
+int snap_open(const char *dir, int64_t id, const char *magic, const char *fingerprint, struct buf *out,
+	      struct snap_reader *r, char *err, size_t errlen)
+{
+	int rc = state_load(dir, id, out, err, errlen);
+	if (rc < 0)
+		return -1;
+	if (rc > 0) {
+		snprintf(err, errlen, "no state snapshot %" PRId64 " in '%s' to restore", id, dir);
+		return -1;
+	}
+	*r = snap_reader(out);
+	size_t mlen = strlen(magic);
+	const char *m = snap_bytes(r, mlen);
+	size_t flen = snap_uvarint(r);
+	const char *fp = snap_bytes(r, flen);
+	if (r->bad || memcmp(m, magic, mlen)) {
+		snprintf(err, errlen, "corrupt state snapshot %" PRId64 " in '%s'", id, dir);
+		return -1;
+	}
+	if (flen != strlen(fingerprint) || memcmp(fp, fingerprint, flen)) {
+		snprintf(err, errlen, "state snapshot %" PRId64 " in '%s' was written with other options (%.*s)", id,
+			 dir, (int)flen, fp);
+		return -1;
+	}
+	return 0;
+}

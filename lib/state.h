@@ -44,4 +44,14 @@ int64_t snap_int(struct snap_reader *r); /* zigzag */
 /* n bytes, or NULL */
 const char *snap_bytes(struct snap_reader *r, size_t n);
 
+/* The header of a keyed tool's snapshot: the tool's magic, then the
+ * fingerprint of the options that shape its state, so a restore under other
+ * options fails instead of misreading the state. */
+void snap_put_header(struct buf *b, const char *magic, const char *fingerprint);
+/* Load snapshot `id` into out and check its header against magic and
+ * fingerprint; on success *r reads what follows it.  -1 with err set when the
+ * snapshot is missing, unreadable, corrupt or written with other options. */
+int snap_open(const char *dir, int64_t id, const char *magic, const char *fingerprint, struct buf *out,
+	      struct snap_reader *r, char *err, size_t errlen);
+
 #endif

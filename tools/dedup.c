@@ -278,9 +278,7 @@ static void on_data(const struct rec_reader *r, const struct record *rec)
 static void snapshot(int64_t id)
 {
 	struct buf b = BUF_INIT;
-	buf_put(&b, SNAP_MAGIC, 4);
-	buf_uvarint(&b, strlen(st.fingerprint));
-	buf_puts(&b, st.fingerprint);
+	snap_put_header(&b, SNAP_MAGIC, st.fingerprint);
 	buf_uvarint(&b, zigzag64(st.wm.max_seen));
 	buf_uvarint(&b, zigzag64(st.wm.wm));
 	buf_uvarint(&b, st.tab.count);
@@ -340,21 +338,10 @@ static void restore(int64_t id)
 		return;
 	}
 	struct buf b = BUF_INIT;
-	char err[512];
-	int rc = state_load(opt.state_dir, id, &b, err, sizeof err);
-	if (rc < 0)
+	char err[2048]; /* room for the fingerprint in a mismatch */
+	struct snap_reader sr;
+	if (snap_open(opt.state_dir, id, SNAP_MAGIC, st.fingerprint, &b, &sr, err, sizeof err))
 		die(EXIT_TROUBLE, "%s", err);
-	if (rc > 0)
-		die(EXIT_TROUBLE, "no state snapshot %" PRId64 " in '%s' to restore", id, opt.state_dir);
-	struct snap_reader sr = snap_reader(&b);
-	const char *magic = snap_bytes(&sr, 4);
-	size_t flen = snap_uvarint(&sr);
-	const char *fp = snap_bytes(&sr, flen);
-	if (sr.bad || memcmp(magic, SNAP_MAGIC, 4))
-		corrupt(id);
-	if (flen != strlen(st.fingerprint) || memcmp(fp, st.fingerprint, flen))
-		die(EXIT_TROUBLE, "state snapshot %" PRId64 " in '%s' was written with other options (%.*s)",
-		    id, opt.state_dir, (int)flen, fp);
 	clear_state();
 	st.wm.max_seen = snap_int(&sr);
 	st.wm.wm = snap_int(&sr);
