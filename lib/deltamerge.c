@@ -170,11 +170,6 @@ bool delta_merge_bind(struct delta_merge *mg, const struct type *schema, char *e
 	return true;
 }
 
-size_t delta_merge_count(const struct delta_merge *mg)
-{
-	return mg->n;
-}
-
 const struct merge_stats *delta_merge_stats(const struct delta_merge *mg)
 {
 	return &mg->st;

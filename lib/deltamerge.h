@@ -69,8 +69,6 @@ int delta_merge_decode(struct delta_merge *mg, const struct value *rec, struct a
  * column is null: nothing is added then. */
 int delta_merge_add(struct delta_merge *mg, const struct type *schema, const struct merge_change *ch, char *err,
 		    size_t errlen);
-/* Changes in the batch (distinct keys). */
-size_t delta_merge_count(const struct delta_merge *mg);
 
 /* Apply the batch to snapshot s (NULL: a table not created yet): every row
  * of the new files goes to emit, in the table schema; the files to remove

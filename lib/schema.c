@@ -35,26 +35,6 @@ bool tkind_is_primitive(enum tkind k)
 	return k != T_STRUCT && k != T_ARRAY && k != T_MAP;
 }
 
-enum vtype tkind_vtype(enum tkind k)
-{
-	switch (k) {
-	case T_BOOLEAN: return V_BOOL;
-	case T_BYTE: case T_SHORT: case T_INT: case T_LONG: return V_INT;
-	case T_FLOAT: case T_DOUBLE: return V_FLOAT;
-	case T_DECIMAL: return V_DECIMAL;
-	case T_STRING: return V_STRING;
-	case T_BINARY: return V_BINARY;
-	case T_DATE: return V_DATE;
-	case T_TIMESTAMP: return V_TIMESTAMP;
-	case T_TIMESTAMP_NTZ: return V_TIMESTAMP_NTZ;
-	case T_STRUCT: return V_OBJECT;
-	case T_ARRAY: return V_ARRAY;
-	case T_MAP: return V_MAP;
-	case T_VOID: return V_NULL;
-	}
-	return V_NULL;
-}
-
 struct type *type_new(enum tkind kind)
 {
 	struct type *t = xcalloc(1, sizeof *t);

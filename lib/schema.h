@@ -59,7 +59,5 @@ long type_field_index(const struct type *st, const char *name);
 
 const char *tkind_name(enum tkind k); /* Delta's name: "long", "timestamp_ntz", ... */
 bool tkind_is_primitive(enum tkind k);
-/* The value type a column of this type holds. */
-enum vtype tkind_vtype(enum tkind k);
 
 #endif
