@@ -61,7 +61,7 @@ topics() {
 	exec {BROKER_FD}>&-
 	for _ in $(seq 100); do kill -0 "$BROKER_PID" 2>/dev/null || break; sleep 0.05; done
 	run kill -0 "$BROKER_PID"
-	assert_failure
+	assert_failure 1
 	[ ! -e "$dir/port" ]
 	rm -rf "$dir"
 	unset BROKER_PID
@@ -108,13 +108,13 @@ x:y 2"
 	run topics -t fresh
 	assert_output "fresh 7"
 	run broker_cmd topic fresh 7
-	assert_failure
+	assert_failure 1
 	assert_output "broker_cmd topic fresh 7: error: topic: Broker: Topic already exists"
 	run broker_cmd topic other 0
-	assert_failure
+	assert_failure 1
 	assert_output "broker_cmd topic other 0: error: bad partition count: '0'"
 	run broker_cmd topic other
-	assert_failure
+	assert_failure 1
 	assert_output "broker_cmd topic other: error: usage: topic NAME PARTITIONS"
 	# a failed command does not stop the broker
 	broker_cmd ping

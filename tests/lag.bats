@@ -269,28 +269,28 @@ jfield() {
 	# the validator itself rejects what breaks the rules
 	run prom_valid <<<'# TYPE a gauge
 a{x="unterminated} 1'
-	assert_failure
+	assert_failure 1
 	run prom_valid <<<'# TYPE a gauge
 a{x="bad \q escape"} 1'
-	assert_failure
+	assert_failure 1
 	run prom_valid <<<'# TYPE a-b gauge'
-	assert_failure
+	assert_failure 1
 	run prom_valid <<<'# TYPE a gauge
 # TYPE b gauge
 a 1
 b 1
 a 2'
-	assert_failure
+	assert_failure 1
 	run prom_valid <<<'# TYPE a gauge
 a{x="1"} 1
 a{x="1"} 2'
-	assert_failure
+	assert_failure 1
 	run prom_valid <<<'# TYPE a gauge
 a{1x="1"} 1'
-	assert_failure
+	assert_failure 1
 	run prom_valid <<<'# TYPE a gauge
 a 1.5x'
-	assert_failure
+	assert_failure 1
 }
 
 @test "lag: lag in seconds is kafka-lag-exporter's interpolation over the state's log-end points" {

@@ -158,7 +158,7 @@ metrics() {
 	awk '{ printf "%d %d %s\n", int((NR - 1) / 250), (NR * 7919) % 1009, $0 }' "$D/ch" |
 		sort -k1,1n -k2,2n | cut -d' ' -f3- >"$D/shuffled"
 	run cmp -s "$D/shuffled" "$D/ch"
-	assert_failure
+	assert_failure 1
 	run weir-lake-write --merge-on grp,id --delete-when "op = 'd'" --order-by seq --max-rows 250 "$T" <"$D/shuffled"
 	assert_success
 	[ "$(versions "$T")" -eq 5 ]
