@@ -209,7 +209,8 @@ static struct {
 	uint64_t output, late, bad;
 	size_t peak_rows;        /* most rows held in stream-join state */
 	char fingerprint[1024];
-	/* static table */
+	/* the static table file as loaded: a change in any of these makes
+	 * --refresh reload it (an editor's rename gives a new inode) */
 	ino_t t_ino;
 	off_t t_size;
 	struct timespec t_mtime;
