@@ -252,4 +252,21 @@ void delta_scan_close(struct delta_scan *sc);
 bool delta_conform(struct arena *a, const struct type *t, bool nullable, const struct value *v,
 		   struct value *out, struct buf *path, char *err, size_t errlen);
 
+/* Records of a stream made to fit a struct schema, as delta_conform(a,
+ * schema, false, ...) does, with the member each field takes found once per
+ * key layout (value.h) instead of by name in every record. */
+struct delta_conformer {
+	const struct type *schema; /* the caller's, kept */
+	struct layout keys;        /* of the last record that came without a layout id */
+	uint64_t layout;           /* the layout the plan is for; 0 none */
+	long *member;              /* per field: the member it takes, -1 none */
+	size_t *len;               /* per field: the name's length */
+	long unknown;              /* the first member no field takes, -1 none */
+};
+void delta_conformer_init(struct delta_conformer *c, const struct type *schema);
+void delta_conformer_free(struct delta_conformer *c);
+/* layout: the record's layout id when the caller has one (record.h), else 0. */
+bool delta_conform_record(struct delta_conformer *c, struct arena *a, const struct value *v, uint64_t layout,
+			  struct value *out, struct buf *path, char *err, size_t errlen);
+
 #endif

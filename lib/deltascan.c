@@ -73,17 +73,49 @@ static bool to_decimal(const struct value *v, int precision, int scale, int128_t
 	return true;
 }
 
-static const struct value *field_of(const struct value *obj, const char *name)
+/* The member of obj a field of that name takes: the last exact match (as
+ * value_get), else the first that matches ignoring case; -1 when none. */
+static long member_of(const struct value *obj, const char *name, size_t len)
 {
-	const struct value *v = value_getz(obj, name);
+	const struct value *v = value_get(obj, name, len);
 	if (v)
-		return v;
+		return (long)((v - obj->a) / 2);
 	for (uint32_t i = 0; i < obj->n; i++) {
 		const struct value *k = &obj->a[2 * i];
-		if (k->type == V_STRING && strlen(name) == k->n && !strncasecmp(k->s, name, k->n))
-			return &obj->a[2 * i + 1];
+		if (k->type == V_STRING && len == k->n && !strncasecmp(k->s, name, k->n))
+			return (long)i;
 	}
-	return NULL;
+	return -1;
+}
+
+/* The first member of obj that no field of st takes, when fewer fields than
+ * members matched; -1 when every member belongs to a field. */
+static long first_unknown(const struct type *st, const struct value *obj, size_t matched)
+{
+	if (matched >= obj->n)
+		return -1;
+	for (uint32_t i = 0; i < obj->n; i++) {
+		const struct value *k = &obj->a[2 * i];
+		if (k->type == V_STRING) {
+			char *name = xstrndup(k->s, k->n);
+			long idx = type_field_index(st, name);
+			free(name);
+			if (idx < 0)
+				return (long)i;
+		}
+	}
+	return -1;
+}
+
+static bool unknown_fail(const struct value *obj, long m, struct buf *path, char *err, size_t errlen)
+{
+	const struct value *k = &obj->a[2 * m];
+	char *name = xstrndup(k->s, k->n);
+	if (path->len)
+		buf_putc(path, '.');
+	buf_puts(path, name);
+	free(name);
+	return cfail(path, err, errlen, " is not in the table schema");
 }
 
 bool delta_conform(struct arena *a, const struct type *t, bool nullable, const struct value *v, struct value *out,
@@ -185,34 +217,21 @@ bool delta_conform(struct arena *a, const struct type *t, bool nullable, const s
 		size_t plen = path->len, matched = 0;
 		for (size_t i = 0; i < t->nfields; i++) {
 			const struct field *f = &t->fields[i];
-			const struct value *x = field_of(v, f->name);
-			matched += x != NULL;
+			size_t len = strlen(f->name);
+			long m = member_of(v, f->name, len);
+			matched += m >= 0;
 			if (plen)
 				buf_putc(path, '.');
-			buf_puts(path, f->name);
-			o.a[2 * i] = value_str(f->name, strlen(f->name));
-			if (!delta_conform(a, f->type, f->nullable, x, &o.a[2 * i + 1], path, err, errlen))
+			buf_put(path, f->name, len);
+			o.a[2 * i] = value_str(f->name, len);
+			if (!delta_conform(a, f->type, f->nullable, m >= 0 ? &v->a[2 * m + 1] : NULL, &o.a[2 * i + 1], path,
+					   err, errlen))
 				return false;
 			path->len = plen;
 		}
-		if (matched < v->n) {
-			/* name the first member the schema does not have */
-			for (uint32_t i = 0; i < v->n; i++) {
-				const struct value *k = &v->a[2 * i];
-				if (k->type == V_STRING) {
-					char *name = xstrndup(k->s, k->n);
-					long idx = type_field_index(t, name);
-					if (idx < 0) {
-						if (plen)
-							buf_putc(path, '.');
-						buf_puts(path, name);
-						free(name);
-						return cfail(path, err, errlen, " is not in the table schema");
-					}
-					free(name);
-				}
-			}
-		}
+		long unknown = first_unknown(t, v, matched);
+		if (unknown >= 0)
+			return unknown_fail(v, unknown, path, err, errlen);
 		*out = o;
 		return true;
 	}
@@ -496,4 +515,62 @@ void delta_scan_close(struct delta_scan *sc)
 	free(sc->names);
 	buf_free(&sc->path);
 	free(sc);
+}
+
+void delta_conformer_init(struct delta_conformer *c, const struct type *schema)
+{
+	memset(c, 0, sizeof *c);
+	c->schema = schema;
+	size_t n = schema->nfields ? schema->nfields : 1;
+	c->member = xcalloc(n, sizeof *c->member);
+	c->len = xcalloc(n, sizeof *c->len);
+	for (size_t i = 0; i < schema->nfields; i++)
+		c->len[i] = strlen(schema->fields[i].name);
+}
+
+void delta_conformer_free(struct delta_conformer *c)
+{
+	layout_free(&c->keys);
+	free(c->member);
+	free(c->len);
+	memset(c, 0, sizeof *c);
+}
+
+bool delta_conform_record(struct delta_conformer *c, struct arena *a, const struct value *v, uint64_t layout,
+			  struct value *out, struct buf *path, char *err, size_t errlen)
+{
+	const struct type *t = c->schema;
+	if (!v || v->type != V_OBJECT)
+		return delta_conform(a, t, false, v, out, path, err, errlen);
+	if (!layout)
+		layout = layout_note(&c->keys, v);
+	if (layout != c->layout) {
+		/* members depend on the keys alone: the same for every record of the layout */
+		size_t matched = 0;
+		for (size_t i = 0; i < t->nfields; i++) {
+			c->member[i] = member_of(v, t->fields[i].name, c->len[i]);
+			matched += c->member[i] >= 0;
+		}
+		c->unknown = first_unknown(t, v, matched);
+		c->layout = layout;
+	}
+	struct value o = {.type = V_OBJECT, .n = (uint32_t)t->nfields};
+	o.a = arena_alloc(a, (t->nfields ? t->nfields : 1) * 2 * sizeof *o.a);
+	size_t plen = path->len;
+	for (size_t i = 0; i < t->nfields; i++) {
+		const struct field *f = &t->fields[i];
+		long m = c->member[i];
+		if (plen)
+			buf_putc(path, '.');
+		buf_put(path, f->name, c->len[i]);
+		value_set_str(&o.a[2 * i], f->name, c->len[i]);
+		if (!delta_conform(a, f->type, f->nullable, m >= 0 ? &v->a[2 * m + 1] : NULL, &o.a[2 * i + 1], path, err,
+				   errlen))
+			return false;
+		path->len = plen;
+	}
+	if (c->unknown >= 0)
+		return unknown_fail(v, c->unknown, path, err, errlen);
+	*out = o;
+	return true;
 }

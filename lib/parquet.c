@@ -158,12 +158,12 @@ static int errf(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-static uint32_t le32(const uint8_t *p)
+static inline uint32_t le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static uint64_t le64(const uint8_t *p)
+static inline uint64_t le64(const uint8_t *p)
 {
 	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
 }
@@ -2315,6 +2315,8 @@ struct pq_writer {
 	struct pend *pend;
 	size_t npend, cappend;
 	bool failed;
+	size_t *name_len;     /* of each top-level field */
+	bool names_distinct;  /* no two top-level fields share a name */
 };
 
 static struct wnode *wnode_add(struct pq_writer *w, const char *name, int rep)
@@ -2518,6 +2520,14 @@ struct pq_writer *pq_writer_open(const char *path, const struct type *schema, co
 		}
 	}
 	buf_free(&b.dpath);
+	w->name_len = xcalloc(w->schema->nfields + 1, sizeof *w->name_len);
+	w->names_distinct = true;
+	for (size_t i = 0; i < w->schema->nfields; i++) {
+		w->name_len[i] = strlen(w->schema->fields[i].name);
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(w->schema->fields[k].name, w->schema->fields[i].name))
+				w->names_distinct = false;
+	}
 	for (size_t i = 0; i < w->nleaves; i++)
 		page_start(w, &w->leaves[i]);
 	w->path = xstrdup(path);
@@ -2572,8 +2582,19 @@ static bool int_of(const struct value *v, int64_t *out)
 	}
 }
 
-static void put_le(uint8_t *p, uint64_t v, int n)
+static inline void put_le(uint8_t *p, uint64_t v, int n)
 {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (n == 8) {
+		memcpy(p, &v, 8);
+		return;
+	}
+	if (n == 4) {
+		uint32_t x = (uint32_t)v;
+		memcpy(p, &x, 4);
+		return;
+	}
+#endif
 	for (int i = 0; i < n; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
@@ -2614,8 +2635,13 @@ static int enc_value(struct pq_writer *w, const struct wleaf *l, const struct va
 		if (i < lo || i > hi)
 			return errf(err, errlen, "column '%s': %lld out of range for %s", l->path, (long long)i,
 				    tkind_name(t->kind));
-		e->n = t->kind == T_LONG ? 8 : 4;
-		put_le(e->fixed, (uint64_t)i, (int)e->n);
+		if (t->kind == T_LONG) {
+			put_le(e->fixed, (uint64_t)i, 8);
+			e->n = 8;
+		} else {
+			put_le(e->fixed, (uint64_t)i, 4);
+			e->n = 4;
+		}
 		return 0;
 	}
 	case T_FLOAT:
@@ -2825,6 +2851,26 @@ static int raw_cmp(const struct wleaf *l, const uint8_t *a, size_t an, const uin
 
 static void stat_add(const struct wleaf *l, struct wstat *s, const uint8_t *p, size_t n)
 {
+	if (s->has) {
+		/* integers, the usual case, compared in place: every value of
+		 * the leaf has the same width */
+		if (l->phys == PT_INT64) {
+			int64_t x = (int64_t)le64(p);
+			if (x < (int64_t)le64((const uint8_t *)s->min.p))
+				memcpy(s->min.p, p, 8);
+			if (x > (int64_t)le64((const uint8_t *)s->max.p))
+				memcpy(s->max.p, p, 8);
+			return;
+		}
+		if (l->phys == PT_INT32) {
+			int32_t x = (int32_t)le32(p);
+			if (x < (int32_t)le32((const uint8_t *)s->min.p))
+				memcpy(s->min.p, p, 4);
+			if (x > (int32_t)le32((const uint8_t *)s->max.p))
+				memcpy(s->max.p, p, 4);
+			return;
+		}
+	}
 	if (l->phys == PT_FLOAT || l->phys == PT_DOUBLE) {
 		double d;
 		if (l->phys == PT_FLOAT) {
@@ -3282,9 +3328,18 @@ int pq_write_row(struct pq_writer *w, const struct value *row, char *err, size_t
 	struct walk wk = {.w = w, .err = err, .errlen = errlen};
 	w->npend = 0;
 	buf_reset(&w->scratch);
-	for (size_t i = 0; i < w->schema->nfields; i++) {
+	/* A row with exactly the schema's fields in its order (what lake-write
+	 * hands over) has each at its position: with distinct names no later
+	 * duplicate can take it, so field_of's search is not needed. */
+	size_t nf = w->schema->nfields;
+	bool in_order = w->names_distinct && row->n == nf;
+	for (size_t i = 0; in_order && i < nf; i++)
+		in_order = row->a[2 * i].n == w->name_len[i] &&
+			   (!w->name_len[i] || !memcmp(row->a[2 * i].s, w->schema->fields[i].name, w->name_len[i]));
+	for (size_t i = 0; i < nf; i++) {
 		const struct field *fd = &w->schema->fields[i];
-		if (walk(&wk, fd->name, fd->type, fd->nullable, field_of(row, fd->name, i), 0, 0, 0, false) < 0)
+		const struct value *v = in_order ? &row->a[2 * i + 1] : field_of(row, fd->name, i);
+		if (walk(&wk, fd->name, fd->type, fd->nullable, v, 0, 0, 0, false) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < w->npend; i++) {
@@ -3510,6 +3565,7 @@ static void writer_free(struct pq_writer *w)
 	buf_free(&w->scratch), buf_free(&w->body), buf_free(&w->comp), buf_free(&w->hdr);
 	free(w->pend);
 	free(w->path);
+	free(w->name_len);
 	free(w);
 }
 

@@ -97,6 +97,7 @@ struct writer {
 	bool protocol_changed;         /* commit protocol with the batch */
 	bool creating;
 	struct type *data_schema;      /* meta.schema without partition columns */
+	struct delta_conformer conf;   /* records to meta.schema */
 	long *part_idx;                /* schema index of each partition column */
 	struct delta_pred *replace;
 	struct pfile *open;
@@ -147,6 +148,8 @@ static void set_schema(struct writer *w, struct type *schema)
 	schema_write_delta(&b, schema);
 	free(w->meta.schema_string);
 	w->meta.schema_string = buf_cstr(&b);
+	delta_conformer_free(&w->conf);
+	delta_conformer_init(&w->conf, schema);
 	type_free(w->data_schema);
 	w->data_schema = type_new(T_STRUCT);
 	free(w->part_idx);
@@ -662,7 +665,7 @@ static void write_record(struct writer *w, const struct rec_reader *r, const str
 	}
 	struct value row;
 	buf_reset(&w->path);
-	if (!delta_conform(&w->arena, w->meta.schema, false, in, &row, &w->path, err, sizeof err)) {
+	if (!delta_conform_record(&w->conf, &w->arena, in, rec->layout, &row, &w->path, err, sizeof err)) {
 		reject(w, rec, err);
 		return;
 	}
@@ -1145,6 +1148,7 @@ int main(int argc, char **argv)
 	delta_metadata_free(&w.meta);
 	delta_protocol_free(&w.protocol);
 	type_free(w.data_schema);
+	delta_conformer_free(&w.conf);
 	free(w.part_idx);
 	free(w.open);
 	free(w.adds);
