@@ -166,6 +166,23 @@ int codec_decompress(int codec, const uint8_t *in, size_t n, uint8_t *out, size_
 	return -1;
 }
 
+size_t codec_bound(int codec, size_t n)
+{
+	switch (codec) {
+	case CODEC_SNAPPY: return snappy_max_compressed_length(n);
+	/* deflateBound for a gzip wrapper is compressBound's zlib bound plus
+	 * the 12 bytes the larger header and trailer take */
+	case CODEC_GZIP: return compressBound((uLong)n) + 18;
+	case CODEC_ZSTD: return ZSTD_compressBound(n);
+	case CODEC_LZ4_RAW: return n > LZ4_MAX_INPUT_SIZE ? 0 : (size_t)LZ4_compressBound((int)n);
+	case CODEC_BROTLI: {
+		size_t cap = BrotliEncoderMaxCompressedSize(n);
+		return cap ? cap : n + 1024;
+	}
+	default: return n;
+	}
+}
+
 int codec_compress(int codec, int level, const uint8_t *in, size_t n, struct buf *out, char *err, size_t errlen)
 {
 	switch (codec) {
@@ -173,7 +190,7 @@ int codec_compress(int codec, int level, const uint8_t *in, size_t n, struct buf
 		buf_put(out, in, n);
 		return 0;
 	case CODEC_SNAPPY: {
-		size_t cap = snappy_max_compressed_length(n);
+		size_t cap = codec_bound(codec, n);
 		buf_grow(out, cap);
 		if (snappy_compress((const char *)in, n, out->p + out->len, &cap) != SNAPPY_OK)
 			return fail(err, errlen, "SNAPPY", "compression failed");
@@ -205,7 +222,7 @@ int codec_compress(int codec, int level, const uint8_t *in, size_t n, struct buf
 		static __thread ZSTD_CCtx *cctx;
 		if (!cctx)
 			cctx = ZSTD_createCCtx();
-		size_t cap = ZSTD_compressBound(n);
+		size_t cap = codec_bound(codec, n);
 		buf_grow(out, cap);
 		size_t r = ZSTD_compressCCtx(cctx, out->p + out->len, cap, in, n, level ? level : 3);
 		if (ZSTD_isError(r))
@@ -216,7 +233,7 @@ int codec_compress(int codec, int level, const uint8_t *in, size_t n, struct buf
 	case CODEC_LZ4_RAW: {
 		if (n > LZ4_MAX_INPUT_SIZE)
 			return fail(err, errlen, "LZ4_RAW", "page too large");
-		int cap = LZ4_compressBound((int)n);
+		int cap = (int)codec_bound(codec, n);
 		buf_grow(out, (size_t)cap);
 		int r = LZ4_compress_default((const char *)in, out->p + out->len, (int)n, cap);
 		if (r <= 0)
@@ -225,9 +242,7 @@ int codec_compress(int codec, int level, const uint8_t *in, size_t n, struct buf
 		return 0;
 	}
 	case CODEC_BROTLI: {
-		size_t cap = BrotliEncoderMaxCompressedSize(n);
-		if (!cap)
-			cap = n + 1024;
+		size_t cap = codec_bound(codec, n);
 		buf_grow(out, cap);
 		if (!BrotliEncoderCompress(level ? level : 5, BROTLI_DEFAULT_WINDOW, BROTLI_MODE_GENERIC, n, in, &cap,
 					   (uint8_t *)out->p + out->len))

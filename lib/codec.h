@@ -22,5 +22,7 @@ int codec_decompress(int codec, const uint8_t *in, size_t n, uint8_t *out, size_
 /* Append the compressed form of [in, in+n) to out; level 0 = the codec's
  * default.  0 or -1 with err. */
 int codec_compress(int codec, int level, const uint8_t *in, size_t n, struct buf *out, char *err, size_t errlen);
+/* The most bytes codec_compress can append for n bytes of input. */
+size_t codec_bound(int codec, size_t n);
 
 #endif

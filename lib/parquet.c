@@ -18,6 +18,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2244,6 +2246,8 @@ struct wstat {
 	int64_t nulls;
 };
 
+struct cjob;
+
 struct wleaf {
 	char *path;       /* dotted Delta path, for file stats */
 	char **parts;     /* path_in_schema */
@@ -2274,6 +2278,7 @@ struct wleaf {
 	int64_t chunk_uncomp, chunk_values;
 	bool used_plain;
 	struct wstat pst, cst, fst;
+	struct cjob *dict_job; /* the dictionary page, compressed, at a row group's end */
 };
 
 struct wchunk {
@@ -2311,7 +2316,14 @@ struct pq_writer {
 	struct wrg *rgs;
 	size_t nrgs;
 	int64_t rows, rg_rows;
-	struct buf scratch, body, comp, hdr;
+	struct buf scratch;
+	/* pages being compressed, oldest first, and recycled jobs */
+	struct cjob *jobs, *jobs_last, *free_jobs;
+	int njobs;
+	int64_t jobs_uncomp; /* Σ header (with a 1-byte compressed size) + body: at least what they add to chunk_uncomp */
+	int64_t jobs_min;    /* Σ the same header: at least what they add to the chunks */
+	int64_t jobs_max;    /* Σ the most they can add to the chunks */
+	char job_err[200];   /* why a page could not be compressed */
 	struct pend *pend;
 	size_t npend, cappend;
 	bool failed;
@@ -3144,14 +3156,259 @@ static void write_stats(struct tc_writer *tw, int16_t id, const struct wstat *s)
 	tc_w_struct_end(tw);
 }
 
-static int compress_into(struct pq_writer *w, const struct buf *body, char *err, size_t errlen)
+/* ---- compressing pages ----
+ *
+ * Compression is most of a writer's work after encoding.  With
+ * pq_write_opts.threads > 1 a page is handed to a helper thread (one for the
+ * process, shared by all writers) while the caller encodes the rows that
+ * follow; a writer that must wait for a page compresses queued pages itself
+ * meanwhile.  Finished pages join their column chunk in the order they were
+ * made, so the file does not depend on timing, and whatever depends on
+ * compressed sizes (the row group limit, pq_writer_bytes) is decided
+ * exactly: from bounds when they settle it, else after waiting. */
+
+/* Pages a writer may have in flight before it waits for the oldest. */
+#define MAX_JOBS 4
+
+struct cjob {
+	struct cjob *next;      /* in the writer's list */
+	struct cjob *qnext;     /* in the helper's queue */
+	struct wleaf *leaf;
+	bool dict;              /* a dictionary page (of leaf->dict) */
+	int codec, level;
+	uint32_t entries;       /* values, or dictionary entries */
+	bool page_dict;         /* a data page of dictionary indices */
+	struct wstat st;        /* a data page's statistics */
+	struct buf body;        /* a data page, uncompressed */
+	const struct buf *in;   /* what is compressed: body, or the leaf's dictionary */
+	struct buf hdr, comp;   /* the result */
+	size_t hdr_min;         /* the header's size with a 1-byte compressed size */
+	int done;               /* atomic: hdr and comp are ready */
+	int rc;
+	char err[160];
+};
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	struct cjob *head, *tail;
+	pthread_once_t once;
+	bool running;
+} helper = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL,
+	    PTHREAD_ONCE_INIT, false};
+
+static void page_header(struct buf *hdr, const struct cjob *j, size_t comp)
 {
-	buf_reset(&w->comp);
-	char cerrbuf[160];
-	if (codec_compress(w->codec, w->o.level, (const uint8_t *)body->p, body->len, &w->comp, cerrbuf,
-			   sizeof cerrbuf) < 0)
-		return errf(err, errlen, "%s", cerrbuf);
-	return 0;
+	buf_reset(hdr);
+	struct tc_writer tw;
+	tc_writer_init(&tw, hdr);
+	tc_w_struct_begin(&tw, 0);
+	tc_w_i32(&tw, 1, j->dict ? PAGE_DICT : PAGE_DATA);
+	tc_w_i32(&tw, 2, (int32_t)j->in->len);
+	tc_w_i32(&tw, 3, (int32_t)comp);
+	if (j->dict) {
+		tc_w_struct_begin(&tw, 7);
+		tc_w_i32(&tw, 1, (int32_t)j->entries);
+		tc_w_i32(&tw, 2, ENC_PLAIN);
+	} else {
+		tc_w_struct_begin(&tw, 5);
+		tc_w_i32(&tw, 1, (int32_t)j->entries);
+		tc_w_i32(&tw, 2, j->page_dict ? ENC_RLE_DICT : ENC_PLAIN);
+		tc_w_i32(&tw, 3, ENC_RLE);
+		tc_w_i32(&tw, 4, ENC_RLE);
+		write_stats(&tw, 5, &j->st);
+	}
+	tc_w_struct_end(&tw);
+	tc_w_struct_end(&tw);
+}
+
+/* Runs on any thread: touches nothing but the job (and, for a dictionary
+ * page, the leaf's dictionary, which stays put until the job is done). */
+static void run_job(struct cjob *j)
+{
+	buf_reset(&j->comp);
+	j->rc = codec_compress(j->codec, j->level, (const uint8_t *)j->in->p, j->in->len, &j->comp, j->err,
+			       sizeof j->err);
+	page_header(&j->hdr, j, j->comp.len);
+	__atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
+}
+
+static struct cjob *helper_pop(void)
+{
+	struct cjob *j = helper.head;
+	if (j) {
+		helper.head = j->qnext;
+		if (!helper.head)
+			helper.tail = NULL;
+	}
+	return j;
+}
+
+static void *helper_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&helper.mu);
+	for (;;) {
+		struct cjob *j = helper_pop();
+		if (!j) {
+			pthread_cond_wait(&helper.work, &helper.mu);
+			continue;
+		}
+		pthread_mutex_unlock(&helper.mu);
+		run_job(j);
+		pthread_mutex_lock(&helper.mu);
+		pthread_cond_broadcast(&helper.done);
+	}
+	return NULL;
+}
+
+static void helper_start(void)
+{
+	/* signals stay with the threads the program made */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_t t;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	helper.running = pthread_create(&t, &at, helper_main, NULL) == 0;
+	pthread_attr_destroy(&at);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static bool job_done(const struct cjob *j)
+{
+	return __atomic_load_n(&j->done, __ATOMIC_ACQUIRE);
+}
+
+/* Wait for a queued job, compressing queued pages meanwhile. */
+static void job_wait(struct cjob *j)
+{
+	if (job_done(j))
+		return;
+	pthread_mutex_lock(&helper.mu);
+	while (!job_done(j)) {
+		struct cjob *k = helper_pop();
+		if (k) {
+			pthread_mutex_unlock(&helper.mu);
+			run_job(k);
+			pthread_mutex_lock(&helper.mu);
+			pthread_cond_broadcast(&helper.done);
+		} else {
+			pthread_cond_wait(&helper.done, &helper.mu);
+		}
+	}
+	pthread_mutex_unlock(&helper.mu);
+}
+
+static struct cjob *job_new(struct pq_writer *w, struct wleaf *l, bool dict)
+{
+	struct cjob *j = w->free_jobs;
+	if (j)
+		w->free_jobs = j->next;
+	else
+		j = xcalloc(1, sizeof *j);
+	j->next = j->qnext = NULL;
+	j->leaf = l;
+	j->dict = dict;
+	j->codec = w->codec;
+	j->level = w->o.level;
+	j->done = 0;
+	j->rc = 0;
+	buf_reset(&j->body);
+	j->in = dict ? &l->dict : &j->body;
+	return j;
+}
+
+static void job_free(struct cjob *j)
+{
+	buf_free(&j->body), buf_free(&j->hdr), buf_free(&j->comp);
+	buf_free(&j->st.min), buf_free(&j->st.max);
+	free(j);
+}
+
+/* The oldest job is done: a data page joins its chunk; a dictionary page
+ * waits in the job for flush_row_group. */
+static int job_retire(struct pq_writer *w, char *err, size_t errlen)
+{
+	struct cjob *j = w->jobs;
+	w->jobs = j->next;
+	if (!w->jobs)
+		w->jobs_last = NULL;
+	w->njobs--;
+	size_t bound = codec_bound(w->codec, j->in->len);
+	w->jobs_uncomp -= (int64_t)(j->hdr_min + j->in->len);
+	w->jobs_min -= (int64_t)j->hdr_min;
+	w->jobs_max -= (int64_t)(j->hdr_min + 4 + bound);
+	int rc = 0;
+	if (j->rc) {
+		if (!w->job_err[0])
+			snprintf(w->job_err, sizeof w->job_err, "%s", j->err);
+		w->failed = true;
+		rc = errf(err, errlen, "%s", j->err);
+	} else if (!j->dict) {
+		struct wleaf *l = j->leaf;
+		buf_put(&l->chunk, j->hdr.p, j->hdr.len);
+		buf_put(&l->chunk, j->comp.p, j->comp.len);
+		l->chunk_uncomp += (int64_t)(j->hdr.len + j->in->len);
+	}
+	if (j->dict && !j->rc) {
+		j->leaf->dict_job = j;
+	} else {
+		j->next = w->free_jobs;
+		w->free_jobs = j;
+	}
+	return rc;
+}
+
+/* Every job of the writer done and retired. */
+static int jobs_drain(struct pq_writer *w, char *err, size_t errlen)
+{
+	int rc = 0;
+	char later[8]; /* the first error is the one reported */
+	while (w->jobs) {
+		job_wait(w->jobs);
+		if (job_retire(w, rc ? later : err, rc ? sizeof later : errlen) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+static int job_submit(struct pq_writer *w, struct cjob *j, char *err, size_t errlen)
+{
+	page_header(&j->hdr, j, 0);
+	j->hdr_min = j->hdr.len;
+	w->jobs_uncomp += (int64_t)(j->hdr_min + j->in->len);
+	w->jobs_min += (int64_t)j->hdr_min;
+	w->jobs_max += (int64_t)(j->hdr_min + 4 + codec_bound(w->codec, j->in->len));
+	if (w->jobs_last)
+		w->jobs_last->next = j;
+	else
+		w->jobs = j;
+	w->jobs_last = j;
+	w->njobs++;
+	if (w->o.threads > 1)
+		pthread_once(&helper.once, helper_start);
+	if (w->o.threads > 1 && helper.running) {
+		pthread_mutex_lock(&helper.mu);
+		if (helper.tail)
+			helper.tail->qnext = j;
+		else
+			helper.head = j;
+		helper.tail = j;
+		pthread_cond_signal(&helper.work);
+		pthread_mutex_unlock(&helper.mu);
+	} else {
+		run_job(j);
+	}
+	/* pages done join their chunks at once; a full queue waits for its oldest */
+	int rc = 0;
+	while (rc == 0 && w->jobs && (job_done(w->jobs) || w->njobs > MAX_JOBS)) {
+		job_wait(w->jobs);
+		rc = job_retire(w, err, errlen);
+	}
+	return rc;
 }
 
 static void page_start(struct pq_writer *w, struct wleaf *l)
@@ -3177,8 +3434,8 @@ static int flush_page(struct pq_writer *w, struct wleaf *l, char *err, size_t er
 {
 	if (!l->entries)
 		return 0;
-	struct buf *body = &w->body;
-	buf_reset(body);
+	struct cjob *j = job_new(w, l, false);
+	struct buf *body = &j->body;
 	if (l->max_rep)
 		put_levels(body, &l->reps, l->max_rep);
 	if (l->max_def)
@@ -3201,30 +3458,20 @@ static int flush_page(struct pq_writer *w, struct wleaf *l, char *err, size_t er
 		buf_put(body, l->vals.p, l->vals.len);
 		l->used_plain = true;
 	}
-	if (compress_into(w, body, err, errlen) < 0)
-		return -1;
-	buf_reset(&w->hdr);
-	struct tc_writer tw;
-	tc_writer_init(&tw, &w->hdr);
-	tc_w_struct_begin(&tw, 0);
-	tc_w_i32(&tw, 1, PAGE_DATA);
-	tc_w_i32(&tw, 2, (int32_t)body->len);
-	tc_w_i32(&tw, 3, (int32_t)w->comp.len);
-	tc_w_struct_begin(&tw, 5);
-	tc_w_i32(&tw, 1, (int32_t)l->entries);
-	tc_w_i32(&tw, 2, l->page_dict ? ENC_RLE_DICT : ENC_PLAIN);
-	tc_w_i32(&tw, 3, ENC_RLE);
-	tc_w_i32(&tw, 4, ENC_RLE);
-	write_stats(&tw, 5, &l->pst);
-	tc_w_struct_end(&tw);
-	tc_w_struct_end(&tw);
-	buf_put(&l->chunk, w->hdr.p, w->hdr.len);
-	buf_put(&l->chunk, w->comp.p, w->comp.len);
-	l->chunk_uncomp += (int64_t)(w->hdr.len + body->len);
+	j->entries = l->entries;
+	j->page_dict = l->page_dict;
+	j->st.has = l->pst.has;
+	j->st.nulls = l->pst.nulls;
+	buf_reset(&j->st.min);
+	buf_reset(&j->st.max);
+	if (l->pst.has) {
+		buf_put(&j->st.min, l->pst.min.p, l->pst.min.len);
+		buf_put(&j->st.max, l->pst.max.p, l->pst.max.len);
+	}
 	l->chunk_values += l->entries;
 	stat_merge(l, &l->cst, &l->pst);
 	page_start(w, l);
-	return 0;
+	return job_submit(w, j, err, errlen);
 }
 
 static int out_write(struct pq_writer *w, const void *p, size_t n, char *err, size_t errlen)
@@ -3241,6 +3488,23 @@ static int flush_row_group(struct pq_writer *w, char *err, size_t errlen)
 {
 	if (!w->rg_rows)
 		return 0;
+	/* the last pages and the dictionaries are compressed together */
+	for (size_t i = 0; i < w->nleaves; i++) {
+		struct wleaf *l = &w->leaves[i];
+		if (flush_page(w, l, err, errlen) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < w->nleaves; i++) {
+		struct wleaf *l = &w->leaves[i];
+		if (l->dict_used) {
+			struct cjob *j = job_new(w, l, true);
+			j->entries = l->ndict;
+			if (job_submit(w, j, err, errlen) < 0)
+				return -1;
+		}
+	}
+	if (jobs_drain(w, err, errlen) < 0)
+		return -1;
 	w->rgs = xrealloc(w->rgs, (w->nrgs + 1) * sizeof *w->rgs);
 	struct wrg *rg = &w->rgs[w->nrgs++];
 	memset(rg, 0, sizeof *rg);
@@ -3249,30 +3513,18 @@ static int flush_row_group(struct pq_writer *w, char *err, size_t errlen)
 	for (size_t i = 0; i < w->nleaves; i++) {
 		struct wleaf *l = &w->leaves[i];
 		struct wchunk *c = &rg->cols[i];
-		if (flush_page(w, l, err, errlen) < 0)
-			return -1;
 		c->file_off = w->off;
 		c->dict_off = -1;
 		int64_t start = w->off;
-		if (l->dict_used) {
-			if (compress_into(w, &l->dict, err, errlen) < 0)
-				return -1;
-			buf_reset(&w->hdr);
-			struct tc_writer tw;
-			tc_writer_init(&tw, &w->hdr);
-			tc_w_struct_begin(&tw, 0);
-			tc_w_i32(&tw, 1, PAGE_DICT);
-			tc_w_i32(&tw, 2, (int32_t)l->dict.len);
-			tc_w_i32(&tw, 3, (int32_t)w->comp.len);
-			tc_w_struct_begin(&tw, 7);
-			tc_w_i32(&tw, 1, (int32_t)l->ndict);
-			tc_w_i32(&tw, 2, ENC_PLAIN);
-			tc_w_struct_end(&tw);
-			tc_w_struct_end(&tw);
+		struct cjob *dj = l->dict_job;
+		if (dj) {
+			l->dict_job = NULL;
+			dj->next = w->free_jobs;
+			w->free_jobs = dj;
 			c->dict_off = w->off;
-			c->uncomp += (int64_t)(w->hdr.len + l->dict.len);
-			if (out_write(w, w->hdr.p, w->hdr.len, err, errlen) < 0 ||
-			    out_write(w, w->comp.p, w->comp.len, err, errlen) < 0)
+			c->uncomp += (int64_t)(dj->hdr.len + l->dict.len);
+			if (out_write(w, dj->hdr.p, dj->hdr.len, err, errlen) < 0 ||
+			    out_write(w, dj->comp.p, dj->comp.len, err, errlen) < 0)
 				return -1;
 		}
 		c->data_off = w->off;
@@ -3319,10 +3571,15 @@ static int64_t buffered_bytes(const struct pq_writer *w)
 	return n;
 }
 
+static int failed_err(const struct pq_writer *w, char *err, size_t errlen)
+{
+	return errf(err, errlen, "%s", w->job_err[0] ? w->job_err : "an earlier write failed");
+}
+
 int pq_write_row(struct pq_writer *w, const struct value *row, char *err, size_t errlen)
 {
 	if (w->failed)
-		return errf(err, errlen, "an earlier write failed");
+		return failed_err(w, err, errlen);
 	if (!row || row->type != V_OBJECT)
 		return errf(err, errlen, "a row must be an object");
 	struct walk wk = {.w = w, .err = err, .errlen = errlen};
@@ -3375,13 +3632,23 @@ int pq_write_row(struct pq_writer *w, const struct value *row, char *err, size_t
 				return w->failed = true, -1;
 		}
 	}
-	if (buffered_bytes(w) >= w->o.row_group_bytes &&
-	    flush_row_group(w, err, errlen) < 0)
+	/* pages in flight add their bodies and headers of 1 to 4 bytes more
+	 * than with a 1-byte compressed size: wait for them only when that
+	 * decides it */
+	int64_t lo = buffered_bytes(w) + w->jobs_uncomp;
+	bool full = lo >= w->o.row_group_bytes;
+	if (!full && lo + 4 * w->njobs >= w->o.row_group_bytes) {
+		if (jobs_drain(w, err, errlen) < 0)
+			return w->failed = true, -1;
+		full = buffered_bytes(w) >= w->o.row_group_bytes;
+	}
+	if (full && flush_row_group(w, err, errlen) < 0)
 		return w->failed = true, -1;
 	return 0;
 }
 
-int64_t pq_writer_bytes(const struct pq_writer *w)
+/* pq_writer_bytes without the pages in flight */
+static int64_t settled_bytes(const struct pq_writer *w)
 {
 	int64_t n = w->off;
 	for (size_t i = 0; i < w->nleaves; i++) {
@@ -3389,6 +3656,24 @@ int64_t pq_writer_bytes(const struct pq_writer *w)
 		n += (int64_t)(l->chunk.len + l->vals.len + l->idx.len / 4 + l->dict.len / 2);
 	}
 	return n;
+}
+
+int64_t pq_writer_bytes(struct pq_writer *w)
+{
+	char err[8];
+	if (jobs_drain(w, err, sizeof err) < 0)
+		w->failed = true;
+	return settled_bytes(w);
+}
+
+bool pq_writer_reached(struct pq_writer *w, int64_t bytes)
+{
+	int64_t n = settled_bytes(w);
+	if (n + w->jobs_max < bytes)
+		return false;
+	if (n + w->jobs_min >= bytes)
+		return true;
+	return pq_writer_bytes(w) >= bytes || w->failed;
 }
 
 int64_t pq_writer_rows(const struct pq_writer *w)
@@ -3540,8 +3825,22 @@ void pq_file_stats_free(struct pq_file_stats *s)
 
 static void writer_free(struct pq_writer *w)
 {
+	/* the helper may still be compressing pages of an abandoned file */
+	while (w->jobs) {
+		struct cjob *j = w->jobs;
+		job_wait(j);
+		w->jobs = j->next;
+		job_free(j);
+	}
+	while (w->free_jobs) {
+		struct cjob *j = w->free_jobs;
+		w->free_jobs = j->next;
+		job_free(j);
+	}
 	for (size_t i = 0; i < w->nleaves; i++) {
 		struct wleaf *l = &w->leaves[i];
+		if (l->dict_job)
+			job_free(l->dict_job);
 		free(l->path);
 		for (size_t k = 0; k < l->nparts; k++)
 			free(l->parts[k]);
@@ -3562,7 +3861,7 @@ static void writer_free(struct pq_writer *w)
 	free(w->rgs);
 	free(w->nodes);
 	type_free(w->schema);
-	buf_free(&w->scratch), buf_free(&w->body), buf_free(&w->comp), buf_free(&w->hdr);
+	buf_free(&w->scratch);
 	free(w->pend);
 	free(w->path);
 	free(w->name_len);
@@ -3573,7 +3872,7 @@ int pq_writer_close(struct pq_writer *w, struct pq_file_stats *stats, char *err,
 {
 	int rc = 0;
 	if (w->failed) {
-		rc = errf(err, errlen, "an earlier write failed");
+		rc = failed_err(w, err, errlen);
 	} else if (flush_row_group(w, err, errlen) < 0) {
 		rc = -1;
 	} else {

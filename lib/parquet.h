@@ -79,6 +79,7 @@ struct pq_write_opts {
 	int64_t page_bytes;         /* target page size, default 1 MiB */
 	int64_t dict_limit_bytes;   /* dictionary size past which a column falls back to PLAIN, default 1 MiB */
 	bool no_dictionary;
+	int threads;                /* > 1: pages are compressed on a helper thread while rows are encoded */
 };
 void pq_write_opts_default(struct pq_write_opts *o);
 
@@ -96,8 +97,12 @@ struct pq_writer *pq_writer_open(const char *path, const struct type *schema, co
 /* -1 with err when the row does not fit the schema (a required field null,
  * a value of the wrong type); the row is then not written. */
 int pq_write_row(struct pq_writer *w, const struct value *row, char *err, size_t errlen);
-/* Bytes written so far plus buffered (for target file sizes). */
-int64_t pq_writer_bytes(const struct pq_writer *w);
+/* Bytes written so far plus buffered (for target file sizes); waits for
+ * pages being compressed. */
+int64_t pq_writer_bytes(struct pq_writer *w);
+/* pq_writer_bytes(w) >= bytes, waiting for pages being compressed only when
+ * their sizes decide it (true too when the writer has failed). */
+bool pq_writer_reached(struct pq_writer *w, int64_t bytes);
 int64_t pq_writer_rows(const struct pq_writer *w);
 
 /* What Delta's add.stats needs: per leaf column (dotted path through

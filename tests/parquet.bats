@@ -312,6 +312,22 @@ rg2 nope: no nulls=-1
 OUT
 }
 
+@test "library: pages compressed on a helper thread give the same bytes; pq_writer_reached is exact" {
+	local lib=$WEIR_BIN/../libweir.a san=
+	[ -f "$lib" ] || skip "no libweir.a next to $WEIR_BIN"
+	nm "$lib" 2>/dev/null | grep -q __asan_report && san="-fsanitize=address,undefined"
+	# shellcheck disable=SC2046
+	cc -std=gnu11 -D_GNU_SOURCE -I"$TOP/lib" $san -o "$BATS_TEST_TMPDIR/threads" "$BATS_TEST_DIRNAME/parquet_threads.c" \
+		"$lib" $(pkg-config --libs rdkafka libarchive libzstd snappy zlib liblz4 libbrotlienc libbrotlidec) -lm -lpthread
+	run "$BATS_TEST_TMPDIR/threads" "$BATS_TEST_TMPDIR/t.parquet"
+	[ "$status" -eq 0 ]
+	assert_output - <<'OUT'
+zstd: files alike 2 of 2, reached disagrees 0 of over 300
+snappy: files alike 2 of 2, reached disagrees 0 of over 300
+gzip: files alike 2 of 2, reached disagrees 0 of over 300
+OUT
+}
+
 @test "LZO is refused by name" {
 	printf '{"a":1}\n' | weir-lake-cat --write-parquet "$BATS_TEST_TMPDIR/lzo.parquet" --schema 'a INT' --codec none
 	# the footer's codec field after path_in_schema ["a"]: UNCOMPRESSED (0) -> LZO (3, zigzag 6)

@@ -575,6 +575,7 @@ static int write_parquet(const struct opts *o)
 	if (o->page_size)
 		wo.page_bytes = o->page_size;
 	wo.no_dictionary = o->no_dict;
+	wo.threads = 2;
 	struct pq_writer *w = pq_writer_open(o->write_parquet, schema, &wo, err, sizeof err);
 	if (!w)
 		die(EXIT_TROUBLE, "cannot write '%s': %s", o->write_parquet, err);

@@ -425,6 +425,7 @@ static struct pfile *file_for(struct writer *w, const char *dir, const struct de
 	struct pq_write_opts po;
 	pq_write_opts_default(&po);
 	po.codec = w->o->codec;
+	po.threads = 2;
 	char err[1024];
 	p->w = pq_writer_open(buf_cstr(&w->path), w->data_schema, &po, err, sizeof err);
 	if (!p->w)
@@ -600,7 +601,7 @@ static int put_row(struct writer *w, const struct value *row, char *err, size_t 
 	delta_map_free(&pv);
 	if (pq_write_row(p->w, &data, err, errlen))
 		return -1;
-	if (pq_writer_bytes(p->w) >= w->o->target_file_size) {
+	if (pq_writer_reached(p->w, w->o->target_file_size)) {
 		close_pfile(w, p);
 		free_pfile(p);
 		*p = w->open[--w->nopen];
