@@ -163,6 +163,15 @@ restore3'
 	run jq -r .value out
 	# x is taken once y stands beside it; y waits for partition 0's next
 	assert_output "x"
+	# with --idle, an empty partition holds the others back only so long
+	run bash -c "timeout 10 weir-ingest -C -b $BROKERS -t hold --ordered --idle 300ms -c 2 | jq -r .value | paste -sd ' '"
+	assert_output "x y"
+	echo '{"partition":0,"value":"z","timestamp":3}' | weir-ingest -P -b "$BROKERS" -t hold
+	run bash -c "timeout 10 weir-ingest -C -b $BROKERS -t hold --ordered --idle 300ms -c 3 | jq -r .value | paste -sd ' '"
+	assert_output "x y z"
+	run weir-ingest -C -b "$BROKERS" -t hold --idle 1s
+	assert_failure 2
+	assert_line --index 0 "weir-ingest: --idle goes with --ordered"
 }
 
 @test "restore 0: window, dedup and join start empty and drop the snapshots of an earlier attempt" {

@@ -33,7 +33,7 @@
 
 static const char help[] =
 	"usage: weir-ingest -C -b BROKERS -t TOPIC... [-p PARTITION]... [-o OFFSET]... [-e]\n"
-	"       [-c COUNT] [--raw] [--checkpoint-interval N|DURATION] [--ordered]\n"
+	"       [-c COUNT] [--raw] [--checkpoint-interval N|DURATION] [--ordered [--idle D]]\n"
 	"       [--resume-from TABLE --app-id ID] [--framed]\n"
 	"       weir-ingest -G GROUP -b BROKERS [-o OFFSET]... [-e] [-c COUNT]\n"
 	"       [--checkpoint-interval N|DURATION] [--resume-from TABLE --app-id ID]\n"
@@ -84,6 +84,8 @@ static const char help[] =
 	"      --checkpoint-topic TOPIC  -P --app-id: topic of the barrier checkpoints\n"
 	"      --ordered            -C: merge partitions by timestamp in a fixed order\n"
 	"                           (a replay interleaves them the same way)\n"
+	"      --idle DURATION      --ordered: a partition without records holds the\n"
+	"                           others back no longer than DURATION\n"
 	"      --framed             framed binary output\n"
 	"  -v, --verbose            more messages (repeat for librdkafka logs)\n"
 	"      --help               show this help\n"
@@ -95,7 +97,7 @@ enum mode { M_NONE, M_CONSUME, M_GROUP, M_PRODUCE, M_LIST, M_QUERY, M_BACKFILL }
 
 enum start_kind { S_DEFAULT, S_BEGINNING, S_END, S_STORED, S_ABS, S_TAIL, S_TIME };
 
-enum { OPT_CHECKPOINT = OPT_TOOL_FIRST, OPT_FRAMED, OPT_RESUME_FROM, OPT_APP_ID, OPT_ORDERED, OPT_CHECKPOINT_TOPIC };
+enum { OPT_CHECKPOINT = OPT_TOOL_FIRST, OPT_FRAMED, OPT_RESUME_FROM, OPT_APP_ID, OPT_ORDERED, OPT_CHECKPOINT_TOPIC, OPT_IDLE };
 
 struct options {
 	enum mode mode;
@@ -125,6 +127,7 @@ struct options {
 	const char *app_id;
 	const char *checkpoint_topic; /* -P --app-id: where each barrier's checkpoint goes */
 	bool ordered;
+	int64_t idle_us;    /* --ordered --idle: how long an empty partition holds the others */
 	bool framed;
 	char **files;
 	size_t nfiles;
@@ -1114,6 +1117,8 @@ struct lane {
 	int32_t partition;
 	rd_kafka_message_t **msgs;
 	size_t n, i;
+	int64_t empty_since; /* --idle: monotonic time it ran out, 0 when it has records */
+	bool at_end;         /* read to the end of its log, nothing since */
 };
 
 #define LANE_BATCH 1024
@@ -1125,10 +1130,11 @@ static int cmp_lane(const void *a, const void *b)
 	return c ? c : (x->partition > y->partition) - (x->partition < y->partition);
 }
 
-/* false on a consume error (reported) */
+/* false on a consume error (reported).  A wait asks for one message: a
+ * batch call waits until the batch is full or the time is up. */
 static bool lane_fill(struct ingest *x, struct lane *L, int timeout_ms)
 {
-	ssize_t got = rd_kafka_consume_batch_queue(L->q, timeout_ms, L->msgs, LANE_BATCH);
+	ssize_t got = rd_kafka_consume_batch_queue(L->q, timeout_ms, L->msgs, timeout_ms ? 1 : LANE_BATCH);
 	if (got < 0) {
 		warnx("cannot consume topic '%s' partition %d: %s", L->topic, (int)L->partition,
 		      rd_kafka_err2str(rd_kafka_last_error()));
@@ -1147,20 +1153,37 @@ static void ordered_loop(struct ingest *x, struct lane *lanes, size_t nl)
 	while (!x->stopping && !stop_signal) {
 		if ((x->o->exit_eof || x->o->end_ts >= 0) && all_done(x))
 			break;
-		struct lane *pick = NULL, *wait_on = NULL;
-		int64_t best = 0;
-		for (size_t k = 0; k < nl && !wait_on && !x->stopping; k++) {
+		struct lane *pick = NULL, *wait_on = NULL, *idle = NULL;
+		int64_t best = 0, now = 0;
+		/* every lane is looked at, so that the --idle clocks of all the
+		 * empty ones run at once */
+		for (size_t k = 0; k < nl && !x->stopping; k++) {
 			struct lane *L = &lanes[k];
 			while (!L->p->done) {
 				if (L->i == L->n && !lane_fill(x, L, 0))
 					goto out;
 				if (L->i == L->n) {
-					wait_on = L;
+					/* --idle: a partition read to its end holds
+					 * the others back only so long */
+					if (x->o->idle_us && L->at_end) {
+						now = now ? now : mono_micros();
+						if (!L->empty_since)
+							L->empty_since = now;
+						if (now - L->empty_since >= x->o->idle_us) {
+							idle = idle ? idle : L;
+							break;
+						}
+					}
+					wait_on = wait_on ? wait_on : L;
 					break;
 				}
+				L->empty_since = 0;
+				L->at_end = false;
 				rd_kafka_message_t *m = L->msgs[L->i];
 				if (m->err) {
 					/* end of partition (done with -e) or an error */
+					if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+						L->at_end = true;
 					handle(x, m);
 					rd_kafka_message_destroy(m);
 					L->i++;
@@ -1176,8 +1199,15 @@ static void ordered_loop(struct ingest *x, struct lane *lanes, size_t nl)
 		}
 		if (x->stopping)
 			break;
-		if (wait_on) {
-			if (!lane_fill(x, wait_on, before_waiting(x, &flushed)))
+		if (wait_on || (!pick && idle)) {
+			struct lane *L = wait_on ? wait_on : idle;
+			int wait = before_waiting(x, &flushed);
+			/* look again when the wait for this partition ends, or
+			 * soon when all are idle and any may get records first */
+			int64_t left = wait_on ? (L->empty_since + x->o->idle_us - mono_micros()) / 1000 : 10;
+			if (x->o->idle_us && left < wait)
+				wait = left < 1 ? 1 : (int)left;
+			if (!lane_fill(x, L, wait))
 				break;
 			continue;
 		}
@@ -1992,6 +2022,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 		{"app-id", required_argument, NULL, OPT_APP_ID},
 		{"ordered", no_argument, NULL, OPT_ORDERED},
 		{"checkpoint-topic", required_argument, NULL, OPT_CHECKPOINT_TOPIC},
+		{"idle", required_argument, NULL, OPT_IDLE},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, OPT_HELP},
 		{"version", no_argument, NULL, OPT_VERSION},
@@ -2064,6 +2095,11 @@ static void parse_args(int argc, char **argv, struct options *o)
 		case OPT_APP_ID: o->app_id = optarg; break;
 		case OPT_ORDERED: o->ordered = true; break;
 		case OPT_CHECKPOINT_TOPIC: o->checkpoint_topic = optarg; break;
+		case OPT_IDLE:
+			o->idle_us = parse_duration(optarg, "--idle");
+			if (o->idle_us <= 0)
+				die(EXIT_TROUBLE, "invalid --idle: '%s'", optarg);
+			break;
 		case 'v': diag_verbose++; break;
 		default: opt_common(c, help);
 		}
@@ -2113,6 +2149,8 @@ static void validate(const struct options *o, const struct kconf *kc)
 		usage_error(help, "--resume-from needs --checkpoint-interval: only barriers are committed");
 	if (o->ordered && o->mode != M_CONSUME)
 		usage_error(help, "--ordered is for -C");
+	if (o->idle_us && !o->ordered)
+		usage_error(help, "--idle goes with --ordered");
 	if (o->framed && !consuming)
 		usage_error(help, "--framed is for -C, -G and -B");
 	if (o->framed && o->raw && o->mode != M_BACKFILL)
