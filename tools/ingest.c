@@ -34,17 +34,17 @@
 static const char help[] =
 	"usage: weir-ingest -C -b BROKERS -t TOPIC... [-p PARTITION]... [-o OFFSET]... [-e]\n"
 	"       [-c COUNT] [--raw] [--checkpoint-interval N|DURATION] [--ordered [--idle D]]\n"
-	"       [--resume-from TABLE --app-id ID] [--framed]\n"
+	"       [--resume-from TABLE --app-id ID] [--end-of-stream] [--framed]\n"
 	"       weir-ingest -G GROUP -b BROKERS [-o OFFSET]... [-e] [-c COUNT]\n"
 	"       [--checkpoint-interval N|DURATION] [--resume-from TABLE --app-id ID]\n"
-	"       [--framed] TOPIC|^REGEX...\n"
+	"       [--end-of-stream] [--framed] TOPIC|^REGEX...\n"
 	"       weir-ingest -P -b BROKERS [-t TOPIC] [-p PARTITION] [-k KEY] [-K DELIM]\n"
 	"       [-D DELIM] [-H NAME[=VALUE]]... [-z CODEC] [-Z] [--raw]\n"
 	"       [--app-id ID --checkpoint-topic TOPIC] [FILE...]\n"
 	"       weir-ingest -L -b BROKERS [-t TOPIC]... [-J]\n"
 	"       weir-ingest -Q -b BROKERS -t TOPIC[:PARTITION]:TIME... [-J]\n"
 	"       weir-ingest -B [--raw] [-K DELIM] [-D DELIM] [-c COUNT]\n"
-	"       [--checkpoint-interval N|DURATION] [--framed] [FILE...]\n"
+	"       [--checkpoint-interval N|DURATION] [--end-of-stream] [--framed] [FILE...]\n"
 	"\n"
 	"Consume, produce, inspect Kafka topics, and backfill from dumps, as Kafka envelopes.\n"
 	"\n"
@@ -86,6 +86,8 @@ static const char help[] =
 	"                           (a replay interleaves them the same way)\n"
 	"      --idle DURATION      --ordered: a partition without records holds the\n"
 	"                           others back no longer than DURATION\n"
+	"      --end-of-stream      the end (-e, -c, e@, -B) ends the stream for good: a\n"
+	"                           watermark at infinity before the last barrier\n"
 	"      --framed             framed binary output\n"
 	"  -v, --verbose            more messages (repeat for librdkafka logs)\n"
 	"      --help               show this help\n"
@@ -97,7 +99,10 @@ enum mode { M_NONE, M_CONSUME, M_GROUP, M_PRODUCE, M_LIST, M_QUERY, M_BACKFILL }
 
 enum start_kind { S_DEFAULT, S_BEGINNING, S_END, S_STORED, S_ABS, S_TAIL, S_TIME };
 
-enum { OPT_CHECKPOINT = OPT_TOOL_FIRST, OPT_FRAMED, OPT_RESUME_FROM, OPT_APP_ID, OPT_ORDERED, OPT_CHECKPOINT_TOPIC, OPT_IDLE };
+enum {
+	OPT_CHECKPOINT = OPT_TOOL_FIRST, OPT_FRAMED, OPT_RESUME_FROM, OPT_APP_ID, OPT_ORDERED, OPT_CHECKPOINT_TOPIC,
+	OPT_IDLE, OPT_END_OF_STREAM
+};
 
 struct options {
 	enum mode mode;
@@ -128,6 +133,7 @@ struct options {
 	const char *checkpoint_topic; /* -P --app-id: where each barrier's checkpoint goes */
 	bool ordered;
 	int64_t idle_us;    /* --ordered --idle: how long an empty partition holds the others */
+	bool end_of_stream; /* the end of the input closes the stream for good */
 	bool framed;
 	char **files;
 	size_t nfiles;
@@ -764,6 +770,22 @@ static void written(struct ingest *x)
 		barrier(x);
 }
 
+/* The end of a run: a barrier for the records since the last one.  With
+ * --end-of-stream, when the input `ended` (not a signal, not a failure),
+ * first a watermark at infinity, and the barrier even without records, so
+ * that stateful stages close every window into the last commit. */
+static void last_barrier(struct ingest *x, bool ended)
+{
+	if (!x->o->cp_records && !x->o->cp_us)
+		return;
+	if (x->o->end_of_stream && ended) {
+		out_control(&x->out, "{\"@weir\":\"watermark\",\"t\":9223372036854775807}");
+		barrier(x);
+	} else if (x->since_barrier) {
+		barrier(x);
+	}
+}
+
 static bool auto_commit(const struct ingest *x)
 {
 	const char *ac = kconf_get(&x->kc, "enable.auto.commit");
@@ -1098,8 +1120,7 @@ static void consume_loop(struct ingest *x)
 		if (n)
 			flushed = false;
 	}
-	if (x->since_barrier && (x->o->cp_records || x->o->cp_us))
-		barrier(x);
+	last_barrier(x, !stop_signal && !x->failed);
 	flush_and_store(x, false);
 }
 
@@ -1219,8 +1240,7 @@ static void ordered_loop(struct ingest *x, struct lane *lanes, size_t nl)
 		flushed = false;
 	}
 out:
-	if (x->since_barrier && (x->o->cp_records || x->o->cp_us))
-		barrier(x);
+	last_barrier(x, !stop_signal && !x->failed);
 	flush_and_store(x, false);
 	for (size_t k = 0; k < nl; k++) {
 		while (lanes[k].i < lanes[k].n)
@@ -1438,8 +1458,7 @@ static int run_backfill(struct ingest *x)
 		p->next = (int64_t)r.number;
 		written(x);
 	}
-	if (x->since_barrier && (o->cp_records || o->cp_us))
-		barrier(x);
+	last_barrier(x, !stop_signal);
 	out_flush(&x->out);
 	lines_close(in);
 	arena_free(&arena);
@@ -2023,6 +2042,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 		{"ordered", no_argument, NULL, OPT_ORDERED},
 		{"checkpoint-topic", required_argument, NULL, OPT_CHECKPOINT_TOPIC},
 		{"idle", required_argument, NULL, OPT_IDLE},
+		{"end-of-stream", no_argument, NULL, OPT_END_OF_STREAM},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, OPT_HELP},
 		{"version", no_argument, NULL, OPT_VERSION},
@@ -2095,6 +2115,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 		case OPT_APP_ID: o->app_id = optarg; break;
 		case OPT_ORDERED: o->ordered = true; break;
 		case OPT_CHECKPOINT_TOPIC: o->checkpoint_topic = optarg; break;
+		case OPT_END_OF_STREAM: o->end_of_stream = true; break;
 		case OPT_IDLE:
 			o->idle_us = parse_duration(optarg, "--idle");
 			if (o->idle_us <= 0)
@@ -2151,6 +2172,10 @@ static void validate(const struct options *o, const struct kconf *kc)
 		usage_error(help, "--ordered is for -C");
 	if (o->idle_us && !o->ordered)
 		usage_error(help, "--idle goes with --ordered");
+	if (o->end_of_stream && (!consuming || (!o->cp_records && !o->cp_us)))
+		usage_error(help, "--end-of-stream is for -C, -G and -B with --checkpoint-interval");
+	if (o->end_of_stream && o->mode != M_BACKFILL && !o->exit_eof && o->count < 0 && o->end_ts < 0)
+		usage_error(help, "--end-of-stream needs an end: -e, -c or -o e@TIME");
 	if (o->framed && !consuming)
 		usage_error(help, "--framed is for -C, -G and -B");
 	if (o->framed && o->raw && o->mode != M_BACKFILL)
