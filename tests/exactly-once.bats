@@ -337,3 +337,56 @@ k2k() {
 	run bash -c "weir-ingest -C -b $BROKERS -t nout -e | jq -r .value | paste -sd ' '"
 	assert_output "a"
 }
+
+@test "--end-of-stream: a watermark at infinity before the last barrier, which comes even without new records" {
+	topic eos1 1 3
+	run weir-ingest -C -b "$BROKERS" -t eos1 -e --checkpoint-interval 2 --end-of-stream
+	assert_success
+	# (jq would round the watermark: the control records are compared as text)
+	run bash -c 'sed "s/^{\"topic.*\"value\":\"\([^\"]*\)\"}$/\1/"' <<<"$output"
+	assert_output 'p0-0
+p0-1
+{"@weir":"barrier","id":1,"sources":{"eos1":{"0":2}}}
+p0-2
+{"@weir":"watermark","t":9223372036854775807}
+{"@weir":"barrier","id":2,"sources":{"eos1":{"0":3}}}'
+	run weir-ingest -C -b "$BROKERS" -t eos1 -e -o end --checkpoint-interval 2 --end-of-stream
+	assert_output '{"@weir":"watermark","t":9223372036854775807}
+{"@weir":"barrier","id":1,"sources":{"eos1":{"0":3}}}'
+	run weir-ingest -C -b "$BROKERS" -t eos1 --checkpoint-interval 2 --end-of-stream
+	assert_failure 2
+	assert_line --index 0 "weir-ingest: --end-of-stream needs an end: -e, -c or -o e@TIME"
+	run weir-ingest -C -b "$BROKERS" -t eos1 -e --end-of-stream
+	assert_line --index 0 "weir-ingest: --end-of-stream is for -C, -G and -B with --checkpoint-interval"
+}
+
+@test "--end-of-stream: the windows still open at the end land in the last commit" {
+	broker_cmd topic eos2 2
+	"$TOP/scripts/gen-events" -n 3000 --rate 50 --users 100 --late 0.02 --lateness 30 --envelope eos2 --partitions 2 |
+		weir-ingest -P -b "$BROKERS"
+	weir-ingest -C -b "$BROKERS" -t eos2 -e --ordered |
+		weir-parse -q --schema "$EVENT" --dlq /dev/null |
+		weir-window --tumble 10s --time ts --delay 20s --by device --agg "$AGG" |
+		weir-lake-write --schema "$GOLD" ref >/dev/null
+	weir-ingest -C -b "$BROKERS" -t eos2 -e --ordered --checkpoint-interval 300 --end-of-stream \
+		--resume-from gold --app-id g |
+		weir-parse -q --schema "$EVENT" --dlq /dev/null |
+		weir-window --tumble 10s --time ts --delay 20s --by device --agg "$AGG" --state st |
+		weir-lake-write --schema "$GOLD" gold --app-id g 2>err >/dev/null
+	[ ! -s err ] || fail "$(cat err)"
+	run diff <(weir-lake-cat ref | sort) <(weir-lake-cat gold | sort)
+	assert_success
+	# the last window is there: 60 s of events in 10 s windows, 3 devices
+	[ "$(weir-lake-cat gold | jq -r .window_start | sort -u | wc -l)" -eq 6 ]
+}
+
+@test "--end-of-stream: a stream join writes the outer rows the end frees before the last barrier, even with --no-flush" {
+	printf '%s\n' '{"k":1,"t":"2024-01-01T00:00:00Z"}' '{"@weir":"watermark","t":9223372036854775807}' \
+		'{"@weir":"barrier","id":1,"sources":{}}' >l.ndjson
+	printf '%s\n' '{"@weir":"watermark","t":9223372036854775807}' '{"@weir":"barrier","id":1,"sources":{}}' >r.ndjson
+	run weir-join --left-stream l.ndjson --right-stream r.ndjson --on k --between 'r.t - 1m AND r.t + 1m' \
+		--time t --type left --no-flush
+	assert_success
+	assert_line --index 0 '{"k":1,"t":"2024-01-01T00:00:00Z"}'
+	assert_line --index 1 --partial '"@weir":"barrier","id":1'
+}

@@ -177,6 +177,7 @@ struct side {
 	struct rec_reader *r;
 	int fd;
 	bool eof;
+	bool ended;            /* upstream said its stream is over (a watermark at +inf) */
 	int64_t barrier;       /* barrier id delivered and waiting for the other input, -1 none */
 	struct buf barrier_rec; /* its JSON text, for merging the sources */
 	struct keytab tab;
@@ -1051,7 +1052,8 @@ static void update_watermark(void)
 {
 	/* An input at its end can send nothing more: its watermark is +inf,
 	 * unless --no-flush keeps the state for inspection. */
-	bool end_l = st.s[L].eof && !opt.no_flush, end_r = st.s[R].eof && !opt.no_flush;
+	bool end_l = (st.s[L].eof && !opt.no_flush) || st.s[L].ended;
+	bool end_r = (st.s[R].eof && !opt.no_flush) || st.s[R].ended;
 	int64_t a = end_l ? WM_END : st.s[L].wm.wm, b = end_r ? WM_END : st.s[R].wm.wm;
 	int64_t wm = a < b ? a : b;
 	if (wm == WM_NONE || (st.wm != WM_NONE && wm <= st.wm))
@@ -1361,7 +1363,15 @@ static void on_control(int i, const struct record *rec)
 			warnx("restore %" PRId64 " without --state: continuing with empty state", id);
 		rec_forward(st.out, rec);
 	} else if (!strcmp(rec->control, "watermark") && st.stream) {
-		/* the join writes its own: the minimum over both inputs */
+		/* the join writes its own: the minimum over both inputs.  But
+		 * an input whose stream is over for good (weir-ingest
+		 * --end-of-stream) closes like one at its end, even with
+		 * --no-flush, so the rows it frees come before the last barrier */
+		const struct value *t = value_getz(&rec->v, "t");
+		if (t && t->type == V_INT && t->i == WM_END) {
+			s->ended = true;
+			update_watermark();
+		}
 	} else {
 		rec_forward(st.out, rec);
 	}
