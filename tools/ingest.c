@@ -1946,6 +1946,15 @@ static void parse_query(const char *s, char **topic, int32_t *part, int64_t *ms)
 static int run_query(struct ingest *x)
 {
 	const struct options *o = x->o;
+	/* a malformed query is a usage error before any connection is tried
+	 * (whose failures librdkafka would log meanwhile) */
+	for (size_t i = 0; i < o->ntopics; i++) {
+		char *topic;
+		int32_t part;
+		int64_t ms;
+		parse_query(o->topics[i], &topic, &part, &ms);
+		free(topic);
+	}
 	x->rk = kafka_new(RD_KAFKA_PRODUCER, make_conf(o, &x->kc, x));
 	int status = EXIT_OK;
 	struct buf b = BUF_INIT;
