@@ -137,15 +137,20 @@ static inline const unsigned char *varint(const unsigned char *q, const unsigned
 	return NULL;
 }
 
-/* utf8_valid with the common case, short ASCII text, done in line */
-static inline bool text_ok(const unsigned char *s, size_t n)
+/* utf8_valid with the common case, short ASCII text, done in line; the
+ * tail in one load too when the input has room for it before `end` */
+static inline bool text_ok(const unsigned char *s, size_t n, const unsigned char *end)
 {
 	size_t i = 0;
+	uint64_t w;
 	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
 		memcpy(&w, s + i, 8);
 		if (w & 0x8080808080808080ull)
 			return utf8_valid((const char *)s + i, n - i);
+	}
+	if (i < n && end - (s + i) >= 8) {
+		memcpy(&w, s + i, 8);
+		return !(w & first_bytes_mask(n - i) & 0x8080808080808080ull) || utf8_valid((const char *)s + i, n - i);
 	}
 	for (; i < n; i++)
 		if (s[i] & 0x80)
@@ -160,7 +165,7 @@ static inline const unsigned char *get_bytes(const unsigned char *q, const unsig
 	if (!(q = varint(q, end, &n)) || n > (uint64_t)(end - q))
 		return NULL;
 	/* strings are UTF-8 in every encoding; only binary may hold anything */
-	if (text && !text_ok(q, (size_t)n))
+	if (text && !text_ok(q, (size_t)n, end))
 		return NULL;
 	v->s = (const char *)q;
 	v->n = (uint32_t)n;
@@ -301,7 +306,7 @@ int frame_get_record(struct arena *a, struct layout *l, const unsigned char **p,
 		/* a key the layout has was valid UTF-8 when it was first seen */
 		if (!same || !layout_key_eq(l, i, (const char *)q, (size_t)n, (size_t)(end - q))) {
 			same = false;
-			if (!text_ok(q, (size_t)n))
+			if (!text_ok(q, (size_t)n, end))
 				return -1;
 		}
 		k->d = 0;

@@ -124,6 +124,7 @@ void layout_set(struct layout *l, const struct value *obj)
 		l->cap = obj->n;
 		l->off = xrealloc(l->off, l->cap * sizeof *l->off);
 		l->len = xrealloc(l->len, l->cap * sizeof *l->len);
+		l->head = xrealloc(l->head, l->cap * sizeof *l->head);
 	}
 	if (size > l->size) {
 		l->size = size;
@@ -137,6 +138,7 @@ void layout_set(struct layout *l, const struct value *obj)
 			memcpy(l->bytes + off, k->s, k->n);
 		l->off[i] = off;
 		l->len[i] = k->n;
+		memcpy(&l->head[i], l->bytes + off, 8);
 		off += (k->n + 7) & ~(size_t)7;
 	}
 	l->n = obj->n;
@@ -160,6 +162,7 @@ void layout_free(struct layout *l)
 {
 	free(l->off);
 	free(l->len);
+	free(l->head);
 	free(l->bytes);
 	memset(l, 0, sizeof *l);
 }

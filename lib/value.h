@@ -94,6 +94,7 @@ struct layout {
 	uint32_t n, cap; /* keys, and room in off/len */
 	size_t *off;
 	uint32_t *len;
+	uint64_t *head;  /* the first 8 bytes of each key, zero-padded */
 	char *bytes;     /* key i at bytes + off[i]; padded for 8-byte loads */
 	size_t size;
 };
@@ -104,17 +105,32 @@ void layout_set(struct layout *l, const struct value *obj);
 uint64_t layout_note(struct layout *l, const struct value *obj);
 void layout_free(struct layout *l);
 
+/* The bits of a loaded 8-byte word that hold its first n (< 8) bytes. */
+static inline uint64_t first_bytes_mask(size_t n)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (1ull << (8 * n)) - 1;
+#else
+	return n ? ~0ull << (64 - 8 * n) : 0;
+#endif
+}
+
 /* Key k of a layout equals the n bytes at s: compared 8 bytes at a time when
  * s has at least `avail` readable bytes (the layout's keys are padded). */
 static inline bool layout_key_eq(const struct layout *l, uint32_t k, const char *s, size_t n, size_t avail)
 {
-	const char *t = l->bytes + l->off[k];
 	if (n != l->len[k])
 		return false;
+	uint64_t x, y;
+	if (n < 8 && avail >= 8) {
+		/* the usual key, short: one load */
+		memcpy(&x, s, 8);
+		return !((x ^ l->head[k]) & first_bytes_mask(n));
+	}
+	const char *t = l->bytes + l->off[k];
 	if (avail < ((n + 7) & ~(size_t)7))
 		return !memcmp(s, t, n);
 	size_t i = 0;
-	uint64_t x, y;
 	for (; i + 8 <= n; i += 8) {
 		memcpy(&x, s + i, 8);
 		memcpy(&y, t + i, 8);
@@ -125,11 +141,7 @@ static inline bool layout_key_eq(const struct layout *l, uint32_t k, const char 
 		return true;
 	memcpy(&x, s + i, 8);
 	memcpy(&y, t + i, 8);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return ((x ^ y) & (~0ull >> (64 - 8 * (n - i)))) == 0;
-#else
-	return ((x ^ y) & (~0ull << (64 - 8 * (n - i)))) == 0;
-#endif
+	return !((x ^ y) & first_bytes_mask(n - i));
 }
 
 /* Deep copy into an arena (strings included). */
