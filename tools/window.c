@@ -133,8 +133,10 @@ static struct opts {
 /* ---- aggregate state ---- */
 
 struct st_sum {
-	int128_t i;  /* kind 1, 2: exact, at `scale` */
-	double f;    /* kind 3 */
+	union {
+		int128_t i; /* kind 1, 2: exact, at `scale` */
+		double f;   /* kind 3 */
+	};
 	int64_t n;   /* non-null values, for avg */
 	uint8_t kind; /* 0 nothing yet, 1 integer, 2 decimal, 3 float */
 	uint8_t scale;
@@ -181,6 +183,22 @@ static size_t agg_size(enum afn fn)
 		return sizeof(struct st_val);
 	default:
 		return sizeof(void *);
+	}
+}
+
+static size_t agg_align(enum afn fn)
+{
+	switch (fn) {
+	case A_SUM:
+	case A_AVG:
+		return _Alignof(struct st_sum);
+	case A_MIN:
+	case A_MAX:
+	case A_FIRST:
+	case A_LAST:
+		return _Alignof(struct st_val);
+	default:
+		return 8;
 	}
 }
 
@@ -293,9 +311,13 @@ static inline struct entry *E(uint32_t i)
 	return (struct entry *)(S.ent + (size_t)i * S.stride);
 }
 
+/* Aggregate state follows the header; each state at its own alignment
+ * (see run), so an entry wastes no padding on 8-byte states. */
+#define ST_OFF ((sizeof(struct entry) + 7) & ~(size_t)7)
+
 static inline unsigned char *ST(struct entry *e)
 {
-	return (unsigned char *)e + ((sizeof(struct entry) + 15) & ~(size_t)15);
+	return (unsigned char *)e + ST_OFF;
 }
 
 static void tab_init(struct table *t, uint32_t cap)
@@ -423,7 +445,7 @@ static struct hitem heap_pop(struct heap *h)
 
 /* ---- values ---- */
 
-static const struct value *lookup(const struct record *rec, struct path *p)
+static inline const struct value *lookup(const struct record *rec, struct path *p)
 {
 	const struct value *v = rec_field(rec, &p->top);
 	for (size_t i = 1; i < p->n && v; i++)
@@ -433,17 +455,8 @@ static const struct value *lookup(const struct record *rec, struct path *p)
 
 /* One encoding per value for grouping and distinct counting: numbers equal
  * in value encode equal (1, 1.0 and 1.00 are one key), as value_eq says. */
-static void put_canonical(struct buf *b, const struct value *v)
+static void put_canonical_slow(struct buf *b, const struct value *v)
 {
-	if (v->type == V_STRING && v->n < 0x80) {
-		/* the usual key, as frame_put_value writes it, without the calls */
-		buf_grow(b, 2 + v->n);
-		b->p[b->len++] = V_STRING;
-		b->p[b->len++] = (char)v->n;
-		memcpy(b->p + b->len, v->s, v->n);
-		b->len += v->n;
-		return;
-	}
 	struct value c = *v;
 	if (c.type == V_DECIMAL) {
 		while (c.scale && c.d % 10 == 0) {
@@ -456,6 +469,20 @@ static void put_canonical(struct buf *b, const struct value *v)
 		c = value_int((int64_t)c.f);
 	}
 	frame_put_value(b, &c);
+}
+
+static inline void put_canonical(struct buf *b, const struct value *v)
+{
+	if (v->type == V_STRING && v->n < 0x80) {
+		/* the usual key, as frame_put_value writes it, without the calls */
+		buf_grow(b, 2 + v->n);
+		b->p[b->len++] = V_STRING;
+		b->p[b->len++] = (char)v->n;
+		memcpy(b->p + b->len, v->s, v->n);
+		b->len += v->n;
+		return;
+	}
+	put_canonical_slow(b, v);
 }
 
 static void keep_value(struct st_val *s, const struct value *v)
@@ -529,17 +556,8 @@ static bool rescale(int128_t *x, int by)
 	return true;
 }
 
-static void sum_add(struct st_sum *s, const struct value *v)
+static void sum_add_slow(struct st_sum *s, const struct value *v)
 {
-	s->n++;
-	if (v->type == V_DECIMAL && s->kind == 2 && v->scale == s->scale) {
-		/* the usual case, a money column: one exact addition */
-		int128_t r;
-		if (!__builtin_add_overflow(s->i, v->d, &r) && r < P38 && r > -P38) {
-			s->i = r;
-			return;
-		}
-	}
 	if (v->type == V_FLOAT || s->kind == 3) {
 		double d;
 		value_to_double(v, &d);
@@ -576,6 +594,22 @@ static void sum_add(struct st_sum *s, const struct value *v)
 		return;
 	}
 	s->i = r;
+}
+
+/* |x| < 2^99, judged by the high half: two such add up to less than 10^38 */
+static inline bool small128(int128_t x)
+{
+	return (uint64_t)(x >> 64) + (1ull << 35) < (1ull << 36);
+}
+
+static inline void sum_add(struct st_sum *s, const struct value *v)
+{
+	s->n++;
+	/* the usual case, a money column: one exact addition */
+	if (v->type == V_DECIMAL && s->kind == 2 && v->scale == s->scale && small128(s->i) && small128(v->d))
+		s->i += v->d;
+	else
+		sum_add_slow(s, v);
 }
 
 static void sum_merge(struct st_sum *into, const struct st_sum *from)
@@ -696,7 +730,10 @@ static bool needs_number(enum afn fn)
 	return fn == A_SUM || fn == A_AVG || fn == A_STDDEV || fn == A_PERCENTILE;
 }
 
-static void agg_update(const struct agg *a, unsigned char *st, const struct value *v, uint64_t rseq)
+/* In line in the record loop: for count and sum the call cost more than
+ * the update. */
+static inline __attribute__((always_inline)) void agg_update(const struct agg *a, unsigned char *st,
+							    const struct value *v, uint64_t rseq)
 {
 	bool null = !v || v->type == V_NULL;
 	switch (a->fn) {
@@ -1136,9 +1173,11 @@ static void kwalk_init(struct kwalk *w, uint32_t key)
 	w->at = S.keys[key].ents;
 }
 
+static uint32_t kwalk_add(struct kwalk *w, int64_t start);
+
 /* The key's entry of the window at `start`, created when new; starts asked
  * on one walk must decrease. */
-static uint32_t kwalk_entry(struct kwalk *w, int64_t start, bool *created)
+static inline uint32_t kwalk_entry(struct kwalk *w, int64_t start, bool *created)
 {
 	while (w->at != NIL && E(w->at)->start > start) {
 		w->newer = w->at;
@@ -1151,6 +1190,13 @@ static uint32_t kwalk_entry(struct kwalk *w, int64_t start, bool *created)
 		*created = false;
 		return idx;
 	}
+	*created = true;
+	return kwalk_add(w, start);
+}
+
+/* A new entry for the key at `start`, linked in where the walk stands. */
+static uint32_t kwalk_add(struct kwalk *w, int64_t start)
+{
 	uint32_t win = win_get(start);
 	uint32_t idx = entry_new(w->key, start, start + o.size, S.seq++);
 	struct entry *e = E(idx);
@@ -1169,7 +1215,6 @@ static uint32_t kwalk_entry(struct kwalk *w, int64_t start, bool *created)
 	else
 		E(wn->tail)->next = idx;
 	wn->tail = idx;
-	*created = true;
 	return idx;
 }
 
@@ -1560,12 +1605,15 @@ static void bad_record(const struct rec_reader *r, const struct record *rec, con
 	warnx("bad record at '%s' record %" PRIu64 ": %s", rec_reader_name(r), rec->pos, msg);
 }
 
-static void add_to(uint32_t idx, const struct value *const *args)
+static inline __attribute__((always_inline)) void add_to(uint32_t idx, const struct value *const *args)
 {
-	struct entry *e = E(idx);
-	for (size_t i = 0; i < o.naggs; i++)
-		agg_update(&o.aggs[i], ST(e) + o.aggs[i].off, args[i], S.rseq);
-	mark_dirty(idx);
+	unsigned char *st = ST(E(idx));
+	/* locals: stores into the state could alias the options */
+	uint64_t rseq = S.rseq;
+	for (const struct agg *a = o.aggs, *end = a + o.naggs; a < end; a++)
+		agg_update(a, st + a->off, *args++, rseq);
+	if (o.emit == EMIT_UPDATE)
+		mark_dirty(idx);
 }
 
 static void session_add(uint32_t key, int64_t t, const struct value *const *args)
@@ -1624,7 +1672,9 @@ static void data_record(const struct rec_reader *r, const struct record *rec)
 			bad_record(r, rec, "no event time field '%s'", o.time.text);
 			return;
 		}
-		if (!value_as_micros(tv, o.unit, &ts)) {
+		if (tv->type == V_TIMESTAMP)
+			ts = tv->i; /* framed input: as value_as_micros would say */
+		else if (!value_as_micros(tv, o.unit, &ts)) {
 			bad_record(r, rec, "event time field '%s' is not a time", o.time.text);
 			return;
 		}
@@ -1738,10 +1788,13 @@ static void agg_save(struct buf *b, const struct agg *a, unsigned char *st)
 	case A_SUM:
 	case A_AVG: {
 		struct st_sum *s = (struct st_sum *)st;
+		/* both members, the one not in use as zero */
+		int128_t i = s->kind == 3 ? 0 : s->i;
+		double f = s->kind == 3 ? s->f : 0.0;
 		buf_putc(b, (char)s->kind);
 		buf_putc(b, (char)s->scale);
-		buf_put(b, &s->i, sizeof s->i);
-		buf_put(b, &s->f, 8);
+		buf_put(b, &i, sizeof i);
+		buf_put(b, &f, 8);
 		put_i64(b, s->n);
 		return;
 	}
@@ -1798,9 +1851,15 @@ static int agg_load(const struct agg *a, unsigned char *st, const unsigned char 
 	case A_SUM:
 	case A_AVG: {
 		struct st_sum *s = (struct st_sum *)st;
+		int128_t i;
+		double f;
 		if (get_raw(p, end, &s->kind, 1) || get_raw(p, end, &s->scale, 1) || s->kind > 3 || s->scale > 38 ||
-		    get_raw(p, end, &s->i, sizeof s->i) || get_raw(p, end, &s->f, 8))
+		    get_raw(p, end, &i, sizeof i) || get_raw(p, end, &f, 8))
 			return -1;
+		if (s->kind == 3)
+			s->f = f;
+		else
+			s->i = i;
 		return get_i64(p, end, &s->n);
 	}
 	case A_STDDEV: {
@@ -2150,14 +2209,15 @@ static int run(void)
 		if (state_dir_init(o.state_dir, err, sizeof err))
 			die(EXIT_TROUBLE, "%s", err);
 	}
-	size_t off = 0;
+	/* offsets from the entry, which the slab aligns to 16 bytes */
+	size_t at = ST_OFF;
 	for (size_t i = 0; i < o.naggs; i++) {
-		size_t sz = agg_size(o.aggs[i].fn);
-		off = (off + 15) & ~(size_t)15;
-		o.aggs[i].off = off;
-		off += sz;
+		size_t align = agg_align(o.aggs[i].fn);
+		at = (at + align - 1) & ~(align - 1);
+		o.aggs[i].off = at - ST_OFF;
+		at += agg_size(o.aggs[i].fn);
 	}
-	S.stride = (((sizeof(struct entry) + 15) & ~(size_t)15) + off + 15) & ~(size_t)15;
+	S.stride = (at + 15) & ~(size_t)15;
 	buf_grow(&S.scratch, 256); /* never NULL, even for an empty key */
 	tab_init(&S.ktab, 1024);
 	tab_init(&S.wtab, 64);
