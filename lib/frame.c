@@ -109,21 +109,28 @@ static inline const unsigned char *varint8(const unsigned char *q, uint64_t *out
 	return q + bytes;
 }
 
+/* Whether 8 bytes may be loaded at q: always when the input is padded
+ * (frame_get_record's, FRAME_PAD), else when they are before end.  `pad`
+ * is a constant at every call, so each decoder is compiled both ways. */
+#define ROOM8(q, end, pad) ((pad) ? (q) < (end) : (end) - (q) >= 8)
+
 /* Most varints in records (lengths, counts, small numbers) are one byte:
  * decode those here, longer ones from one load when the input allows, and
- * leave the rest to get_uvarint. */
+ * the rest byte by byte. */
 /* The decoder passes the read position by value and returns the new one
  * (NULL on malformed input): kept in a register, it is not reloaded after
  * every byte-sized store into a value, which C must assume could alias it. */
-static inline const unsigned char *varint(const unsigned char *q, const unsigned char *end, uint64_t *out)
+static inline __attribute__((always_inline)) const unsigned char *varint(const unsigned char *q,
+									  const unsigned char *end, uint64_t *out,
+									  bool pad)
 {
 	if (__builtin_expect(q < end && *q < 0x80, 1)) {
 		*out = *q;
 		return q + 1;
 	}
 	const unsigned char *r;
-	if (end - q >= 8 && (r = varint8(q, out)))
-		return r;
+	if (ROOM8(q, end, pad) && (r = varint8(q, out)))
+		return r <= end ? r : NULL;
 	/* as get_uvarint, in line: this is the last field of most records */
 	uint64_t v = 0;
 	for (int shift = 0; shift < 70 && q < end; shift += 7) {
@@ -138,8 +145,9 @@ static inline const unsigned char *varint(const unsigned char *q, const unsigned
 }
 
 /* utf8_valid with the common case, short ASCII text, done in line; the
- * tail in one load too when the input has room for it before `end` */
-static inline bool text_ok(const unsigned char *s, size_t n, const unsigned char *end)
+ * tail in one load too when the input has room for it (see ROOM8) */
+static inline __attribute__((always_inline)) bool text_ok(const unsigned char *s, size_t n,
+							  const unsigned char *end, bool pad)
 {
 	size_t i = 0;
 	uint64_t w;
@@ -148,7 +156,7 @@ static inline bool text_ok(const unsigned char *s, size_t n, const unsigned char
 		if (w & 0x8080808080808080ull)
 			return utf8_valid((const char *)s + i, n - i);
 	}
-	if (i < n && end - (s + i) >= 8) {
+	if (i < n && ROOM8(s + i, end, pad)) {
 		memcpy(&w, s + i, 8);
 		return !(w & first_bytes_mask(n - i) & 0x8080808080808080ull) || utf8_valid((const char *)s + i, n - i);
 	}
@@ -158,32 +166,79 @@ static inline bool text_ok(const unsigned char *s, size_t n, const unsigned char
 	return true;
 }
 
-static inline const unsigned char *get_bytes(const unsigned char *q, const unsigned char *end, struct value *v,
-					     bool text)
+static inline __attribute__((always_inline)) const unsigned char *get_bytes(const unsigned char *q,
+									    const unsigned char *end,
+									    struct value *v, bool text, bool pad)
 {
 	uint64_t n;
-	if (!(q = varint(q, end, &n)) || n > (uint64_t)(end - q))
+	if (!(q = varint(q, end, &n, pad)) || n > (uint64_t)(end - q))
 		return NULL;
 	/* strings are UTF-8 in every encoding; only binary may hold anything */
-	if (text && !text_ok(q, (size_t)n, end))
+	if (text && !text_ok(q, (size_t)n, end, pad))
 		return NULL;
 	v->s = (const char *)q;
 	v->n = (uint32_t)n;
 	return q + n;
 }
 
+/* integers, dates and timestamps: a zigzag varint */
+static inline __attribute__((always_inline)) const unsigned char *get_int(const unsigned char *q,
+									  const unsigned char *end,
+									  struct value *v, bool pad)
+{
+	uint64_t u;
+	if (!(q = varint(q, end, &u, pad)))
+		return NULL;
+	v->i = unzigzag64(u);
+	return q;
+}
+
+static inline __attribute__((always_inline)) const unsigned char *get_decimal(const unsigned char *q,
+									      const unsigned char *end,
+									      struct value *v, bool pad)
+{
+	if (q >= end || *q > 38)
+		return NULL;
+	v->scale = *q++;
+	uint64_t u;
+	const unsigned char *r;
+	if (ROOM8(q, end, pad) && (r = varint8(q, &u))) {
+		v->d = (int128_t)(u >> 1) ^ -(int128_t)(u & 1);
+		return r <= end ? r : NULL;
+	}
+	unsigned __int128 z = 0;
+	for (int shift = 0;; shift += 7) {
+		if (q >= end || shift > 126)
+			return NULL;
+		unsigned char c = *q++;
+		z |= (unsigned __int128)(c & 0x7f) << shift;
+		if (!(c & 0x80))
+			break;
+	}
+	v->d = (int128_t)(z >> 1) ^ -(int128_t)(z & 1);
+	return q;
+}
+
 /* A value that holds no other values, or NULL when v's tag is a container
  * (or malformed, which get_value tells apart).  In line, so the elements
  * of a record cost no call each. */
 static inline __attribute__((always_inline)) const unsigned char *get_scalar(const unsigned char *q, const unsigned char *end, struct value *v,
-					      unsigned char type, bool *container)
+					      unsigned char type, bool *container, bool pad)
 {
-	uint64_t u;
 	/* every case sets the member it uses; clearing the rest is enough */
 	v->type = type;
 	v->scale = 0;
 	v->n = 0;
 	v->d = 0;
+	/* The common types by conditional branches first: a record loop meets
+	 * them in the same order record after record, which these predict
+	 * and the switch's one indirect jump does not. */
+	if (type == V_STRING)
+		return get_bytes(q, end, v, true, pad);
+	if (type == V_INT || type == V_TIMESTAMP)
+		return get_int(q, end, v, pad);
+	if (type == V_DECIMAL)
+		return get_decimal(q, end, v, pad);
 	switch (type) {
 	case V_NULL:
 		return q;
@@ -192,14 +247,9 @@ static inline __attribute__((always_inline)) const unsigned char *get_scalar(con
 			return NULL;
 		v->b = *q;
 		return q + 1;
-	case V_INT:
 	case V_DATE:
-	case V_TIMESTAMP:
 	case V_TIMESTAMP_NTZ:
-		if (!(q = varint(q, end, &u)))
-			return NULL;
-		v->i = unzigzag64(u);
-		return q;
+		return get_int(q, end, v, pad);
 	case V_FLOAT: {
 		if (end - q < 8)
 			return NULL;
@@ -209,30 +259,8 @@ static inline __attribute__((always_inline)) const unsigned char *get_scalar(con
 		memcpy(&v->f, &bits, 8);
 		return q + 8;
 	}
-	case V_DECIMAL: {
-		if (q >= end || *q > 38)
-			return NULL;
-		v->scale = *q++;
-		unsigned __int128 z = 0;
-		const unsigned char *r;
-		if (end - q >= 8 && (r = varint8(q, &u))) {
-			v->d = (int128_t)(u >> 1) ^ -(int128_t)(u & 1);
-			return r;
-		}
-		for (int shift = 0;; shift += 7) {
-			if (q >= end || shift > 126)
-				return NULL;
-			unsigned char c = *q++;
-			z |= (unsigned __int128)(c & 0x7f) << shift;
-			if (!(c & 0x80))
-				break;
-		}
-		v->d = (int128_t)(z >> 1) ^ -(int128_t)(z & 1);
-		return q;
-	}
-	case V_STRING:
 	case V_BINARY:
-		return get_bytes(q, end, v, type == V_STRING);
+		return get_bytes(q, end, v, false, pad);
 	case V_ARRAY:
 	case V_OBJECT:
 	case V_MAP:
@@ -250,11 +278,11 @@ static const unsigned char *get_value(struct arena *a, const unsigned char *q, c
 		return NULL;
 	unsigned char type = *q++;
 	bool container = false;
-	const unsigned char *r = get_scalar(q, end, v, type, &container);
+	const unsigned char *r = get_scalar(q, end, v, type, &container, false);
 	if (!container)
 		return r;
 	uint64_t u;
-	if (!(q = varint(q, end, &u)))
+	if (!(q = varint(q, end, &u, false)))
 		return NULL;
 	uint64_t cnt = type == V_ARRAY ? u : 2 * u;
 	/* every element takes at least one byte: a lying count cannot make us
@@ -270,11 +298,11 @@ static const unsigned char *get_value(struct arena *a, const unsigned char *q, c
 			items[i].d = 0;
 			items[i].type = V_STRING;
 			items[i].scale = 0;
-			q = get_bytes(q, end, &items[i], true);
+			q = get_bytes(q, end, &items[i], true, false);
 		} else if (q < end) {
 			unsigned char t = *q;
 			container = false;
-			r = get_scalar(q + 1, end, &items[i], t, &container);
+			r = get_scalar(q + 1, end, &items[i], t, &container, false);
 			q = container ? get_value(a, q, end, &items[i], depth + 1) : r;
 		} else {
 			q = NULL;
@@ -294,20 +322,32 @@ int frame_get_record(struct arena *a, struct layout *l, const unsigned char **p,
 	if (q >= end || *q != V_OBJECT)
 		return frame_get_value(a, p, end, v);
 	/* a key and a value take at least two bytes */
-	if (!(q = varint(q + 1, end, &u)) || u > UINT32_MAX || 2 * u > (uint64_t)(end - q))
+	if (!(q = varint(q + 1, end, &u, true)) || u > UINT32_MAX || 2 * u > (uint64_t)(end - q))
 		return -1;
 	struct value *items = arena_alloc(a, (u ? 2 * u : 1) * sizeof *items);
 	bool same = l->id && u == l->n;
+	/* restrict: the stores into items cannot change the layout */
+	const uint32_t *restrict len = l->len;
+	const uint64_t *restrict head = l->head;
 	for (uint32_t i = 0; i < u; i++) {
 		struct value *k = &items[2 * i];
-		uint64_t n;
-		if (!(q = varint(q, end, &n)) || n > (uint64_t)(end - q))
-			return -1;
-		/* a key the layout has was valid UTF-8 when it was first seen */
-		if (!same || !layout_key_eq(l, i, (const char *)q, (size_t)n, (size_t)(end - q))) {
-			same = false;
-			if (!text_ok(q, (size_t)n, end))
+		uint64_t n, w;
+		if (same && q < end && *q == len[i] && *q < 8 &&
+		    !((memcpy(&w, q + 1, 8), w ^ head[i]) & first_bytes_mask(*q))) {
+			/* the layout's short key: its length byte and its bytes
+			 * compared with two loads, nothing to validate */
+			n = *q++;
+			if (n > (uint64_t)(end - q))
 				return -1;
+		} else {
+			if (!(q = varint(q, end, &n, true)) || n > (uint64_t)(end - q))
+				return -1;
+			/* a key the layout has was valid UTF-8 when it was first seen */
+			if (!same || !layout_key_eq(l, i, (const char *)q, (size_t)n, (size_t)(end - q) + FRAME_PAD)) {
+				same = false;
+				if (!text_ok(q, (size_t)n, end, true))
+					return -1;
+			}
 		}
 		k->d = 0;
 		k->type = V_STRING;
@@ -318,7 +358,7 @@ int frame_get_record(struct arena *a, struct layout *l, const unsigned char **p,
 		if (q >= end)
 			return -1;
 		bool container = false;
-		const unsigned char *r = get_scalar(q + 1, end, k + 1, *q, &container);
+		const unsigned char *r = get_scalar(q + 1, end, k + 1, *q, &container, true);
 		q = container ? get_value(a, q, end, k + 1, 1) : r;
 		if (!q)
 			return -1;

@@ -26,7 +26,9 @@ int frame_get_value(struct arena *a, const unsigned char **p, const unsigned cha
 
 /* Decode a record: like frame_get_value, and when the value is an object,
  * its keys are checked against l (the previous record's) and l becomes
- * this record's; *layout is then l->id (0 for anything else). */
+ * this record's; *layout is then l->id (0 for anything else).  It may load
+ * (never use) up to FRAME_PAD bytes past end, so the input must have them. */
+#define FRAME_PAD 8
 int frame_get_record(struct arena *a, struct layout *l, const unsigned char **p, const unsigned char *end,
 		     struct value *v, uint64_t *layout);
 

@@ -56,7 +56,7 @@ struct rec_reader *rec_reader_open(int fd, const char *name)
 	r->name = xstrdup(name);
 	r->max_record = rec_max_record();
 	r->cap = READ_CHUNK * 2;
-	r->buf = xmalloc(r->cap);
+	r->buf = xmalloc(r->cap + FRAME_PAD);
 	return r;
 }
 
@@ -105,7 +105,7 @@ static size_t fill(struct rec_reader *r)
 		 * make a reader hold twice the limit. */
 		size_t cap = r->cap * 2, limit = r->max_record + 2 * READ_CHUNK;
 		r->cap = cap < limit ? cap : limit > r->cap ? limit : r->cap;
-		r->buf = xrealloc(r->buf, r->cap);
+		r->buf = xrealloc(r->buf, r->cap + FRAME_PAD);
 	}
 	if (r->flush_first)
 		rec_flush(r->flush_first);
@@ -285,7 +285,11 @@ static enum rec_kind read_framed(struct rec_reader *r, struct record *rec)
 		rec->pos = r->pos;
 		rec->raw = NULL;
 		rec->rawlen = 0;
-		if (get_uvarint(&p, e, &len) || (kind != FRAME_SCHEMA && kind != FRAME_DATA && kind != FRAME_CONTROL)) {
+		if (p < e && *p < 0x80) /* most frames are short */
+			len = *p++;
+		else if (get_uvarint(&p, e, &len))
+			kind = 0;
+		if (kind != FRAME_SCHEMA && kind != FRAME_DATA && kind != FRAME_CONTROL) {
 			/* A broken frame header leaves no way to find the next frame. */
 			rec->kind = REC_BAD;
 			rec->err = "corrupt frame header";
