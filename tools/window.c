@@ -277,6 +277,8 @@ static struct st {
 	struct table wtab;
 	int64_t cache_start;
 	uint32_t cache_win;
+	int64_t last_start; /* of the last window of the latest record */
+	bool have_last;
 
 	struct heap heap; /* windows by start, or sessions by end */
 	uint32_t dhead, dtail; /* dirty list */
@@ -473,13 +475,16 @@ static void put_canonical_slow(struct buf *b, const struct value *v)
 
 static inline void put_canonical(struct buf *b, const struct value *v)
 {
-	if (v->type == V_STRING && v->n < 0x80) {
-		/* the usual key, as frame_put_value writes it, without the calls */
+	if (v->type == V_STRING && v->n < 16) {
+		/* the usual key, as frame_put_value writes it, without the calls
+		 * (memcpy of a few bytes is one too) */
 		buf_grow(b, 2 + v->n);
-		b->p[b->len++] = V_STRING;
-		b->p[b->len++] = (char)v->n;
-		memcpy(b->p + b->len, v->s, v->n);
-		b->len += v->n;
+		char *p = b->p + b->len;
+		*p++ = V_STRING;
+		*p++ = (char)v->n;
+		for (uint32_t i = 0; i < v->n; i++)
+			p[i] = v->s[i];
+		b->len += 2 + v->n;
 		return;
 	}
 	put_canonical_slow(b, v);
@@ -1706,7 +1711,14 @@ static void data_record(const struct rec_reader *r, const struct record *rec)
 			any = true;
 		}
 	} else {
-		int64_t last = ts - floor_mod(ts - o.offset, o.slide);
+		/* the start of the last window holding ts; records come in
+		 * time order roughly, so mostly the last one's (a division less) */
+		int64_t last = S.last_start;
+		if (!S.have_last || ts < last || (uint64_t)ts - (uint64_t)last >= (uint64_t)o.slide) {
+			last = ts - floor_mod(ts - o.offset, o.slide);
+			S.last_start = last;
+			S.have_last = true;
+		}
 		struct kwalk kw = {.key = NIL};
 		for (int64_t st = last; st > ts - o.size; st -= o.slide) {
 			if (wm != WM_NONE && st + o.size <= wm)
