@@ -204,6 +204,14 @@ flink_rows() {
 		'key2=20 [05.501000Z,09.050000Z)' wm:12000 'key2=30 [15,18)' wm:17999)"
 }
 
+@test "an event that bridges two sessions merges them, and avg counts every value" {
+	printf '%s\n' '{"t":0,"v":1}' '{"t":20,"v":3}' '{"t":10,"v":2}' >"$D/in"
+	run bash -c "weir-window --session 15s -t t --time-unit s -d 1m -a 'avg(v) AS a, sum(v) AS s, count(v) AS c' \
+		<'$D/in' | jq -c 'select(has(\"@weir\") | not) | [.window_start[17:19], .window_end[17:19], .a, .s, .c]'"
+	assert_success
+	assert_output '["00","35",2,6,3]'
+}
+
 @test "boundaries: event at a window's end, at the watermark, out of order within the delay" {
 	# Delay 2.  5 opens [5,10), not [0,5).  3 comes after the watermark 3 but
 	# its window [0,5) is not final: counted.  After 9 the watermark is 7:

@@ -621,7 +621,7 @@ static void sum_merge(struct st_sum *into, const struct st_sum *from)
 {
 	if (!from->kind)
 		return;
-	int64_t n = into->n + from->n - 1;
+	int64_t n = into->n + from->n;
 	struct value v;
 	if (from->kind == 3)
 		v = value_float(from->f);
