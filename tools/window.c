@@ -225,8 +225,9 @@ struct key {
 	} b; /* the key values, framed encoding, one after another */
 	uint32_t len, refs;
 	/* its entries: sessions sorted by start (W_SESSION), else windows
-	 * newest first, so a record finds its windows without a hash lookup */
+	 * (or panes) newest first, so a record finds them without a lookup */
 	uint32_t ents;
+	uint32_t stamp; /* panes: the window last emitted for it */
 };
 
 struct entry {
@@ -243,6 +244,12 @@ struct entry {
 struct win {
 	int64_t start;
 	uint32_t head, tail;
+};
+
+/* A window (or pane) start found for a record, kept for the next. */
+struct aligned {
+	int64_t start;
+	bool ok;
 };
 
 struct hitem {
@@ -277,10 +284,24 @@ static struct st {
 	struct table wtab;
 	int64_t cache_start;
 	uint32_t cache_win;
-	int64_t last_start; /* of the last window of the latest record */
-	bool have_last;
+	struct aligned last_window, last_pane; /* of the latest record */
 
-	struct heap heap; /* windows by start, or sessions by end */
+	struct heap heap; /* windows (or panes) by start, or sessions by end */
+
+	/* panes (see "panes" below): entries are panes of this width */
+	bool panes;
+	int64_t pane, span;  /* pane width; what an entry covers, pane or window */
+	int64_t next_emit;   /* the first window not yet emitted */
+	bool have_next;
+	/* sums: the largest unscaled magnitude and the scales seen since the
+	 * panes began, the records since, and how many more keep it exact */
+	uint64_t sum_umax, sum_n, sum_limit;
+	uint8_t sum_smin, sum_smax;
+	bool sum_seen;
+	uint32_t stamp;
+	struct wkey *wkeys;  /* a window's keys in order */
+	size_t nwkeys;
+	unsigned char *tmp_ent; /* a window's combined entry */
 	uint32_t dhead, dtail; /* dirty list */
 
 	struct watermark wm;  /* wm.wm: the watermark in force */
@@ -621,6 +642,17 @@ static void sum_merge(struct st_sum *into, const struct st_sum *from)
 {
 	if (!from->kind)
 		return;
+	/* the exact cases in one step, as sum_add would do them */
+	bool whole = from->kind == 2 || (from->kind == 1 && from->i >= INT64_MIN && from->i <= INT64_MAX);
+	if (whole && !into->kind) {
+		*into = *from;
+		return;
+	}
+	if (whole && into->kind == from->kind && into->scale == from->scale && small128(into->i) && small128(from->i)) {
+		into->i += from->i;
+		into->n += from->n;
+		return;
+	}
 	int64_t n = into->n + from->n;
 	struct value v;
 	if (from->kind == 3)
@@ -770,8 +802,10 @@ static inline __attribute__((always_inline)) void agg_update(const struct agg *a
 		struct st_val *s = (struct st_val *)st;
 		if (null)
 			return;
-		if (!s->has || (a->fn == A_MIN ? kept_cmp(s, v) > 0 : kept_cmp(s, v) < 0))
+		if (!s->has || (a->fn == A_MIN ? kept_cmp(s, v) > 0 : kept_cmp(s, v) < 0)) {
 			keep_value(s, v);
+			s->seq = rseq; /* which of equal values came first, for panes */
+		}
 		return;
 	}
 	case A_FIRST:
@@ -1054,6 +1088,7 @@ static uint32_t key_intern(const unsigned char *p, uint32_t n)
 	k->len = n;
 	k->refs = 0;
 	k->ents = NIL;
+	k->stamp = 0;
 	if (n <= KEY_INLINE) {
 		memset(k->b.inl, 0, KEY_INLINE);
 		memcpy(k->b.inl, p, n);
@@ -1203,7 +1238,7 @@ static inline uint32_t kwalk_entry(struct kwalk *w, int64_t start, bool *created
 static uint32_t kwalk_add(struct kwalk *w, int64_t start)
 {
 	uint32_t win = win_get(start);
-	uint32_t idx = entry_new(w->key, start, start + o.size, S.seq++);
+	uint32_t idx = entry_new(w->key, start, start + S.span, S.seq++);
 	struct entry *e = E(idx);
 	e->older = w->at;
 	e->newer = w->newer;
@@ -1490,6 +1525,370 @@ static void announce_watermark(bool force)
 	S.finalized = false;
 }
 
+/* ---- panes: sliding windows made of slide-sized pieces ---- */
+
+/* With --slide in append mode a record updates the one pane it falls in
+ * (panes are as wide as the greatest common divisor of size and slide, so
+ * windows are whole panes), and a window is its panes combined when it is
+ * emitted: one update per record instead of one per window it is in.  Only
+ * aggregates whose combination is exactly what updates in arrival order
+ * give qualify (stddev and percentiles, in floating point, do not), and
+ * sums only while no partial sum of any window can be inexact: a record
+ * that would make the order matter (a float, or magnitudes near the
+ * limits) first turns the panes into windows (leave_panes), and the run
+ * goes on window by window.  Output is the same either way. */
+
+static bool panes_possible(void)
+{
+	if (o.kind != W_SLIDE || o.size == o.slide || o.emit != EMIT_APPEND)
+		return false;
+	for (size_t i = 0; i < o.naggs; i++)
+		if (o.aggs[i].fn == A_STDDEV || o.aggs[i].fn == A_PERCENTILE)
+			return false;
+	return true;
+}
+
+/* The mode a run starts in. */
+static void panes_reset(void)
+{
+	S.panes = panes_possible();
+	S.span = S.panes ? S.pane : o.size;
+	S.have_next = false;
+	S.sum_umax = S.sum_n = 0;
+	S.sum_smin = S.sum_smax = 0;
+	S.sum_seen = false;
+	S.sum_limit = UINT64_MAX;
+}
+
+/* How many records keep sums exact in any order: records x the largest
+ * unscaled magnitude (at the largest scale) far below 2^63, so no partial
+ * sum of any window nears the limits where a sum rescales inexactly or
+ * turns to floating point (and a sum of integers always fits an int64). */
+static void sum_limit(void)
+{
+	double most = (double)S.sum_umax * (double)pow10_128(S.sum_smax - S.sum_smin);
+	S.sum_limit = most < 1 ? UINT64_MAX : most > 4e18 ? 0 : (uint64_t)(4e18 / most);
+}
+
+/* Whether sums stay exact in any order with this record's values too:
+ * integers, or decimals of scale 18 at most, and few and small enough. */
+static bool sums_exact(const struct value *const *args)
+{
+	for (size_t i = 0; i < o.naggs; i++) {
+		const struct value *v = args[i];
+		if ((o.aggs[i].fn != A_SUM && o.aggs[i].fn != A_AVG) || !v || v->type == V_NULL)
+			continue;
+		uint64_t u;
+		uint8_t sc = 0;
+		if (v->type == V_INT) {
+			u = v->i < 0 ? -(uint64_t)v->i : (uint64_t)v->i;
+		} else if (v->type == V_DECIMAL && v->scale <= 18 && v->d > -(int128_t)INT64_MAX && v->d < INT64_MAX) {
+			u = (uint64_t)(v->d < 0 ? -v->d : v->d);
+			sc = v->scale;
+		} else {
+			return false;
+		}
+		if (!S.sum_seen || u > S.sum_umax || sc < S.sum_smin || sc > S.sum_smax) {
+			if (!S.sum_seen || u > S.sum_umax)
+				S.sum_umax = u;
+			if (!S.sum_seen || sc < S.sum_smin)
+				S.sum_smin = sc;
+			if (!S.sum_seen || sc > S.sum_smax)
+				S.sum_smax = sc;
+			S.sum_seen = true;
+			sum_limit();
+		}
+	}
+	return ++S.sum_n <= S.sum_limit;
+}
+
+/* The first window start whose window ends after t. */
+static int64_t window_after(int64_t t)
+{
+	int64_t s = t - o.size + 1;
+	return s + floor_mod(o.offset - s, o.slide);
+}
+
+static uint32_t win_find(int64_t start)
+{
+	uint32_t tag = (uint32_t)mix64((uint64_t)start);
+	const struct table *t = &S.wtab;
+	for (uint32_t i = tag & t->mask; t->s[i].idx != NIL; i = (i + 1) & t->mask)
+		if (t->s[i].tag == tag && S.wins[t->s[i].idx].start == start)
+			return t->s[i].idx;
+	return NIL;
+}
+
+/* Fold the state of a pane into a window's, leaving the pane as it was. */
+static void agg_combine(const struct agg *a, unsigned char *into, const unsigned char *from)
+{
+	switch (a->fn) {
+	case A_COUNT_STAR:
+	case A_COUNT:
+		*(int64_t *)into += *(const int64_t *)from;
+		return;
+	case A_SUM:
+	case A_AVG:
+		sum_merge((struct st_sum *)into, (const struct st_sum *)from);
+		return;
+	case A_MIN:
+	case A_MAX:
+	case A_FIRST:
+	case A_LAST: {
+		struct st_val *x = (struct st_val *)into;
+		const struct st_val *y = (const struct st_val *)from;
+		if (!y->has)
+			return;
+		struct value yv = kept(y, &S.tmp_arena);
+		bool take = !x->has;
+		if (!take && (a->fn == A_MIN || a->fn == A_MAX)) {
+			/* of equal values, the one that came first, as in arrival order */
+			int c = kept_cmp(x, &yv);
+			take = (a->fn == A_MIN ? c > 0 : c < 0) || (c == 0 && y->seq < x->seq);
+		} else if (!take) {
+			take = a->fn == A_FIRST ? y->seq < x->seq : y->seq > x->seq;
+		}
+		if (take) {
+			keep_value(x, &yv);
+			x->seq = y->seq;
+		}
+		return;
+	}
+	case A_COUNT_DISTINCT: {
+		const struct dset *y = *(struct dset *const *)from;
+		if (y)
+			dset_each(y, dset_add_cb, (struct dset **)into);
+		return;
+	}
+	case A_APPROX_DISTINCT: {
+		struct hll **x = (struct hll **)into;
+		const struct hll *y = *(struct hll *const *)from;
+		if (!y)
+			return;
+		if (!*x)
+			*x = xcalloc(1, sizeof **x);
+		size_t before = hll_bytes(*x);
+		hll_merge(*x, y);
+		S.heap_bytes += hll_bytes(*x) - before;
+		return;
+	}
+	default:
+		return; /* panes_possible keeps the rest away */
+	}
+}
+
+/* leave_panes: the panes set aside while windows are built from them, and
+ * each key's list of them */
+static struct win *aside;
+static size_t naside;
+static uint32_t *aside_ents;
+
+/* The newest of a key's panes. */
+static uint32_t pane_list(uint32_t key)
+{
+	return aside_ents ? aside_ents[key] : S.keys[key].ents;
+}
+
+/* The panes of `key` in the window at s, combined into a fresh entry. */
+static struct entry *combine(uint32_t key, int64_t s)
+{
+	struct entry *t = (struct entry *)S.tmp_ent;
+	memset(t, 0, S.stride);
+	t->start = s;
+	t->end = s + o.size;
+	t->key = key;
+	t->seq = UINT64_MAX;
+	for (uint32_t i = pane_list(key); i != NIL; i = E(i)->older) {
+		const struct entry *p = E(i);
+		if (p->start >= s + o.size)
+			continue;
+		if (p->start < s)
+			break;
+		if (p->seq < t->seq)
+			t->seq = p->seq;
+		for (size_t a = 0; a < o.naggs; a++)
+			agg_combine(&o.aggs[a], ST(t) + o.aggs[a].off, ST((struct entry *)p) + o.aggs[a].off);
+	}
+	return t;
+}
+
+/* The first entry of the pane at p, NIL when it has none: found in the
+ * table of windows, or (leave_panes) among the panes set aside. */
+static uint32_t table_pane(int64_t p)
+{
+	uint32_t w = win_find(p);
+	return w == NIL ? NIL : S.wins[w].head;
+}
+
+static uint32_t aside_pane(int64_t p)
+{
+	size_t lo = 0, hi = naside;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (aside[mid].start < p)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < naside && aside[lo].start == p ? aside[lo].head : NIL;
+}
+
+struct wkey {
+	uint64_t seq;
+	uint32_t key;
+};
+
+static int cmp_wkey(const void *x, const void *y)
+{
+	const struct wkey *a = x, *b = y;
+	return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* Call f on the keys of the window at s, each once, in the order of their
+ * first record in the window, which is the order per-window entries have:
+ * a key's earliest pane entry in the window was made by that record. */
+static void window_keys(int64_t s, uint32_t (*pane)(int64_t), void (*f)(uint32_t key, int64_t s))
+{
+	if (++S.stamp == 0) {
+		for (uint32_t i = 0; i < S.nkeys; i++)
+			S.keys[i].stamp = 0;
+		S.stamp = 1;
+	}
+	size_t n = 0;
+	for (int64_t p = s; p < s + o.size; p += S.pane)
+		for (uint32_t e = pane(p); e != NIL; e = E(e)->next) {
+			struct key *k = &S.keys[E(e)->key];
+			if (k->stamp == S.stamp)
+				continue;
+			k->stamp = S.stamp;
+			if (n == S.nwkeys) {
+				S.nwkeys = S.nwkeys ? 2 * S.nwkeys : 1024;
+				S.wkeys = xrealloc(S.wkeys, S.nwkeys * sizeof *S.wkeys);
+			}
+			S.wkeys[n++].key = E(e)->key;
+		}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t seq = UINT64_MAX;
+		for (uint32_t e = pane_list(S.wkeys[i].key); e != NIL && E(e)->start >= s; e = E(e)->older)
+			if (E(e)->start < s + o.size && E(e)->seq < seq)
+				seq = E(e)->seq;
+		S.wkeys[i].seq = seq;
+	}
+	qsort(S.wkeys, n, sizeof *S.wkeys, cmp_wkey);
+	for (size_t i = 0; i < n; i++)
+		f(S.wkeys[i].key, s);
+}
+
+static void emit_combined(uint32_t key, int64_t s)
+{
+	struct entry *t = combine(key, s);
+	emit_entry(t);
+	for (size_t a = 0; a < o.naggs; a++)
+		agg_free(&o.aggs[a], ST(t) + o.aggs[a].off);
+}
+
+static void pane_drop(void)
+{
+	struct hitem it = heap_pop(&S.heap);
+	for (uint32_t i = S.wins[it.idx].head; i != NIL;) {
+		uint32_t next = E(i)->next;
+		kwalk_unlink(i);
+		entry_free(i);
+		i = next;
+	}
+	win_drop(it.idx);
+}
+
+/* Emit every window that ends at or before wm, then forget the panes no
+ * later window holds.  Windows without data are passed over for good:
+ * records for them are late, and what falls in a pane they share with a
+ * later window counts in that one only. */
+static void finalize_panes(int64_t wm)
+{
+	while (S.heap.n) {
+		int64_t s = window_after(S.heap.a[0].t);
+		if (S.have_next && s < S.next_emit)
+			s = S.next_emit;
+		if (s > wm - o.size)
+			break;
+		window_keys(s, table_pane, emit_combined);
+		S.next_emit = s + o.slide;
+		S.have_next = true;
+		while (S.heap.n && S.heap.a[0].t < S.next_emit)
+			pane_drop();
+		S.finalized = true;
+	}
+	if (wm != WM_END && (!S.have_next || window_after(wm) > S.next_emit)) {
+		S.next_emit = window_after(wm);
+		S.have_next = true;
+		while (S.heap.n && S.heap.a[0].t < S.next_emit)
+			pane_drop();
+	}
+}
+
+/* A window entry for `key` at s, its panes combined (leave_panes). */
+static void window_from_panes(uint32_t key, int64_t s)
+{
+	struct entry *t = combine(key, s);
+	struct kwalk kw;
+	bool created;
+	kwalk_init(&kw, key);
+	uint32_t idx = kwalk_entry(&kw, s, &created);
+	/* the window takes over what the combination owns */
+	memcpy(ST(E(idx)), ST(t), S.stride - ST_OFF);
+	E(idx)->seq = t->seq;
+}
+
+static int cmp_win_start(const void *x, const void *y)
+{
+	const struct win *a = x, *b = y;
+	return (a->start > b->start) - (a->start < b->start);
+}
+
+/* Turn the panes into the windows they make, as if the run had gone window
+ * by window from its start: each window entry is its key's panes combined,
+ * listed in the order of the key's first record in the window. */
+static void leave_panes(void)
+{
+	naside = S.heap.n;
+	aside = xmalloc((naside ? naside : 1) * sizeof *aside);
+	for (size_t i = 0; i < naside; i++) {
+		aside[i] = S.wins[S.heap.a[i].idx];
+		win_drop(S.heap.a[i].idx);
+	}
+	S.heap.n = 0;
+	qsort(aside, naside, sizeof *aside, cmp_win_start);
+	/* each key's panes set aside, so its list can take windows */
+	aside_ents = xmalloc((S.nkeys ? S.nkeys : 1) * sizeof *aside_ents);
+	for (uint32_t i = 0; i < S.nkeys; i++)
+		aside_ents[i] = NIL;
+	for (size_t i = 0; i < naside; i++)
+		for (uint32_t e = aside[i].head; e != NIL; e = E(e)->next)
+			if (aside_ents[E(e)->key] == NIL) {
+				aside_ents[E(e)->key] = S.keys[E(e)->key].ents;
+				S.keys[E(e)->key].ents = NIL;
+			}
+	S.panes = false;
+	S.span = o.size;
+	if (naside) {
+		int64_t s = window_after(aside[0].start);
+		if (S.have_next && s < S.next_emit)
+			s = S.next_emit;
+		for (; s <= aside[naside - 1].start; s += o.slide)
+			window_keys(s, aside_pane, window_from_panes);
+	}
+	for (size_t i = 0; i < naside; i++)
+		for (uint32_t e = aside[i].head; e != NIL;) {
+			uint32_t next = E(e)->next;
+			entry_free(e);
+			e = next;
+		}
+	free(aside);
+	free(aside_ents);
+	aside = NULL;
+	aside_ents = NULL;
+}
+
 /* ---- the watermark and what it finalizes ---- */
 
 /* Emit (append) or drop (update) every window whose end <= wm. */
@@ -1497,6 +1896,10 @@ static void finalize(int64_t wm)
 {
 	if (o.emit == EMIT_COMPLETE)
 		return;
+	if (S.panes) {
+		finalize_panes(wm);
+		return;
+	}
 	while (S.heap.n && S.heap.a[0].t <= wm - (o.kind == W_SESSION ? 0 : o.size)) {
 		struct hitem it = heap_pop(&S.heap);
 		if (o.kind == W_SESSION) {
@@ -1610,6 +2013,18 @@ static void bad_record(const struct rec_reader *r, const struct record *rec, con
 	warnx("bad record at '%s' record %" PRIu64 ": %s", rec_reader_name(r), rec->pos, msg);
 }
 
+/* The start of the last window (or pane) `unit` long holding ts: records
+ * come in time order roughly, so mostly the one of the record before (a
+ * division less). */
+static inline int64_t align(int64_t ts, int64_t unit, struct aligned *a)
+{
+	if (!a->ok || ts < a->start || (uint64_t)ts - (uint64_t)a->start >= (uint64_t)unit) {
+		a->start = ts - floor_mod(ts - o.offset, unit);
+		a->ok = true;
+	}
+	return a->start;
+}
+
 static inline __attribute__((always_inline)) void add_to(uint32_t idx, const struct value *const *args)
 {
 	unsigned char *st = ST(E(idx));
@@ -1696,6 +2111,9 @@ static void data_record(const struct rec_reader *r, const struct record *rec)
 	S.nrecords++;
 	bool complete = o.emit == EMIT_COMPLETE;
 	int64_t wm = complete ? WM_NONE : S.wm.wm;
+	/* before the key goes in the scratch buffer, which this may use */
+	if (S.panes && (wm == WM_NONE || align(ts, o.slide, &S.last_window) + o.size > wm) && !sums_exact(args))
+		leave_panes();
 
 	buf_reset(&S.scratch);
 	for (size_t i = 0; i < o.nkeys; i++) {
@@ -1711,16 +2129,17 @@ static void data_record(const struct rec_reader *r, const struct record *rec)
 			any = true;
 		}
 	} else {
-		/* the start of the last window holding ts; records come in
-		 * time order roughly, so mostly the last one's (a division less) */
-		int64_t last = S.last_start;
-		if (!S.have_last || ts < last || (uint64_t)ts - (uint64_t)last >= (uint64_t)o.slide) {
-			last = ts - floor_mod(ts - o.offset, o.slide);
-			S.last_start = last;
-			S.have_last = true;
-		}
+		int64_t last = align(ts, o.slide, &S.last_window);
+		bool open = wm == WM_NONE || last + o.size > wm;
 		struct kwalk kw = {.key = NIL};
-		for (int64_t st = last; st > ts - o.size; st -= o.slide) {
+		if (S.panes && open) {
+			int64_t p = align(ts, S.pane, &S.last_pane);
+			bool created;
+			kwalk_init(&kw, key_intern((unsigned char *)S.scratch.p, (uint32_t)S.scratch.len));
+			add_to(kwalk_entry(&kw, p, &created), args);
+			any = true;
+		}
+		for (int64_t st = last; !S.panes && st > ts - o.size; st -= o.slide) {
 			if (wm != WM_NONE && st + o.size <= wm)
 				break; /* this window and every earlier one are final */
 			if (kw.key == NIL)
@@ -1747,6 +2166,7 @@ static void data_record(const struct rec_reader *r, const struct record *rec)
 /* ---- snapshots ---- */
 
 #define SNAP_MAGIC "WEIRWIN1"
+#define SNAP_MAGIC_PANES "WEIRWINP" /* entries are panes; their fields follow the header */
 
 /* Everything that shapes the state: a snapshot is only loaded by a run with
  * the same windows, keys and aggregates. */
@@ -1945,7 +2365,7 @@ static int cmp_seq(const void *x, const void *y)
 static void save_state(int64_t id)
 {
 	struct buf b = BUF_INIT, fp = BUF_INIT;
-	buf_put(&b, SNAP_MAGIC, 8);
+	buf_put(&b, S.panes ? SNAP_MAGIC_PANES : SNAP_MAGIC, 8);
 	fingerprint(&fp);
 	buf_uvarint(&b, fp.len);
 	buf_put(&b, fp.p, fp.len);
@@ -1955,6 +2375,15 @@ static void save_state(int64_t id)
 	put_i64(&b, S.announced);
 	buf_uvarint(&b, S.seq);
 	buf_uvarint(&b, S.rseq);
+	if (S.panes) {
+		buf_putc(&b, S.have_next);
+		put_i64(&b, S.next_emit);
+		buf_putc(&b, S.sum_seen);
+		buf_uvarint(&b, S.sum_umax);
+		buf_putc(&b, (char)S.sum_smin);
+		buf_putc(&b, (char)S.sum_smax);
+		buf_uvarint(&b, S.sum_n);
+	}
 	size_t n = 0;
 	uint32_t *v = xmalloc((S.live ? S.live : 1) * sizeof *v);
 	for (uint32_t i = 0; i < S.nent; i++)
@@ -2012,6 +2441,7 @@ static void load_state(int64_t id)
 		/* nothing committed yet: the initial state, and no snapshot
 		 * of an earlier attempt may be taken for one of this run */
 		reset_state();
+		panes_reset();
 		wm_init(&S.wm, o.delay);
 		S.upstream = S.announced = WM_NONE;
 		state_prune(o.state_dir, 0);
@@ -2027,8 +2457,12 @@ static void load_state(int64_t id)
 	reset_state();
 	const unsigned char *p = (const unsigned char *)b.p, *end = p + b.len;
 	uint64_t len, seq, rseq, n;
-	if (b.len < 8 || memcmp(p, SNAP_MAGIC, 8))
+	uint8_t have_next = 0, sum_seen = 0;
+	if (b.len < 8 || (memcmp(p, SNAP_MAGIC, 8) && (memcmp(p, SNAP_MAGIC_PANES, 8) || !panes_possible())))
 		corrupt(id);
+	panes_reset();
+	S.panes = !memcmp(p, SNAP_MAGIC_PANES, 8);
+	S.span = S.panes ? S.pane : o.size;
 	p += 8;
 	fingerprint(&fp);
 	if (get_uvarint(&p, end, &len) || len > (uint64_t)(end - p))
@@ -2039,8 +2473,16 @@ static void load_state(int64_t id)
 	p += len;
 	if (get_i64(&p, end, &S.wm.max_seen) || get_i64(&p, end, &S.wm.wm) || get_i64(&p, end, &S.upstream) ||
 	    get_i64(&p, end, &S.announced) || get_uvarint(&p, end, &seq) || get_uvarint(&p, end, &rseq) ||
+	    (S.panes && (get_raw(&p, end, &have_next, 1) || have_next > 1 || get_i64(&p, end, &S.next_emit) ||
+			 get_raw(&p, end, &sum_seen, 1) || sum_seen > 1 || get_uvarint(&p, end, &S.sum_umax) ||
+			 get_raw(&p, end, &S.sum_smin, 1) || get_raw(&p, end, &S.sum_smax, 1) ||
+			 S.sum_smin > S.sum_smax || S.sum_smax > 18 || get_uvarint(&p, end, &S.sum_n))) ||
 	    get_uvarint(&p, end, &n))
 		corrupt(id);
+	S.have_next = have_next;
+	S.sum_seen = sum_seen;
+	if (S.panes && sum_seen)
+		sum_limit();
 	for (uint64_t i = 0; i < n; i++) {
 		int64_t start, wend;
 		uint64_t eseq;
@@ -2066,7 +2508,7 @@ static void load_state(int64_t id)
 			heap_push(&S.heap, (struct hitem){.t = wend, .seq = eseq, .idx = idx, .gen = E(idx)->gen});
 		} else {
 			bool created;
-			if (wend != start + o.size || floor_mod(start - o.offset, o.slide))
+			if (wend != start + S.span || floor_mod(start - o.offset, S.panes ? S.pane : o.slide))
 				corrupt(id);
 			struct kwalk kw;
 			kwalk_init(&kw, key);
@@ -2151,7 +2593,12 @@ static void control_record(const struct rec_reader *r, const struct record *rec)
 static void wait_input(struct rec_reader *r)
 {
 	while (!rec_reader_buffered(r) && S.heap.n) {
-		int64_t due = S.heap.a[0].t + (o.kind == W_SESSION ? 0 : o.size) + o.delay;
+		int64_t end = S.heap.a[0].t + (o.kind == W_SESSION ? 0 : o.size);
+		if (S.panes) {
+			int64_t s = window_after(S.heap.a[0].t);
+			end = (S.have_next && s < S.next_emit ? S.next_emit : s) + o.size;
+		}
+		int64_t due = end + o.delay;
 		int64_t now = now_micros();
 		if (due <= now) {
 			set_watermark(now - o.delay);
@@ -2230,6 +2677,16 @@ static int run(void)
 		at += agg_size(o.aggs[i].fn);
 	}
 	S.stride = (at + 15) & ~(size_t)15;
+	S.tmp_ent = xmalloc(S.stride);
+	if (o.kind != W_SESSION) {
+		S.pane = o.slide;
+		for (int64_t b = o.size % S.pane; b;) {
+			int64_t t = S.pane % b;
+			S.pane = b;
+			b = t;
+		}
+	}
+	panes_reset();
 	buf_grow(&S.scratch, 256); /* never NULL, even for an empty key */
 	tab_init(&S.ktab, 1024);
 	tab_init(&S.wtab, 64);
