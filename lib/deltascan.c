@@ -536,14 +536,40 @@ void delta_conformer_free(struct delta_conformer *c)
 	memset(c, 0, sizeof *c);
 }
 
+/* The keys of v are the layout's: layout_note's test, with the bytes of
+ * short keys compared in line (these are a record's column names). */
+static bool same_keys(const struct layout *l, const struct value *v)
+{
+	if (!l->id || v->n != l->n)
+		return false;
+	for (uint32_t i = 0; i < v->n; i++) {
+		const struct value *k = &v->a[2 * i];
+		if (k->n != l->len[i])
+			return false;
+		const char *t = l->bytes + l->off[i];
+		if (k->n > 16) {
+			if (memcmp(k->s, t, k->n))
+				return false;
+			continue;
+		}
+		for (uint32_t j = 0; j < k->n; j++)
+			if (k->s[j] != t[j])
+				return false;
+	}
+	return true;
+}
+
 bool delta_conform_record(struct delta_conformer *c, struct arena *a, const struct value *v, uint64_t layout,
 			  struct value *out, struct buf *path, char *err, size_t errlen)
 {
 	const struct type *t = c->schema;
 	if (!v || v->type != V_OBJECT)
 		return delta_conform(a, t, false, v, out, path, err, errlen);
-	if (!layout)
-		layout = layout_note(&c->keys, v);
+	if (!layout) {
+		if (!same_keys(&c->keys, v))
+			layout_set(&c->keys, v);
+		layout = c->keys.id;
+	}
 	if (layout != c->layout) {
 		/* members depend on the keys alone: the same for every record of the layout */
 		size_t matched = 0;
@@ -560,14 +586,18 @@ bool delta_conform_record(struct delta_conformer *c, struct arena *a, const stru
 	for (size_t i = 0; i < t->nfields; i++) {
 		const struct field *f = &t->fields[i];
 		long m = c->member[i];
-		if (plen)
-			buf_putc(path, '.');
-		buf_put(path, f->name, c->len[i]);
+		const struct value *x = m >= 0 ? &v->a[2 * m + 1] : NULL;
 		value_set_str(&o.a[2 * i], f->name, c->len[i]);
-		if (!delta_conform(a, f->type, f->nullable, m >= 0 ? &v->a[2 * m + 1] : NULL, &o.a[2 * i + 1], path, err,
-				   errlen))
+		if (!delta_conform(a, f->type, f->nullable, x, &o.a[2 * i + 1], path, err, errlen)) {
+			/* again with the field on the path, for the message */
+			path->len = plen;
+			if (plen)
+				buf_putc(path, '.');
+			buf_put(path, f->name, c->len[i]);
+			struct value again;
+			delta_conform(a, f->type, f->nullable, x, &again, path, err, errlen);
 			return false;
-		path->len = plen;
+		}
 	}
 	if (c->unknown >= 0)
 		return unknown_fail(v, c->unknown, path, err, errlen);

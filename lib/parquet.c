@@ -2806,7 +2806,8 @@ struct pend {
 	struct enc e;
 };
 
-static void pend_add(struct walk *wk, int rep, int def, const struct enc *e)
+/* The next entry, for the current leaf; the caller fills in the value. */
+static inline struct pend *pend_next(struct walk *wk, int rep, int def)
 {
 	struct pq_writer *w = wk->w;
 	if (w->npend == w->cappend) {
@@ -2817,10 +2818,8 @@ static void pend_add(struct walk *wk, int rep, int def, const struct enc *e)
 	p->leaf = (uint32_t)wk->leaf;
 	p->rep = (uint16_t)rep;
 	p->def = (uint16_t)def;
-	p->has = e != NULL;
-	p->fixed = e && e->p == e->fixed; /* re-pointed when emitted: the array may move */
-	if (e)
-		p->e = *e;
+	p->has = p->fixed = false;
+	return p;
 }
 
 static int raw_cmp(const struct wleaf *l, const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
@@ -3025,7 +3024,14 @@ static void emit(struct pq_writer *w, size_t li, int rep, int def, const struct 
 			put_le(len, e->n, 4);
 			buf_put(&l->vals, len, 4);
 		}
-		buf_put(&l->vals, e->p, e->n);
+		if (e->n == 8) {
+			/* the usual plain value: a copy of known size, in line */
+			buf_grow(&l->vals, 8);
+			memcpy(l->vals.p + l->vals.len, e->p, 8);
+			l->vals.len += 8;
+		} else {
+			buf_put(&l->vals, e->p, e->n);
+		}
 	}
 }
 
@@ -3043,7 +3049,7 @@ static int walk_nulls(struct walk *wk, const struct type *t, int rep, int def)
 		walk_nulls(wk, t->key, rep, def);
 		return walk_nulls(wk, t->val, rep, def);
 	default:
-		pend_add(wk, rep, def, NULL);
+		pend_next(wk, rep, def);
 		wk->leaf++;
 		return 0;
 	}
@@ -3133,12 +3139,13 @@ static int walk(struct walk *wk, const char *name, const struct type *t, bool nu
 		return 0;
 	}
 	default: {
-		struct enc e;
-		struct wleaf *l = &wk->w->leaves[wk->leaf];
-		e.soff = 0;
-		if (enc_value(wk->w, l, v, key, &e, wk->err, wk->errlen) < 0)
+		/* encoded in place: the entry is dropped with the row if it fails */
+		struct pend *p = pend_next(wk, rep, d);
+		p->e.soff = 0;
+		if (enc_value(wk->w, &wk->w->leaves[wk->leaf], v, key, &p->e, wk->err, wk->errlen) < 0)
 			return -1;
-		pend_add(wk, rep, d, &e);
+		p->has = true;
+		p->fixed = p->e.p == p->e.fixed; /* re-pointed when emitted: the array may move */
 		wk->leaf++;
 		return 0;
 	}
@@ -3590,9 +3597,14 @@ int pq_write_row(struct pq_writer *w, const struct value *row, char *err, size_t
 	 * duplicate can take it, so field_of's search is not needed. */
 	size_t nf = w->schema->nfields;
 	bool in_order = w->names_distinct && row->n == nf;
-	for (size_t i = 0; in_order && i < nf; i++)
-		in_order = row->a[2 * i].n == w->name_len[i] &&
-			   (!w->name_len[i] || !memcmp(row->a[2 * i].s, w->schema->fields[i].name, w->name_len[i]));
+	for (size_t i = 0; in_order && i < nf; i++) {
+		const struct value *k = &row->a[2 * i];
+		const char *name = w->schema->fields[i].name;
+		in_order = k->n == w->name_len[i];
+		/* column names are short: compared in line */
+		for (uint32_t j = 0; in_order && j < k->n; j++)
+			in_order = k->s[j] == name[j];
+	}
 	for (size_t i = 0; i < nf; i++) {
 		const struct field *fd = &w->schema->fields[i];
 		const struct value *v = in_order ? &row->a[2 * i + 1] : field_of(row, fd->name, i);

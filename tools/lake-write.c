@@ -569,6 +569,19 @@ static void ensure_table(struct writer *w, const struct rec_reader *r)
 /* Write a row that fits the table schema into its partition's open file. */
 static int put_row(struct writer *w, const struct value *row, char *err, size_t errlen)
 {
+	if (!w->meta.npartition_columns) {
+		/* one file for the batch, and the row is its data as it is */
+		static const struct delta_map none;
+		struct pfile *p = w->nopen ? &w->open[0] : file_for(w, "", &none);
+		if (pq_write_row(p->w, row, err, errlen))
+			return -1;
+		if (pq_writer_reached(p->w, w->o->target_file_size)) {
+			close_pfile(w, p);
+			free_pfile(p);
+			w->nopen = 0;
+		}
+		return 0;
+	}
 	/* partition directory and values */
 	struct buf dir = BUF_INIT;
 	struct delta_map pv = {0};
