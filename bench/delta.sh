@@ -19,7 +19,6 @@ fi
 export NODE_PATH="$cache/node_modules"
 duck() { DUCKDB_THREADS=2 node "$top/tests/duckdb-query.js" "$1"; }
 now() { date +%s.%N; }
-secs() { echo "$2 - $1" | bc -l | sed 's/^\./0./; s/\(\.[0-9][0-9][0-9]\).*/\1/'; }
 
 # the same events for both: ids, users, urls, ISO timestamps, amounts
 awk -v n="$n" 'BEGIN { srand(42); for (i = 0; i < n; i++) {
@@ -27,17 +26,23 @@ awk -v n="$n" 'BEGIN { srand(42); for (i = 0; i < n; i++) {
 		i, int(rand() * 100000), int(rand() * 500), 1 + i % 28, int(rand() * 24), int(rand() * 60), int(rand() * 60), i % 1000000, rand() * 1000 } }' >"$work/events.ndjson"
 echo "input: $n events, $(du -m "$work/events.ndjson" | cut -f1) MB NDJSON"
 
-t0=$(now)
-nice "$bin/weir-lake-write" -s 'id BIGINT, user BIGINT, url STRING, ts TIMESTAMP, amount DECIMAL(10,2)' \
-	"$work/lake" <"$work/events.ndjson"
-t1=$(now)
-duck "COPY (SELECT * FROM read_json('$work/events.ndjson', columns = {id: 'BIGINT', \"user\": 'BIGINT', url: 'VARCHAR', ts: 'TIMESTAMPTZ', amount: 'DECIMAL(10,2)'})) TO '$work/duck.parquet' (FORMAT parquet, COMPRESSION zstd)" >/dev/null
-t2=$(now)
-w=$(secs "$t0" "$t1")
-d=$(secs "$t1" "$t2")
-echo "weir-lake-write (zstd):      ${w} s, $(du -k "$work/lake" | tail -1 | cut -f1) KB"
-echo "duckdb COPY TO parquet:      ${d} s, $(du -k "$work/duck.parquet" | cut -f1) KB (includes node start)"
-echo "ratio weir/duckdb:           $(echo "$w / $d" | bc -l | sed 's/^\./0./; s/\(\.[0-9][0-9]\).*/\1/')"
+# wall and CPU seconds, peak RSS in KB (the machine is shared: CPU time is
+# the steadier measure); both under nice, as equals
+timed() {
+	/usr/bin/time -f '%e %U %S %M' -o "$work/time" nice "$@" >/dev/null
+	awk '{ printf "%.2f %.2f %d\n", $1, $2 + $3, $4 }' "$work/time"
+}
+set -- $(timed "$bin/weir-lake-write" -s 'id BIGINT, user BIGINT, url STRING, ts TIMESTAMP, amount DECIMAL(10,2)' \
+	"$work/lake" <"$work/events.ndjson")
+w=$1 wc=$2 wm=$3
+set -- $(timed env DUCKDB_THREADS=2 node "$top/tests/duckdb-query.js" "COPY (SELECT * FROM read_json('$work/events.ndjson', columns = {id: 'BIGINT', \"user\": 'BIGINT', url: 'VARCHAR', ts: 'TIMESTAMPTZ', amount: 'DECIMAL(10,2)'})) TO '$work/duck.parquet' (FORMAT parquet, COMPRESSION zstd)")
+d=$1 dc=$2
+set -- $(timed node "$top/tests/duckdb-query.js" "SELECT 1")
+ds=$1
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+echo "weir-lake-write (zstd):      ${w} s wall, ${wc} s CPU, $(du -k "$work/lake" | tail -1 | cut -f1) KB, peak RSS $((wm / 1024)) MB"
+echo "duckdb COPY TO parquet:      ${d} s wall, ${dc} s CPU, $(du -k "$work/duck.parquet" | cut -f1) KB (includes node start: ${ds} s wall)"
+echo "ratio weir/duckdb:           $(ratio "$w" "$d") wall, $(ratio "$wc" "$dc") CPU"
 rows=$(duck "SELECT count(*)::INT AS n FROM read_parquet('$work/lake/*.parquet')")
 echo "duckdb reads the weir files: $rows"
 

@@ -2319,7 +2319,7 @@ struct pq_writer {
 	struct buf scratch;
 	/* pages being compressed, oldest first, and recycled jobs */
 	struct cjob *jobs, *jobs_last, *free_jobs;
-	int njobs;
+	int njobs, nfree;
 	int64_t jobs_uncomp; /* Σ header (with a 1-byte compressed size) + body: at least what they add to chunk_uncomp */
 	int64_t jobs_min;    /* Σ the same header: at least what they add to the chunks */
 	int64_t jobs_max;    /* Σ the most they can add to the chunks */
@@ -3313,7 +3313,7 @@ static struct cjob *job_new(struct pq_writer *w, struct wleaf *l, bool dict)
 {
 	struct cjob *j = w->free_jobs;
 	if (j)
-		w->free_jobs = j->next;
+		w->free_jobs = j->next, w->nfree--;
 	else
 		j = xcalloc(1, sizeof *j);
 	j->next = j->qnext = NULL;
@@ -3333,6 +3333,19 @@ static void job_free(struct cjob *j)
 	buf_free(&j->body), buf_free(&j->hdr), buf_free(&j->comp);
 	buf_free(&j->st.min), buf_free(&j->st.max);
 	free(j);
+}
+
+/* Jobs are kept for reuse, with their buffers, as many as can be in flight:
+ * the dictionary pages of a wide row group are not kept. */
+static void job_recycle(struct pq_writer *w, struct cjob *j)
+{
+	if (w->nfree > MAX_JOBS) {
+		job_free(j);
+		return;
+	}
+	j->next = w->free_jobs;
+	w->free_jobs = j;
+	w->nfree++;
 }
 
 /* The oldest job is done: a data page joins its chunk; a dictionary page
@@ -3360,12 +3373,10 @@ static int job_retire(struct pq_writer *w, char *err, size_t errlen)
 		buf_put(&l->chunk, j->comp.p, j->comp.len);
 		l->chunk_uncomp += (int64_t)(j->hdr.len + j->in->len);
 	}
-	if (j->dict && !j->rc) {
+	if (j->dict && !j->rc)
 		j->leaf->dict_job = j;
-	} else {
-		j->next = w->free_jobs;
-		w->free_jobs = j;
-	}
+	else
+		job_recycle(w, j);
 	return rc;
 }
 
@@ -3525,13 +3536,13 @@ static int flush_row_group(struct pq_writer *w, char *err, size_t errlen)
 		int64_t start = w->off;
 		struct cjob *dj = l->dict_job;
 		if (dj) {
-			l->dict_job = NULL;
-			dj->next = w->free_jobs;
-			w->free_jobs = dj;
 			c->dict_off = w->off;
 			c->uncomp += (int64_t)(dj->hdr.len + l->dict.len);
-			if (out_write(w, dj->hdr.p, dj->hdr.len, err, errlen) < 0 ||
-			    out_write(w, dj->comp.p, dj->comp.len, err, errlen) < 0)
+			bool failed = out_write(w, dj->hdr.p, dj->hdr.len, err, errlen) < 0 ||
+				      out_write(w, dj->comp.p, dj->comp.len, err, errlen) < 0;
+			l->dict_job = NULL;
+			job_recycle(w, dj);
+			if (failed)
 				return -1;
 		}
 		c->data_off = w->off;
