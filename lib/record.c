@@ -164,6 +164,15 @@ bool rec_control_id(const struct value *v, int64_t *id)
 	return true;
 }
 
+bool rec_control_committed(const struct value *v, int64_t *id)
+{
+	const struct value *x = value_get(v, "committed", 9);
+	if (!x || x->type != V_INT)
+		return false;
+	*id = x->i;
+	return true;
+}
+
 static enum rec_kind classify(struct rec_reader *r, struct record *rec)
 {
 	if (rec->v.type != V_OBJECT) {

@@ -108,5 +108,9 @@ void rec_writer_close(struct rec_writer *w);
 bool rec_is_control(const struct value *v, const char **kind);
 /* The integer "id" of a barrier or restore record; false when it has none. */
 bool rec_control_id(const struct value *v, int64_t *id);
+/* The integer "committed" of a barrier: the last barrier the sink had
+ * committed when the source cut this one (snapshots before it are of no
+ * more use); false when it has none. */
+bool rec_control_committed(const struct value *v, int64_t *id);
 
 #endif

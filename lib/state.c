@@ -155,6 +155,23 @@ void state_prune(const char *dir, int64_t keep)
 	closedir(d);
 }
 
+void state_prune_below(const char *dir, int64_t below)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		int64_t id;
+		char path[4096];
+		if (sscanf(e->d_name, "snapshot-%" SCNd64 ".bin", &id) == 1 && id < below) {
+			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+	}
+	closedir(d);
+}
+
 uint64_t snap_uvarint(struct snap_reader *r)
 {
 	uint64_t v;

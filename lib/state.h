@@ -25,6 +25,9 @@ int state_write_file(const char *path, const void *p, size_t n, char *err, size_
 /* On restore N: every snapshot other than N is stale (older ones are
  * superseded, newer ones belong to barriers that never committed). */
 void state_prune(const char *dir, int64_t keep);
+/* While running: every snapshot older than `below`, the barrier the sink had
+ * committed when the source cut the current one, can never be restored. */
+void state_prune_below(const char *dir, int64_t below);
 
 /* Reading a snapshot back (written with buf_uvarint and zigzag64).  The
  * getters never read past the end: on short input they set bad and return

@@ -69,7 +69,7 @@ commit_barrier() {
 "p1-3"
 "p0-4"
 "p1-4"
-{"@weir":"barrier","id":8,"sources":{"r1":{"0":5,"1":5}}}'
+{"@weir":"barrier","id":8,"sources":{"r1":{"0":5,"1":5}},"committed":7}'
 }
 
 @test "resume: a partition the barrier did not record starts where -o says; -G resumes too" {
@@ -389,4 +389,39 @@ p0-2
 	assert_success
 	assert_line --index 0 '{"k":1,"t":"2024-01-01T00:00:00Z"}'
 	assert_line --index 1 --partial '"@weir":"barrier","id":1'
+}
+
+@test "snapshots the table has committed past are dropped while the pipeline runs" {
+	broker_cmd topic prune 2
+	"$TOP/scripts/gen-events" -n 6000 --rate 50 --users 100 --envelope prune --partitions 2 >ev.ndjson
+	head -n 3000 ev.ndjson | weir-ingest -P -b "$BROKERS"
+	prune_run() {
+		weir-ingest -C -b "$BROKERS" -t prune -e --checkpoint-interval 200 --resume-from gold --app-id g |
+			weir-parse -q --schema "$EVENT" --dlq /dev/null |
+			weir-dedup --key event_id --within 10m --time ts --state st/dedup |
+			weir-window --tumble 10s --time ts --delay 20s --by device --agg "$AGG" --state st/window |
+			weir-lake-write --schema "$GOLD" gold --app-id g 2>/dev/null |
+			jq -c 'select(."@weir" == "barrier") | [.id, .committed]'
+	}
+	prune_run >run1
+	[ "$(weir-lake-cat --history --limit 1 gold | jq .weir.barrier)" -eq 15 ]
+	tail -n +3001 ev.ndjson | weir-ingest -P -b "$BROKERS"
+	prune_run >run2
+	# the barriers say what the table had committed when they were cut:
+	# from the restored 15 on, never less
+	run jq -s -c 'map(.[0]), (map(.[1]) | (.[0] == 15) and (. == sort))' run2
+	assert_output '[16,17,18,19,20,21,22,23,24,25,26,27,28,29,30]
+true'
+	[ "$(weir-lake-cat --history --limit 1 gold | jq .weir.barrier)" -eq 30 ]
+	# what a restart needs is there (the snapshot of barrier 30), nothing
+	# older than the last "committed" the stages saw
+	local last f n
+	last=$(jq -s '.[-1][1]' run2)
+	for d in st/dedup st/window; do
+		[ -f "$d/snapshot-00000000000000000030.bin" ]
+		for f in "$d"/snapshot-*.bin; do
+			n=$(basename "$f" .bin)
+			[ "$((10#${n#snapshot-}))" -ge "$last" ] || fail "$f is older than barrier $last"
+		done
+	done
 }

@@ -386,8 +386,12 @@ static void on_control(const struct rec_reader *r, const struct record *rec)
 		rec_flush(st.out_w);
 		if (st.late_w)
 			rec_flush(st.late_w);
-		if (opt.state_dir)
+		int64_t committed;
+		if (opt.state_dir) {
 			snapshot(id);
+			if (rec_control_committed(&rec->v, &committed))
+				state_prune_below(opt.state_dir, committed);
+		}
 	} else if (restart) {
 		if (opt.state_dir)
 			restore(id);

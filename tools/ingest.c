@@ -535,9 +535,28 @@ struct ingest {
 	size_t hdrs_cap;
 	struct value resume;       /* --resume-from: the restored barrier's sources */
 	struct arena resume_arena;
+	int64_t committed;         /* the newest barrier the sink is known to have committed */
+	int64_t table_version;     /* --resume-from TABLE: the newest version looked at, -1 none */
 };
 
 /* ---- --resume-from: where the table's last barrier cut the sources ---- */
+
+/* The txn action of the app id among a commit's actions, and its
+ * commitInfo; NULL when the commit has none. */
+static const struct value *our_txn(const struct options *o, const struct value *acts, size_t n,
+				   const struct value **info)
+{
+	const struct value *txn = NULL;
+	*info = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct value *t = value_getz(&acts[i], "txn"), *app = t ? value_getz(t, "appId") : NULL;
+		if (app && app->type == V_STRING && app->n == strlen(o->app_id) && !memcmp(app->s, o->app_id, app->n))
+			txn = t;
+		if (value_getz(&acts[i], "commitInfo"))
+			*info = value_getz(&acts[i], "commitInfo");
+	}
+	return txn;
+}
 
 /* The commit of barrier `id` for the app id, found newest first: its
  * commitInfo.weir.sources (as weir-lake-write records them) into x->resume.
@@ -557,14 +576,8 @@ static int find_barrier_commit(struct ingest *x, int64_t latest, int64_t *id)
 			die(EXIT_TROUBLE, "cannot resume from '%s': %s", o->resume_from, err);
 		if (rc > 0)
 			break; /* older commits were cleaned up */
-		const struct value *txn = NULL, *info = NULL;
-		for (size_t i = 0; i < n; i++) {
-			const struct value *t = value_getz(&acts[i], "txn"), *app = t ? value_getz(t, "appId") : NULL;
-			if (app && app->type == V_STRING && app->n == strlen(o->app_id) && !memcmp(app->s, o->app_id, app->n))
-				txn = t;
-			if (value_getz(&acts[i], "commitInfo"))
-				info = value_getz(&acts[i], "commitInfo");
-		}
+		const struct value *info;
+		const struct value *txn = our_txn(o, acts, n, &info);
 		if (!txn)
 			continue;
 		const struct value *ver = value_getz(txn, "version");
@@ -692,16 +705,20 @@ static void load_resume(struct ingest *x)
 	char err[1024];
 	x->resume = (struct value){.type = V_OBJECT};
 	x->barrier_id = 0;
+	x->table_version = -1;
 	if (!strncmp(o->resume_from, "kafka:", 6)) {
-		x->barrier_id = kafka_checkpoint(x, o->resume_from + 6, &x->resume_arena, &x->resume);
+		x->barrier_id = x->committed = kafka_checkpoint(x, o->resume_from + 6, &x->resume_arena, &x->resume);
 		verbose(1, "resuming from barrier %lld of checkpoint topic '%s'", (long long)x->barrier_id, o->resume_from + 6);
 		return;
 	}
 	int64_t latest = delta_latest_version(o->resume_from, err, sizeof err);
 	if (latest == -2)
 		die(EXIT_TROUBLE, "cannot resume from '%s': %s", o->resume_from, err);
-	if (latest < 0 || find_barrier_commit(x, latest, &x->barrier_id))
+	x->table_version = latest;
+	if (latest < 0 || find_barrier_commit(x, latest, &x->barrier_id)) {
+		x->committed = x->barrier_id;
 		return;
+	}
 	/* not in the commits still listed: a checkpoint may hold the txn,
 	 * but not the offsets, which only the commit's commitInfo has */
 	struct delta_snapshot *s = delta_open(o->resume_from, DELTA_LATEST, err, sizeof err);
@@ -743,11 +760,38 @@ static void emit_restore(struct ingest *x)
 	out_control(&x->out, rec);
 }
 
+/* --resume-from a table: the commits made since it was last looked at,
+ * for the newest barrier of ours.  The barriers carry it as "committed", so
+ * that stateful stages can drop the snapshots no restart will ask for. */
+static void refresh_committed(struct ingest *x)
+{
+	const struct options *o = x->o;
+	if (!o->resume_from || !strncmp(o->resume_from, "kafka:", 6))
+		return;
+	struct arena a = {0};
+	char err[512];
+	struct value *acts;
+	size_t n;
+	/* not there yet, or not readable: the next barrier looks again */
+	while (!delta_read_commit(o->resume_from, x->table_version + 1, &a, &acts, &n, err, sizeof err)) {
+		const struct value *info, *txn = our_txn(o, acts, n, &info);
+		const struct value *ver = txn ? value_getz(txn, "version") : NULL;
+		if (ver && ver->type == V_INT && ver->i > x->committed)
+			x->committed = ver->i;
+		x->table_version++;
+		arena_reset(&a);
+	}
+	arena_free(&a);
+}
+
 static void barrier(struct ingest *x)
 {
 	struct buf b = BUF_INIT;
 	buf_printf(&b, "{\"@weir\":\"barrier\",\"id\":%lld,\"sources\":", (long long)++x->barrier_id);
 	sources_json(&x->pos, &b);
+	refresh_committed(x);
+	if (x->committed > 0)
+		buf_printf(&b, ",\"committed\":%lld", (long long)x->committed);
 	buf_putc(&b, '}');
 	out_control(&x->out, buf_cstr(&b));
 	buf_free(&b);

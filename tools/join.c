@@ -1309,6 +1309,7 @@ static void complete_barrier(int64_t id)
 		snapshot(id);
 	struct value merged = {0};
 	bool have = false;
+	int64_t committed = INT64_MAX, c;
 	for (int i = 0; i < 2; i++) {
 		struct side *s = &st.s[i];
 		if (s->barrier != id)
@@ -1317,10 +1318,14 @@ static void complete_barrier(int64_t id)
 		struct json_error je;
 		if (json_parse(&st.tmp, s->barrier_rec.p, s->barrier_rec.len, &v, &je))
 			die(EXIT_TROUBLE, "barrier record became unreadable: %s", je.msg);
+		/* each input's is a lower bound of what the sink committed */
+		committed = rec_control_committed(&v, &c) && c < committed ? c : committed;
 		merged = have ? merge_objects(&merged, &v) : v;
 		have = true;
 		s->barrier = -1;
 	}
+	if (opt.state_dir && committed != INT64_MAX)
+		state_prune_below(opt.state_dir, committed);
 	rec_write_control(st.out, &merged);
 	arena_reset(&st.tmp);
 }

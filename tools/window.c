@@ -2571,8 +2571,12 @@ static void control_record(const struct rec_reader *r, const struct record *rec)
 		if (S.late)
 			rec_flush(S.late);
 		rec_flush(S.w);
-		if (o.state_dir)
+		int64_t committed;
+		if (o.state_dir) {
 			save_state(id);
+			if (rec_control_committed(&rec->v, &committed))
+				state_prune_below(o.state_dir, committed);
+		}
 	} else if (!strcmp(kind, "restore")) {
 		if (!control_id(rec, &id)) {
 			bad_record(r, rec, "%s", "restore without an integer 'id'");
