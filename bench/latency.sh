@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/bin/sh
 # bench/latency.sh - how long an event takes from weir-ingest -P to a Delta
 # commit that shows it, and how many events per second a pipeline sustains,
 # exactly-once (barriers every second, txn commits, state snapshots) against
@@ -20,7 +20,7 @@
 # Everything (broker, producer, pipeline) shares the machine; numbers from a
 # machine shared with other work are noisy.
 #
-# Run from the repository after `make`: bash bench/latency.sh [RATE] [SECONDS]
+# Run from the repository after `make`: sh bench/latency.sh [RATE] [SECONDS]
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${WEIR_BIN:-$top/build/bin}
@@ -110,7 +110,8 @@ latencies() {
 
 n=$((rate * secs))
 modes="alo eos eos-ordered eos-idle"
-declare -A P50 P99 MAX SUST CAP PRATE HELD
+: >rows.md
+: >notes.md
 for mode in $modes; do
 	topic=live-$mode table=$out/$mode
 	echo "topic $topic $parts" >&7
@@ -123,14 +124,15 @@ for mode in $modes; do
 	nice "$top/scripts/gen-events" -n "$n" --rate "$rate" --realtime --users 100000 |
 		weir-ingest -P -b "$B" -t "$topic" --raw -z lz4 2>>"$mode.err"
 	t1=$(date +%s.%N)
-	PRATE[$mode]=$(awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN { printf "%.0f", n / (b - a) }')
-	wait_rows "$table" "$n" || HELD[$mode]=$((n - $(rows "$table")))
+	prate=$(awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN { printf "%.0f", n / (b - a) }')
+	wait_rows "$table" "$n" ||
+		echo "$mode: $((n - $(rows "$table"))) events were still held back 30 s after the producer stopped (not in the figures)" >>notes.md
 	pkill -TERM -P "$pp" 2>/dev/null
 	kill -TERM "$pp" 2>/dev/null
 	wait "$pp" 2>/dev/null
-	read -r p50 p99 max first last cnt < <(latencies "$table")
-	P50[$mode]=$p50 P99[$mode]=$p99 MAX[$mode]=$max
-	SUST[$mode]=$(awk -v f="$first" -v l="$last" -v n="$cnt" 'BEGIN { printf "%.0f", (l > f ? n / ((l - f) / 1000) : 0) }')
+	set -- $(latencies "$table")
+	p50=$1 p99=$2 max=$3 first=$4 last=$5 cnt=$6
+	sust=$(awk -v f="$first" -v l="$last" -v n="$cnt" 'BEGIN { printf "%.0f", (l > f ? n / ((l - f) / 1000) : 0) }')
 
 	# capacity: the topic is full, read it from the beginning to the end
 	table2=$out/$mode-cap
@@ -148,30 +150,24 @@ for mode in $modes; do
 			weir-lake-write -s "$SILVER" "$table2" --app-id bench >/dev/null ;;
 	esac 2>>"$mode.err"
 	t1=$(date +%s.%N)
-	CAP[$mode]=$(awk -v a="$t0" -v b="$t1" -v n="$(rows "$table2")" 'BEGIN { printf "%.0f", n / (b - a) }')
-done
-
-echo "## Produce-to-visible latency, exactly-once vs at-least-once"
-echo
-echo "$n events at $rate/s for $secs s on $parts partitions (weir-broker, everything on this machine);"
-echo "pipeline ingest | parse | dedup | lake-write, commits every second."
-echo
-echo "| mode | produced/s | p50 ms | p99 ms | max ms | sustained events/s | capacity events/s |"
-echo "|---|---|---|---|---|---|---|"
-for mode in $modes; do
+	cap=$(awk -v a="$t0" -v b="$t1" -v n="$(rows "$table2")" 'BEGIN { printf "%.0f", n / (b - a) }')
 	case $mode in
 	alo) name="at-least-once (--max-interval 1s)" ;;
 	eos) name="exactly-once (1 s barriers)" ;;
 	eos-ordered) name="exactly-once, --ordered" ;;
 	eos-idle) name="exactly-once, --ordered --idle 1s" ;;
 	esac
-	echo "| $name | ${PRATE[$mode]} | ${P50[$mode]} | ${P99[$mode]} | ${MAX[$mode]} | ${SUST[$mode]} | ${CAP[$mode]} |"
+	echo "| $name | $prate | $p50 | $p99 | $max | $sust | $cap |" >>rows.md
 done
-for mode in $modes; do
-	[ -z "${HELD[$mode]:-}" ] ||
-		printf '\n%s: %s events were still held back 30 s after the producer stopped (not in the figures)\n' \
-			"$mode" "${HELD[$mode]}"
-done
+
+echo "Produce-to-visible latency, exactly-once vs at-least-once: $n events at $rate/s for $secs s"
+echo "on $parts partitions (weir-broker, producer and pipeline all on this machine); pipeline"
+echo "ingest | parse | dedup | lake-write, commits every second."
+echo
+echo "| mode | produced/s | p50 ms | p99 ms | max ms | sustained events/s | capacity events/s |"
+echo "|---|---|---|---|---|---|---|"
+cat rows.md
+[ -s notes.md ] && { echo; cat notes.md; }
 echo
 echo "Produced/s: the rate the producer reached (target $rate/s).  Sustained: events in the table / (last"
 echo "commit - first produce).  Capacity: the whole topic read from the start, events / wall time."
