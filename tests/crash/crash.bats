@@ -38,10 +38,10 @@ harness() {
 
 @test "crash: 200k events, 20 kills" {
 	[ -n "${WEIR_CRASH_FULL:-}" ] || skip "WEIR_CRASH_FULL=1 runs it (about 2 minutes)"
-	harness -n 200000 -k 20
+	harness -n 200000 -k 20 --rtt 10
 }
 
 @test "soak: 200k events, 200 kills" {
 	[ -n "${WEIR_SOAK:-}" ] || skip "make soak runs it"
-	harness -n 200000 -k 200
+	harness -n 200000 -k 200 --rtt 10
 }
