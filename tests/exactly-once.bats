@@ -425,3 +425,57 @@ true'
 		done
 	done
 }
+
+# Two topics joined on user and time, each read by its own weir-ingest that
+# resumes from the same table; barriers every 40 records on each, aligned
+# by the join; --advance barrier makes the watermarks a function of the
+# barriers, which count records and so fall at the same places in every
+# run.  `head` cuts the left input short, as a crash of its ingest would.
+join_run() {
+	local table=$1 cut=$2
+	weir-ingest -C -b "$BROKERS" -t jclicks -e --checkpoint-interval 40 --resume-from "$table" --app-id j |
+		head -n "$cut" |
+		weir-parse -q --schema "$EVENT" --dlq /dev/null |
+		weir-join --on user_id --between 'r.ts - 30s AND r.ts + 30s' --type left --advance barrier \
+			--state "$table.state" --right-stream <(
+				weir-ingest -C -b "$BROKERS" -t jbuys -e --checkpoint-interval 40 --resume-from "$table" --app-id j |
+					weir-parse -q --schema "$EVENT" --select 'user_id, ts, amount AS paid' --dlq /dev/null) |
+		weir-lake-write --schema "$EVENT, right_ts TIMESTAMP, paid DECIMAL(10,2)" "$table" --app-id j >/dev/null
+}
+
+@test "a stream-stream join cut short again and again ends with the rows of a run that never was" {
+	broker_cmd topic jclicks 1
+	broker_cmd topic jbuys 1
+	"$TOP/scripts/gen-events" -n 1500 --rate 20 --users 40 --seed 3 --envelope jclicks | weir-ingest -P -b "$BROKERS"
+	"$TOP/scripts/gen-events" -n 1500 --rate 20 --users 40 --seed 4 --envelope jbuys | weir-ingest -P -b "$BROKERS"
+	join_run whole 1000000 2>/dev/null
+	local n
+	for n in 100 260 261 700 1100; do
+		join_run cut "$n" 2>/dev/null
+	done
+	join_run cut 1000000 2>/dev/null
+	[ "$(weir-lake-cat whole | wc -l)" -gt 1000 ]
+	run diff <(weir-lake-cat whole | sort) <(weir-lake-cat cut | sort)
+	assert_success
+	[ "$(weir-lake-cat --history cut | jq -r .weir.barrier | sort -un | wc -l)" -gt 10 ]
+}
+
+@test "join: an input that stops in mid-stream holds later barriers back; one that ended for good does not" {
+	printf '%s\n' '{"k":1,"t":1}' '{"@weir":"barrier","id":1,"sources":{"l":{"0":1}}}' '{"k":2,"t":2}' >l.ndjson
+	printf '%s\n' '{"k":1,"t":1}' '{"@weir":"barrier","id":1,"sources":{"r":{"0":1}}}' '{"k":3,"t":3}' \
+		'{"@weir":"barrier","id":2,"sources":{"r":{"0":2}}}' >r.ndjson
+	run --separate-stderr weir-join --left-stream l.ndjson --right-stream r.ndjson --on k --between 'r.t AND r.t' \
+		--time t --time-unit s
+	assert_success
+	assert_equal "$(grep -c '"barrier"' <<<"$output")" 1
+	assert_line '{"@weir":"barrier","id":1,"sources":{"l":{"0":1},"r":{"0":1}}}'
+	assert_equal "$stderr" "weir-join: barrier 2 of the right input not forwarded: the left input ended without the end of its stream (a watermark at +inf), so its records after its last barrier come again after a restart"
+	# the same left input, closed for good: barrier 2 passes with its last offsets
+	printf '%s\n' '{"k":1,"t":1}' '{"@weir":"watermark","t":9223372036854775807}' \
+		'{"@weir":"barrier","id":1,"sources":{"l":{"0":1}}}' >l.ndjson
+	run --separate-stderr weir-join --left-stream l.ndjson --right-stream r.ndjson --on k --between 'r.t AND r.t' \
+		--time t --time-unit s
+	assert_success
+	assert_equal "$stderr" ""
+	assert_line '{"@weir":"barrier","id":2,"sources":{"r":{"0":2},"l":{"0":1}}}'
+}

@@ -178,6 +178,7 @@ struct side {
 	int fd;
 	bool eof;
 	bool ended;            /* upstream said its stream is over (a watermark at +inf) */
+	bool checkpointed;     /* a barrier or restore came on it */
 	int64_t barrier;       /* barrier id delivered and waiting for the other input, -1 none */
 	struct buf barrier_rec; /* its JSON text, for merging the sources */
 	struct keytab tab;
@@ -1294,6 +1295,15 @@ static void write_watermark(void)
 
 /* Barrier N has arrived on every input that is still open: the cut is
  * complete. */
+/* An input at its end that holds no barrier back: it never carried
+ * barriers, or it ended for good.  One that carried barriers and just
+ * stopped (its upstream died) must not let barriers pass without it: its
+ * records after its last barrier come again after a restart. */
+static bool gone(const struct side *s)
+{
+	return s->eof && (!s->checkpointed || s->ended);
+}
+
 static void complete_barrier(int64_t id)
 {
 	if (opt.advance_barrier) {
@@ -1310,9 +1320,12 @@ static void complete_barrier(int64_t id)
 	struct value merged = {0};
 	bool have = false;
 	int64_t committed = INT64_MAX, c;
-	for (int i = 0; i < 2; i++) {
-		struct side *s = &st.s[i];
-		if (s->barrier != id)
+	/* the inputs that delivered the barrier, then one that ended for good
+	 * after its last barrier: the cut holds its final offsets too */
+	for (int k = 0; k < 4; k++) {
+		struct side *s = &st.s[k % 2];
+		bool ours = s->barrier == id;
+		if (k < 2 ? !ours : ours || !gone(s) || !s->checkpointed || !s->barrier_rec.len)
 			continue;
 		struct value v;
 		struct json_error je;
@@ -1322,7 +1335,8 @@ static void complete_barrier(int64_t id)
 		committed = rec_control_committed(&v, &c) && c < committed ? c : committed;
 		merged = have ? merge_objects(&merged, &v) : v;
 		have = true;
-		s->barrier = -1;
+		if (ours)
+			s->barrier = -1;
 	}
 	if (opt.state_dir && committed != INT64_MAX)
 		state_prune_below(opt.state_dir, committed);
@@ -1338,6 +1352,8 @@ static void on_control(int i, const struct record *rec)
 	if ((barrier || restart) && !rec_control_id(&rec->v, &id))
 		die(EXIT_TROUBLE, "%s record %" PRIu64 " in '%s' has no integer id", rec->control, rec->pos,
 		    rec_reader_name(s->r));
+	if (barrier || restart)
+		s->checkpointed = true;
 	if (barrier) {
 		if (o->barrier >= 0 && o->barrier != id)
 			die(EXIT_TROUBLE, "barriers out of step: %" PRId64 " on the %s input, %" PRId64 " on the %s input",
@@ -1350,7 +1366,7 @@ static void on_control(int i, const struct record *rec)
 				maybe_refresh();
 			s->barrier = -1;
 			rec_forward(st.out, rec);
-		} else if (o->eof || o->barrier == id) {
+		} else if (gone(o) || o->barrier == id) {
 			complete_barrier(id);
 		}
 	} else if (restart) {
@@ -1495,7 +1511,7 @@ static void run_stream(void)
 		if (k == REC_EOF) {
 			s->eof = true;
 			struct side *o = &st.s[!i];
-			if (o->barrier >= 0)
+			if (gone(s) && o->barrier >= 0)
 				complete_barrier(o->barrier);
 			update_watermark();
 		} else if (k == REC_BAD) {
@@ -1506,8 +1522,14 @@ static void run_stream(void)
 			stream_row(i, &rec);
 		}
 	}
-	for (i = 0; i < 2; i++)
-		rec_reader_close(st.s[i].r);
+	for (i = 0; i < 2; i++) {
+		struct side *s = &st.s[i];
+		if (s->barrier >= 0)
+			warnx("barrier %" PRId64 " of the %s input not forwarded: the %s input ended without the end of its "
+			      "stream (a watermark at +inf), so its records after its last barrier come again after a restart",
+			      s->barrier, s->what, st.s[!i].what);
+		rec_reader_close(s->r);
+	}
 }
 
 static void setup(void)
