@@ -423,11 +423,11 @@ static void start_frames(struct rec_writer *w)
 	}
 }
 
-void rec_flush(struct rec_writer *w)
+void rec_write_buf(int fd, struct buf *b)
 {
 	size_t off = 0;
-	while (off < w->out.len) {
-		ssize_t n = write(w->fd, w->out.p + off, w->out.len - off);
+	while (off < b->len) {
+		ssize_t n = write(fd, b->p + off, b->len - off);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -437,7 +437,12 @@ void rec_flush(struct rec_writer *w)
 		}
 		off += (size_t)n;
 	}
-	buf_reset(&w->out);
+	buf_reset(b);
+}
+
+void rec_flush(struct rec_writer *w)
+{
+	rec_write_buf(w->fd, &w->out);
 }
 
 static void maybe_flush(struct rec_writer *w)

@@ -101,6 +101,9 @@ void rec_forward(struct rec_writer *w, const struct record *rec);
  * tool that splices records from input text; the writer must not be framed. */
 void rec_write_ndjson(struct rec_writer *w, const char *text, size_t n);
 void rec_flush(struct rec_writer *w);
+/* Write all of b to fd and empty it; dies (status 2) on a write error and
+ * leaves quietly on EPIPE.  For output that bypasses a rec_writer. */
+void rec_write_buf(int fd, struct buf *b);
 /* Flush and free; dies (status 2) when the output failed. */
 void rec_writer_close(struct rec_writer *w);
 

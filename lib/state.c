@@ -135,7 +135,8 @@ int state_load(const char *dir, int64_t id, struct buf *out, char *err, size_t e
 	return 0;
 }
 
-void state_prune(const char *dir, int64_t keep)
+/* Delete the snapshots whose id `doomed` picks, and temporary files when asked. */
+static void prune(const char *dir, bool (*doomed)(int64_t id, int64_t arg), int64_t arg, bool tmp_too)
 {
 	DIR *d = opendir(dir);
 	if (!d)
@@ -144,10 +145,8 @@ void state_prune(const char *dir, int64_t keep)
 	while ((e = readdir(d))) {
 		int64_t id;
 		char path[4096];
-		if (sscanf(e->d_name, "snapshot-%" SCNd64 ".bin", &id) == 1 && id != keep) {
-			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-			unlink(path);
-		} else if (!strncmp(e->d_name, ".tmp-", 5)) {
+		if ((sscanf(e->d_name, "snapshot-%" SCNd64 ".bin", &id) == 1 && doomed(id, arg)) ||
+		    (tmp_too && !strncmp(e->d_name, ".tmp-", 5))) {
 			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
 			unlink(path);
 		}
@@ -155,21 +154,17 @@ void state_prune(const char *dir, int64_t keep)
 	closedir(d);
 }
 
+static bool not_kept(int64_t id, int64_t keep) { return id != keep; }
+static bool older(int64_t id, int64_t below) { return id < below; }
+
+void state_prune(const char *dir, int64_t keep)
+{
+	prune(dir, not_kept, keep, true);
+}
+
 void state_prune_below(const char *dir, int64_t below)
 {
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		int64_t id;
-		char path[4096];
-		if (sscanf(e->d_name, "snapshot-%" SCNd64 ".bin", &id) == 1 && id < below) {
-			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-			unlink(path);
-		}
-	}
-	closedir(d);
+	prune(dir, older, below, false);
 }
 
 uint64_t snap_uvarint(struct snap_reader *r)

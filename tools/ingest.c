@@ -353,19 +353,7 @@ struct output {
 
 static void raw_flush(struct output *out)
 {
-	size_t off = 0;
-	while (off < out->rawbuf.len) {
-		ssize_t n = write(1, out->rawbuf.p + off, out->rawbuf.len - off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EPIPE)
-				exit_epipe();
-			die_errno(EXIT_TROUBLE, "write failure on standard output");
-		}
-		off += (size_t)n;
-	}
-	buf_reset(&out->rawbuf);
+	rec_write_buf(1, &out->rawbuf);
 }
 
 static void out_flush(struct output *out)
