@@ -26,8 +26,8 @@ gen() { sh "$top/scripts/gen-events" "$@"; }
 # to $out/last.  The machine may be shared: wall times are noisy there, CPU
 # times less so.
 timed() {
-	/usr/bin/time -f '%e %U %S %M' -o "$out/time" "$@" >"$out/last"
-	awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$out/time"
+	"$top/bench/cputime" "$out/time" "$@" >"$out/last"
+	awk '{ printf "%.3f %.3f %s\n", $1, $2 + $3, $4 }' "$out/time"
 }
 
 ev=$out/events.ndjson

@@ -29,8 +29,8 @@ echo "input: $n events, $(du -m "$work/events.ndjson" | cut -f1) MB NDJSON"
 # wall and CPU seconds, peak RSS in KB (the machine is shared: CPU time is
 # the steadier measure); both under nice, as equals
 timed() {
-	/usr/bin/time -f '%e %U %S %M' -o "$work/time" nice "$@" >/dev/null
-	awk '{ printf "%.2f %.2f %d\n", $1, $2 + $3, $4 }' "$work/time"
+	"$top/bench/cputime" "$work/time" nice "$@" >/dev/null
+	awk '{ printf "%.3f %.3f %d\n", $1, $2 + $3, $4 }' "$work/time"
 }
 set -- $(timed "$bin/weir-lake-write" -s 'id BIGINT, user BIGINT, url STRING, ts TIMESTAMP, amount DECIMAL(10,2)' \
 	"$work/lake" <"$work/events.ndjson")

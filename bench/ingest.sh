@@ -32,13 +32,13 @@ b=$(cat "$work/port")
 best() {
 	bst=
 	for _ in 1 2 3; do
-		/usr/bin/time -f '%e %U %S %M' -o "$work/t" "$@" >/dev/null 2>"$work/err" ||
+		"$top/bench/cputime" "$work/t" "$@" >/dev/null 2>"$work/err" ||
 			{ cat "$work/err" >&2; exit 1; }
 		line=$(tail -n 1 "$work/t")
 		w=${line%% *}
 		if [ -z "$bst" ] || [ "$(echo "$w < ${bst%% *}" | bc -l)" = 1 ]; then bst=$line; fi
 	done
-	echo "$bst" | awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }'
+	echo "$bst" | awk '{ printf "%.3f %.3f %s\n", $1, $2 + $3, $4 }'
 }
 rate() { echo "$1 / $2" | bc -l | awk '{ printf "%.0f", $1 }'; }
 ratio() { echo "$1 / $2" | bc -l | awk '{ printf "%.2f", $1 }'; }

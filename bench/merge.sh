@@ -29,7 +29,7 @@ fi
 
 # measure CMD...: WALL and CPU in seconds, RSS in MiB (stdin from $IN)
 measure() {
-	/usr/bin/time -f '%e %U %S %M' -o "$tmp/time" "$@" <"$IN" >/dev/null
+	bench/cputime "$tmp/time" "$@" <"$IN" >/dev/null
 	read -r WALL u s kb <"$tmp/time"
 	CPU=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
 	RSS=$((kb / 1024))

@@ -33,8 +33,8 @@ gen() {
 }
 
 timed() {
-	/usr/bin/time -f '%e %U %S %M' -o "$out/time" "$@" >"$out/last"
-	awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$out/time"
+	"$top/bench/cputime" "$out/time" "$@" >"$out/last"
+	awk '{ printf "%.3f %.3f %s\n", $1, $2 + $3, $4 }' "$out/time"
 }
 
 [ -s "$out/ev.ndjson" ] && [ "$(wc -l <"$out/ev.ndjson")" -eq "$n" ] || gen "$n" >"$out/ev.ndjson"

@@ -7,8 +7,8 @@
 #   2. the next stage reading weir-parse's framed output vs its NDJSON;
 #   3. peak RSS of weir-parse on N events and on 10 N (a pipe, nothing kept).
 #
-# Input: scripts/gen-events (deterministic).  Each time is the best of
-# BENCH_RUNS runs (default 3; jq runs once, it is the slow one).  The
+# Input: scripts/gen-events (deterministic).  Each time is the median of
+# BENCH_RUNS runs (default 5; jq runs once, it is the slow one).  The
 # machine is shared, so wall-clock times swing with the load: CPU time
 # (user + system, children included) is reported too and the ratios use it;
 # for DuckDB the time of the query inside node is also given, without
@@ -17,7 +17,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 n=${BENCH_EVENTS:-1000000}
-runs=${BENCH_RUNS:-3}
+runs=${BENCH_RUNS:-5}
 out=bench/out/parse
 mkdir -p "$out"
 P=build/bin/weir-parse
@@ -27,20 +27,22 @@ schema='event_id STRING NOT NULL, user_id BIGINT NOT NULL, ts TIMESTAMP, action 
 select='user_id, ts, action, amount, country'
 typed='user_id BIGINT NOT NULL, ts TIMESTAMP, action STRING, amount DECIMAL(10,2), country STRING'
 
-min() { echo "$1 $2" | awk '{print ($1 < $2 ? $1 : $2)}'; }
-# best K CMD: run the shell command K times; sets W (best wall seconds) and
-# C (best CPU seconds)
-best() {
+# the median of numbers, one per line
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# timed K CMD: run the shell command K times, timed by bench/cputime to the
+# microsecond; sets W (median wall seconds) and C (median CPU seconds)
+timed() {
 	k=$1
-	W=1e9
-	C=1e9
+	: >"$out/times"
 	while [ "$k" -gt 0 ]; do
-		/usr/bin/time -f '%e %U %S' -o "$out/time" sh -c "$2"
-		read -r w u s <"$out/time"
-		W=$(min "$w" "$W")
-		C=$(min "$(echo "$u $s" | awk '{print $1 + $2}')" "$C")
+		bench/cputime "$out/time" sh -c "$2"
+		cat "$out/time" >>"$out/times"
 		k=$((k - 1))
 	done
+	W=$(cut -d' ' -f1 "$out/times" | median)
+	C=$(awk '{ print $2 + $3 }' "$out/times" | median)
 }
 ratio() { echo "$1 $2" | awk '{printf "%.1f", $1 / $2}'; }
 ms() { echo "$1" | awk '{printf "%.0f", $1 * 1000}'; }
@@ -69,20 +71,22 @@ const { DuckDBInstance } = require('@duckdb/node-api');
 })().catch((e) => { console.error(e.message); process.exit(1); });
 EOF
 
-best "$runs" "$P -q -s '$schema' -c '$select' <$out/events.ndjson >$out/weir.ndjson"
+timed "$runs" "$P -q -s '$schema' -c '$select' <$out/events.ndjson >$out/weir.ndjson"
 w_weir=$W c_weir=$C
-best 1 "jq -c '{user_id, ts, action, amount, country}' <$out/events.ndjson >$out/jq.ndjson"
+timed 1 "jq -c '{user_id, ts, action, amount, country}' <$out/events.ndjson >$out/jq.ndjson"
 w_jq=$W c_jq=$C
 rows=$(wc -l <"$out/weir.ndjson")
 [ "$rows" -eq "$(wc -l <"$out/jq.ndjson")" ] || { echo "bench/parse.sh: jq wrote a different number of rows" >&2; exit 1; }
 if [ -n "$duck" ]; then
-	w_duck=1e9 c_duck=1e9 q=1e9
+	# the query's own time comes from each run's file, so one run at a time
+	: >"$out/duck.runs"
 	for _ in $(seq "$runs"); do
-		best 1 "NODE_PATH=$duck/node_modules node $out/duck.js $out/events.ndjson $out/duck.ndjson $out/duck.time"
-		w_duck=$(min "$W" "$w_duck")
-		c_duck=$(min "$C" "$c_duck")
-		q=$(min "$(cat "$out/duck.time")" "$q")
+		timed 1 "NODE_PATH=$duck/node_modules node $out/duck.js $out/events.ndjson $out/duck.ndjson $out/duck.time"
+		echo "$W $C $(cat "$out/duck.time")" >>"$out/duck.runs"
 	done
+	w_duck=$(cut -d' ' -f1 "$out/duck.runs" | median)
+	c_duck=$(cut -d' ' -f2 "$out/duck.runs" | median)
+	q=$(cut -d' ' -f3 "$out/duck.runs" | median)
 	[ "$rows" -eq "$(wc -l <"$out/duck.ndjson")" ] || { echo "bench/parse.sh: DuckDB wrote a different number of rows" >&2; exit 1; }
 fi
 
@@ -104,9 +108,9 @@ fi
 # values arrive typed); and a pass-through that writes what it reads
 "$P" -q -s "$schema" -c "$select" --framed <"$out/events.ndjson" >"$out/weir.framed"
 stage() {
-	best "$runs" "$P -q $1 <$out/weir.ndjson >/dev/null"
+	timed "$runs" "$P -q $1 <$out/weir.ndjson >/dev/null"
 	wn=$W cn=$C
-	best "$runs" "$P -q $2 <$out/weir.framed >/dev/null"
+	timed "$runs" "$P -q $2 <$out/weir.framed >/dev/null"
 	echo "| $3 | $(ms "$cn") | $(ms "$C") | $(ratio "$cn" "$C") | $(ratio "$wn" "$W") |"
 }
 echo

@@ -20,7 +20,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 
 # measure CMD...: WALL and CPU in seconds, RSS in MiB
 measure() {
-	/usr/bin/time -f '%e %U %S %M' -o "$tmp/time" "$@" >/dev/null
+	bench/cputime "$tmp/time" "$@" >/dev/null
 	read -r WALL u s kb <"$tmp/time"
 	CPU=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
 	RSS=$((kb / 1024))

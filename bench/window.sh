@@ -31,22 +31,26 @@ gen() {
 }
 
 # "wall cpu maxrss_kb" for a command (cpu = user + system, all threads):
-# the least of $runs runs each (BENCH_RUNS, default 5, for weir; 1 for the
-# peers, whose figures are far from the 10 ms that time(1) resolves); its
-# output goes to $out/last.  The machine may be shared: wall times are
-# noisy there, CPU times less so.
+# the medians of $runs runs each (BENCH_RUNS, default 5, for weir; 1 for
+# the peers, which take far longer), timed by bench/cputime to the
+# microsecond; the output goes to $out/last.  The machine may be shared:
+# wall times are noisy there, CPU times less so.
 runs=${BENCH_RUNS:-5}
 timed() {
 	k=$1
 	shift
 	: >"$out/times"
 	while [ "$k" -gt 0 ]; do
-		/usr/bin/time -f '%e %U %S %M' -o "$out/time" "$@" >"$out/last"
+		"$top/bench/cputime" "$out/time" "$@" >"$out/last"
 		cat "$out/time" >>"$out/times"
 		k=$((k - 1))
 	done
-	awk 'NR == 1 || $1 < w { w = $1 } NR == 1 || $2 + $3 < c { c = $2 + $3 } $4 > m { m = $4 }
-		END { printf "%s %.2f %s\n", w, c, m }' "$out/times"
+	printf '%.3f %.3f %s\n' "$(cut -d' ' -f1 "$out/times" | median)" \
+		"$(awk '{ print $2 + $3 }' "$out/times" | median)" "$(awk '$4 > m { m = $4 } END { print m }' "$out/times")"
+}
+# the median of numbers, one per line
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 [ -s "$out/ev.ndjson" ] && [ "$(wc -l <"$out/ev.ndjson")" -eq "$n" ] || gen "$n" 1000 $((n / 100)) >"$out/ev.ndjson"
@@ -78,7 +82,7 @@ rows_d=$(wc -l <"$out/duck.json")
 set -- $(timed 1 nice node -e 'require("@duckdb/node-api")')
 node_start=$1 c_node=$2
 
-echo "tumbling 1m count+sum by key ($rows rows; framed $rows_f; DuckDB $rows_d; weir: least of $runs runs):"
+echo "tumbling 1m count+sum by key ($rows rows; framed $rows_f; DuckDB $rows_d; weir: medians of $runs runs):"
 echo "  weir NDJSON  wall ${w_json}s  cpu ${c_json}s"
 echo "  weir framed  wall ${w_framed}s  cpu ${c_framed}s"
 awk -v a="$w_json" -v b="$w_framed" -v ca="$c_json" -v cb="$c_framed" 'BEGIN {
@@ -99,7 +103,7 @@ echo "session 30s gap: framed wall ${1}s cpu ${2}s"
 # 10M events over one hour with 1M distinct keys: one open window holds
 # every key at once, the worst case for state.
 big=$((n * 10))
-gen "$big" 1000000 3600 | /usr/bin/time -f '%e %U %S %M' -o "$out/time" nice "$bin/weir-window" --tumble 1h -t ts -d 5s \
+gen "$big" 1000000 3600 | "$top/bench/cputime" "$out/time" nice "$bin/weir-window" --tumble 1h -t ts -d 5s \
 	-b key -a "$agg" >"$out/last"
 set -- $(cat "$out/time")
 echo "10x events ($big) with 1M distinct keys, 1h window: weir cpu $(awk -v u="$2" -v s="$3" 'BEGIN { print u + s }')s," \
