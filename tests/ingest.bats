@@ -151,6 +151,19 @@ EOF
 	assert_equal "$output" "$(consume -t rt -p 0 | jq -c 'del(.topic, .partition, .offset)' | sort)"
 }
 
+@test "ingest: a timestamp of 0 cannot be produced: it is said once, and the record still goes" {
+	broker_cmd topic t0 1
+	printf '%s\n' '{"value":"a","timestamp":0}' '{"value":"b","timestamp":0}' '{"value":"c","timestamp":5}' >in.ndjson
+	run weir-ingest -P -b "$BROKERS" -t t0 in.ndjson
+	assert_success
+	assert_output "weir-ingest: timestamp 0 (1970-01-01T00:00:00Z) cannot be produced: librdkafka sends the current time instead (said once)"
+	run bash -c "weir-ingest -C -b $BROKERS -t t0 -e | jq -r '[.value, (.timestamp > 1700000000000), .timestamp] | @tsv'"
+	assert_success
+	assert_line --index 0 --regexp $'^a\ttrue\t'
+	assert_line --index 1 --regexp $'^b\ttrue\t'
+	assert_line --index 2 $'c\tfalse\t5'
+}
+
 @test "ingest: a malformed envelope names its line; nothing after it is lost or reordered" {
 	broker_cmd topic bad 1
 	printf '%s\n' '{"value":"1"}' '{"value":' '{"vaule":"x"}' '' '{"value":"4","key_b64":"***"}' \

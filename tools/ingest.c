@@ -1518,6 +1518,7 @@ struct producer {
 	int64_t last_seen;         /* last barrier (or restore) id read */
 	int64_t replayed;          /* records dropped as already committed */
 	int64_t pending;           /* records produced in the open transaction */
+	bool warned_ts0;           /* a timestamp 0 was reported */
 };
 
 /* A message's origin rides in its opaque: input index and record number. */
@@ -1575,6 +1576,13 @@ static bool send_one(struct producer *pr, const struct env_msg *m, void *origin,
 	/* an empty value must stay empty, not null: librdkafka takes NULL
 	 * as null, so give it a pointer */
 	void *val = m->value ? (void *)(m->value_len ? m->value : "") : NULL;
+	if (m->timestamp == 0 && !pr->warned_ts0) {
+		/* librdkafka reads a timestamp of 0 as "none given" and stamps
+		 * the time of sending: say so rather than change it silently */
+		warnx("timestamp 0 (1970-01-01T00:00:00Z) cannot be produced: librdkafka sends the current time "
+		      "instead (said once)");
+		pr->warned_ts0 = true;
+	}
 	for (;;) {
 		rd_kafka_resp_err_t e = rd_kafka_producev(
 			pr->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(part), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
