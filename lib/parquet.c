@@ -1051,19 +1051,9 @@ const struct type *pq_schema(const struct pq_file *f)
 	return f->schema;
 }
 
-int64_t pq_num_rows(const struct pq_file *f)
-{
-	return f->num_rows;
-}
-
 int pq_num_row_groups(const struct pq_file *f)
 {
 	return f->nrgs;
-}
-
-int64_t pq_row_group_rows(const struct pq_file *f, int rg)
-{
-	return rg >= 0 && rg < f->nrgs ? f->rgs[rg].num_rows : 0;
 }
 
 /* ---- physical → struct value ---- */
@@ -3697,11 +3687,6 @@ bool pq_writer_reached(struct pq_writer *w, int64_t bytes)
 	if (n + w->jobs_min >= bytes)
 		return true;
 	return pq_writer_bytes(w) >= bytes || w->failed;
-}
-
-int64_t pq_writer_rows(const struct pq_writer *w)
-{
-	return w->rows;
 }
 
 static void write_footer(struct pq_writer *w, struct buf *b)

@@ -38,9 +38,7 @@ void pq_close(struct pq_file *f);
  * unsigned 64-bit integers read as decimal(20,0); legacy list/map shapes
  * normalised). */
 const struct type *pq_schema(const struct pq_file *f);
-int64_t pq_num_rows(const struct pq_file *f);
 int pq_num_row_groups(const struct pq_file *f);
-int64_t pq_row_group_rows(const struct pq_file *f, int rg);
 /* Footer facts as one JSON object (for --meta): created_by, row groups,
  * columns with encodings, codecs, sizes and statistics. */
 void pq_meta_json(const struct pq_file *f, struct buf *out);
@@ -103,7 +101,6 @@ int64_t pq_writer_bytes(struct pq_writer *w);
 /* pq_writer_bytes(w) >= bytes, waiting for pages being compressed only when
  * their sizes decide it (true too when the writer has failed). */
 bool pq_writer_reached(struct pq_writer *w, int64_t bytes);
-int64_t pq_writer_rows(const struct pq_writer *w);
 
 /* What Delta's add.stats needs: per leaf column (dotted path through
  * structs; columns inside lists and maps are not included), over the whole
