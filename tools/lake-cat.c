@@ -83,12 +83,25 @@ enum { OPT_JSON = OPT_TOOL_FIRST, OPT_META, OPT_FRAMED, OPT_CODEC, OPT_RG_SIZE, 
        OPT_ROW_GROUPS, OPT_WHERE, OPT_HISTORY, OPT_DESCRIBE, OPT_CHANGES, OPT_LIMIT, OPT_INTERVAL };
 
 struct opts {
+	/* a Parquet file, read or written */
 	const char *parquet, *write_parquet;
-	const char *columns, *row_groups;
-	bool schema, json, meta, framed, no_dict;
+	const char *row_groups;
+	bool schema, json, meta, no_dict;
 	const char *schema_text;
 	const char *codec;
 	int64_t rg_size, page_size;
+	/* both */
+	const char *columns;
+	bool framed;
+	/* a table */
+	const char *table;
+	int64_t version;      /* -1 latest */
+	const char *as_of;
+	const char *where;
+	bool history, describe, follow;
+	int64_t changes_since; /* -1: no */
+	int64_t limit;         /* --history entries, 0 all */
+	int64_t interval_us;   /* --follow polling */
 };
 
 /* Comma-separated list into a NULL-terminated array (the strings point into
@@ -182,19 +195,6 @@ static int cat_parquet(const struct opts *o)
 
 /* ---- tables ---- */
 
-struct table_opts {
-	const char *table;
-	int64_t version;      /* -1 latest */
-	const char *as_of;
-	const char *columns;
-	const char *where;
-	bool history, describe, follow;
-	int64_t changes_since; /* -1: no */
-	int64_t limit;         /* --history entries, 0 all */
-	int64_t interval_us;   /* --follow polling */
-	bool framed;
-};
-
 static volatile sig_atomic_t table_stop;
 
 static void table_on_signal(int sig)
@@ -223,7 +223,7 @@ static struct type *projected_schema(const struct type *sch, char **cols, size_t
 }
 
 struct table_reader {
-	const struct table_opts *o;
+	const struct opts *o;
 	char **cols;
 	size_t ncols;
 	struct delta_pred *pred;
@@ -313,7 +313,7 @@ static void write_line(struct buf *b)
 	buf_reset(b);
 }
 
-static void describe(const struct table_opts *o, const struct delta_snapshot *s)
+static void describe(const struct opts *o, const struct delta_snapshot *s)
 {
 	struct buf b = BUF_INIT;
 	int64_t bytes = 0;
@@ -367,7 +367,7 @@ static void describe(const struct table_opts *o, const struct delta_snapshot *s)
 }
 
 /* One line per commit, newest first, as Spark's DESCRIBE HISTORY. */
-static void history(const struct table_opts *o, int64_t latest)
+static void history(const struct opts *o, int64_t latest)
 {
 	struct buf b = BUF_INIT;
 	int64_t shown = 0;
@@ -421,7 +421,7 @@ static void history(const struct table_opts *o, int64_t latest)
  * when the commit changes the metadata, so new columns show up. */
 static void emit_commit(struct table_reader *tr, struct delta_snapshot **snap, int64_t v)
 {
-	const struct table_opts *o = tr->o;
+	const struct opts *o = tr->o;
 	struct arena a = {0};
 	struct value *acts;
 	size_t n;
@@ -462,7 +462,7 @@ static void emit_commit(struct table_reader *tr, struct delta_snapshot **snap, i
 	free(adds);
 }
 
-static int table_main(const struct table_opts *o)
+static int table_main(const struct opts *o)
 {
 	char err[1024];
 	int64_t version = o->version;
@@ -636,8 +636,7 @@ int main(int argc, char **argv)
 		{"version", no_argument, NULL, OPT_VERSION},
 		{0},
 	};
-	struct opts o = {0};
-	struct table_opts to = {.version = -1, .changes_since = -1, .interval_us = 100000};
+	struct opts o = {.version = -1, .changes_since = -1, .interval_us = 100000};
 	bool table_only = false;
 	int c;
 	while ((c = getopt_long(argc, argv, writing ? "p:c:s:w:V:T:fv" : "p:c:sw:V:T:fv", longopts, NULL)) != -1) {
@@ -659,15 +658,15 @@ int main(int argc, char **argv)
 		case OPT_RG_SIZE: o.rg_size = parse_size(optarg, "row group size"); break;
 		case OPT_PAGE_SIZE: o.page_size = parse_size(optarg, "page size"); break;
 		case OPT_NO_DICT: o.no_dict = true; break;
-		case 'V': to.version = parse_int(optarg, "--at-version", 0, INT64_MAX); break;
-		case 'T': to.as_of = optarg; break;
-		case OPT_WHERE: to.where = optarg; break;
-		case OPT_DESCRIBE: to.describe = true; break;
-		case OPT_HISTORY: to.history = true; break;
-		case OPT_LIMIT: to.limit = parse_int(optarg, "--limit", 1, INT64_MAX); break;
-		case 'f': to.follow = true; break;
-		case OPT_INTERVAL: to.interval_us = parse_duration(optarg, "--interval"); break;
-		case OPT_CHANGES: to.changes_since = parse_int(optarg, "--changes-since", 0, INT64_MAX); break;
+		case 'V': o.version = parse_int(optarg, "--at-version", 0, INT64_MAX); break;
+		case 'T': o.as_of = optarg; break;
+		case OPT_WHERE: o.where = optarg; break;
+		case OPT_DESCRIBE: o.describe = true; break;
+		case OPT_HISTORY: o.history = true; break;
+		case OPT_LIMIT: o.limit = parse_int(optarg, "--limit", 1, INT64_MAX); break;
+		case 'f': o.follow = true; break;
+		case OPT_INTERVAL: o.interval_us = parse_duration(optarg, "--interval"); break;
+		case OPT_CHANGES: o.changes_since = parse_int(optarg, "--changes-since", 0, INT64_MAX); break;
 		case 'v': diag_verbose++; break;
 		default: opt_common(c, help);
 		}
@@ -677,19 +676,17 @@ int main(int argc, char **argv)
 			usage_error(help, "unexpected argument '%s'", argv[optind + 1]);
 		if (o.schema || o.meta || o.json || o.row_groups || o.codec || o.rg_size || o.page_size || o.no_dict)
 			usage_error(help, "Parquet options need --parquet or --write-parquet");
-		if ((to.version >= 0) + (to.as_of != NULL) + (to.changes_since >= 0) > 1)
+		if ((o.version >= 0) + (o.as_of != NULL) + (o.changes_since >= 0) > 1)
 			usage_error(help, "give one of --at-version, --as-of and --changes-since");
-		if (to.history + to.describe + (to.follow || to.changes_since >= 0) > 1 ||
-		    ((to.history || to.describe) && (o.columns || to.where || o.framed)))
+		if (o.history + o.describe + (o.follow || o.changes_since >= 0) > 1 ||
+		    ((o.history || o.describe) && (o.columns || o.where || o.framed)))
 			usage_error(help, "--history and --describe print metadata, not rows");
-		if (to.limit && !to.history)
+		if (o.limit && !o.history)
 			usage_error(help, "--limit goes with --history");
-		if (to.follow && (to.version >= 0 || to.as_of))
+		if (o.follow && (o.version >= 0 || o.as_of))
 			usage_error(help, "--follow starts at the latest version or at --changes-since");
-		to.table = argv[optind];
-		to.columns = o.columns;
-		to.framed = o.framed;
-		return finish_stdout(table_main(&to));
+		o.table = argv[optind];
+		return finish_stdout(table_main(&o));
 	}
 	if (optind < argc)
 		usage_error(help, "unexpected argument '%s'", argv[optind]);
