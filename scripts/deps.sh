@@ -6,7 +6,7 @@
 set -eu
 
 # library pkg-config name -> Debian package
-libs="rdkafka:librdkafka-dev jansson:libjansson-dev libarchive:libarchive-dev
+libs="rdkafka:librdkafka-dev libarchive:libarchive-dev
 libzstd:libzstd-dev snappy:libsnappy-dev zlib:zlib1g-dev liblz4:liblz4-dev
 libbrotlienc:libbrotli-dev libbrotlidec:libbrotli-dev"
 # program -> Debian package
