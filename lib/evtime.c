@@ -19,6 +19,14 @@ bool parse_time_unit(const char *s, enum time_unit *unit)
 	return true;
 }
 
+bool parse_advance(const char *s, bool *at_barrier)
+{
+	if (strcmp(s, "record") && strcmp(s, "barrier"))
+		return false;
+	*at_barrier = !strcmp(s, "barrier");
+	return true;
+}
+
 bool value_as_micros(const struct value *v, enum time_unit unit, int64_t *us)
 {
 	static const int64_t mul[] = {1000000, 1000, 1};

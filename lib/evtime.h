@@ -23,6 +23,10 @@ enum time_unit { TU_SECONDS, TU_MILLIS, TU_MICROS };
 bool value_as_micros(const struct value *v, enum time_unit unit, int64_t *us);
 /* "s", "ms", "us"; false for anything else */
 bool parse_time_unit(const char *s, enum time_unit *unit);
+/* --advance: "record" (the watermark moves with every record) or "barrier"
+ * (only at barriers, so that a replay cuts the same micro-batches); false
+ * for anything else */
+bool parse_advance(const char *s, bool *at_barrier);
 
 struct watermark {
 	int64_t delay;    /* microseconds */

@@ -469,9 +469,8 @@ int main(int argc, char **argv)
 		opt_common(c, help);
 		switch (c) {
 		case 'a':
-			if (strcmp(optarg, "record") && strcmp(optarg, "barrier"))
+			if (!parse_advance(optarg, &opt.advance_barrier))
 				usage_error(help, "invalid --advance: '%s' (want record or barrier)", optarg);
-			opt.advance_barrier = !strcmp(optarg, "barrier");
 			break;
 		case 'd': opt.delay = parse_duration(optarg, "--delay"); break;
 		case 'k': opt.key = optarg; break;

@@ -2963,12 +2963,8 @@ static void parse_opts(int argc, char **argv)
 				usage_error(help, "invalid --emit '%s' (want append, update or complete)", optarg);
 			break;
 		case OPT_ADVANCE:
-			if (!strcmp(optarg, "record"))
-				o.advance_barrier = false;
-			else if (!strcmp(optarg, "barrier"))
-				o.advance_barrier = true;
-			else
-				usage_error(help, "invalid --advance '%s' (want record or barrier)", optarg);
+			if (!parse_advance(optarg, &o.advance_barrier))
+				usage_error(help, "invalid --advance: '%s' (want record or barrier)", optarg);
 			break;
 		case OPT_LATE:
 			o.late_path = optarg;
