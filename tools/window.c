@@ -2532,15 +2532,6 @@ static void load_state(int64_t id)
 
 /* ---- control records ---- */
 
-static bool control_id(const struct record *rec, int64_t *id)
-{
-	const struct value *v = value_get(&rec->v, "id", 2);
-	if (!v || v->type != V_INT)
-		return false;
-	*id = v->i;
-	return true;
-}
-
 static void control_record(const struct rec_reader *r, const struct record *rec)
 {
 	const char *kind = rec->control;
@@ -2562,7 +2553,7 @@ static void control_record(const struct rec_reader *r, const struct record *rec)
 		return;
 	}
 	if (!strcmp(kind, "barrier")) {
-		if (!control_id(rec, &id)) {
+		if (!rec_control_id(&rec->v, &id)) {
 			bad_record(r, rec, "%s", "barrier without an integer 'id'");
 			return;
 		}
@@ -2578,7 +2569,7 @@ static void control_record(const struct rec_reader *r, const struct record *rec)
 				state_prune_below(o.state_dir, committed);
 		}
 	} else if (!strcmp(kind, "restore")) {
-		if (!control_id(rec, &id)) {
+		if (!rec_control_id(&rec->v, &id)) {
 			bad_record(r, rec, "%s", "restore without an integer 'id'");
 			return;
 		}
