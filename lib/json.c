@@ -199,6 +199,9 @@ static int parse_string(struct parser *ps, struct value *v)
 	}
 	v->type = V_STRING;
 	if (!escapes) {
+		/* the quote ended it, nothing was escaped, the UTF-8 is valid:
+		 * writing it back needs no look at its bytes */
+		v->scale = VS_PLAIN;
 		v->s = s;
 		v->n = (uint32_t)(q - s);
 		ps->p = q + 1;
@@ -549,10 +552,34 @@ void json_write_double(struct buf *b, double d)
 	buf_put(b, tmp, (size_t)n);
 }
 
+void json_set_str(struct value *v, const char *s, size_t n)
+{
+	value_set_str(v, s, n);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == '"' || s[i] == '\\')
+			return;
+	if (utf8_valid(s, n))
+		v->scale = VS_PLAIN;
+}
+
+/* A string whose bytes need no escaping: one copy. */
+static inline void write_plain(struct buf *b, const struct value *v)
+{
+	buf_grow(b, (size_t)v->n + 2);
+	char *p = b->p + b->len;
+	*p = '"';
+	memcpy(p + 1, v->s, v->n);
+	p[v->n + 1] = '"';
+	b->len += (size_t)v->n + 2;
+}
+
 static void write_key(struct buf *b, const struct value *k)
 {
 	if (k->type == V_STRING) {
-		json_write_string(b, k->s, k->n);
+		if (k->scale == VS_PLAIN)
+			write_plain(b, k);
+		else
+			json_write_string(b, k->s, k->n);
 		return;
 	}
 	/* Spark's to_json writes non-string map keys in their text form */
@@ -603,7 +630,10 @@ void json_write(struct buf *b, const struct value *v)
 		buf_put(b, tmp, (size_t)n);
 		return;
 	case V_STRING:
-		json_write_string(b, v->s, v->n);
+		if (v->scale == VS_PLAIN)
+			write_plain(b, v);
+		else
+			json_write_string(b, v->s, v->n);
 		return;
 	case V_BINARY:
 		buf_putc(b, '"');

@@ -28,6 +28,10 @@ void json_write_string(struct buf *b, const char *s, size_t n);
  * '.' or exponent so it reads back as a float; NaN/Infinity as strings. */
 void json_write_double(struct buf *b, double d);
 
+/* Set *v to a string as value_set_str does, marked VS_PLAIN when its bytes
+ * need no escaping: for names set up once and written with every record. */
+void json_set_str(struct value *v, const char *s, size_t n);
+
 /* True when [s, s+n) is valid UTF-8 (no overlongs, no surrogates). */
 int utf8_valid(const char *s, size_t n);
 

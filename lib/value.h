@@ -36,9 +36,16 @@ enum vtype {
 
 typedef __int128 int128_t;
 
+/* The scale of a V_STRING whose bytes are known to need no escaping in JSON
+ * (valid UTF-8 without '"', '\\' or control characters): a JSON reader
+ * knows it for free of every string it read without escapes, and writers
+ * then copy the bytes instead of looking at each.  0 means unknown, so every
+ * other way of making a string stays correct without knowing of it. */
+#define VS_PLAIN 1
+
 struct value {
 	uint8_t type;
-	uint8_t scale; /* V_DECIMAL */
+	uint8_t scale; /* V_DECIMAL; V_STRING: VS_PLAIN or 0 */
 	uint32_t n;
 	union {
 		bool b;

@@ -87,6 +87,7 @@ struct item {
 	size_t nseg;
 	char *name;
 	size_t namelen;
+	struct value key;     /* name as the string value written per row */
 	enum meta_field meta; /* --meta items */
 	long *idx;            /* typed --select: field index at each step */
 };
@@ -198,6 +199,7 @@ static struct item *parse_list(const char *s, const char *what, size_t *count)
 			}
 		}
 		it->namelen = strlen(it->name);
+		json_set_str(&it->key, it->name, it->namelen);
 		skip_space(&p);
 		if (!*p)
 			break;
@@ -564,7 +566,7 @@ static void project(struct typer *ty, const struct value *row, struct value *out
 		} else {
 			v = lookup(row, it);
 		}
-		value_set_str(&a[2 * k], it->name, it->namelen);
+		a[2 * k] = it->key;
 		if (v)
 			a[2 * k + 1] = *v;
 		else
