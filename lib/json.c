@@ -18,6 +18,11 @@ struct parser {
 	struct value *stack;
 	size_t top, cap;
 	int depth;
+	/* json_parse_record: the keys of the last record, expected again at
+	 * the top level; `same` while they are what came */
+	struct layout *layout;
+	bool same;
+	uint64_t layout_id;
 };
 
 static int fail(struct parser *ps, const char *msg)
@@ -344,6 +349,27 @@ static int parse_number(struct parser *ps, struct value *v)
 	return 0;
 }
 
+/* The key at ps->p (a quote) as key i of the expected layout when its text
+ * is that key's: a comparison instead of a scan.  The layout's keys are
+ * plain, so equal bytes and a quote make the same key, escapes and all. */
+static inline bool expected_key(struct parser *ps, struct value *v, size_t i)
+{
+	const struct layout *l = ps->layout;
+	const char *s = ps->p + 1;
+	size_t avail = (size_t)(ps->end - s);
+	if (!ps->same || i >= l->n || avail <= l->len[i] || s[l->len[i]] != '"' ||
+	    !layout_key_eq(l, (uint32_t)i, s, l->len[i], avail)) {
+		ps->same = false;
+		return false;
+	}
+	v->type = V_STRING;
+	v->scale = VS_PLAIN;
+	v->n = l->len[i];
+	v->s = s;
+	ps->p = s + l->len[i] + 1;
+	return true;
+}
+
 /* Where a value goes: a stack slot (which may move while nested values are
  * parsed, so it is found again by index) or, at the top, the caller's. */
 #define TOP ((size_t)-1)
@@ -360,6 +386,7 @@ static int parse_container(struct parser *ps, size_t idx, struct value *top, boo
 		return fail(ps, "nesting too deep");
 	ps->p++;
 	size_t base = ps->top;
+	bool record = object && ps->depth == 1 && ps->layout;
 	skip_ws(ps);
 	char close = object ? '}' : ']';
 	if (ps->p < ps->end && *ps->p == close) {
@@ -372,7 +399,8 @@ static int parse_container(struct parser *ps, size_t idx, struct value *top, boo
 					return fail(ps, ps->p >= ps->end ? "truncated object" : "expected string key");
 				size_t k = reserve(ps);
 				memset(&ps->stack[k], 0, sizeof ps->stack[k]);
-				if (parse_string(ps, &ps->stack[k]))
+				if (!(record && expected_key(ps, &ps->stack[k], (k - base) / 2)) &&
+				    parse_string(ps, &ps->stack[k]))
 					return -1;
 				skip_ws(ps);
 				if (ps->p >= ps->end || *ps->p != ':')
@@ -408,6 +436,8 @@ static int parse_container(struct parser *ps, size_t idx, struct value *top, boo
 	v->type = object ? V_OBJECT : V_ARRAY;
 	v->n = (uint32_t)(object ? cnt / 2 : cnt);
 	v->a = items;
+	if (record)
+		ps->layout_id = ps->same && v->n == ps->layout->n ? ps->layout->id : layout_note(ps->layout, v);
 	return 0;
 }
 
@@ -449,11 +479,13 @@ static int parse_value(struct parser *ps, size_t idx, struct value *top)
 	}
 }
 
-int json_parse(struct arena *a, const char *p, size_t n, struct value *out, struct json_error *err)
+static int parse(struct arena *a, const char *p, size_t n, struct value *out, struct json_error *err,
+		 struct layout *l, uint64_t *layout)
 {
 	static __thread struct value *stack;
 	static __thread size_t cap;
-	struct parser ps = {.p = p, .end = p + n, .start = p, .a = a, .err = err, .stack = stack, .cap = cap};
+	struct parser ps = {.p = p, .end = p + n, .start = p, .a = a, .err = err, .stack = stack, .cap = cap,
+			    .layout = l, .same = l && l->id && l->plain};
 	skip_ws(&ps);
 	int rc = parse_value(&ps, TOP, out);
 	if (!rc) {
@@ -464,7 +496,20 @@ int json_parse(struct arena *a, const char *p, size_t n, struct value *out, stru
 	/* keep the scratch stack for the next record */
 	stack = ps.stack;
 	cap = ps.cap;
+	if (layout)
+		*layout = rc ? 0 : ps.layout_id;
 	return rc;
+}
+
+int json_parse(struct arena *a, const char *p, size_t n, struct value *out, struct json_error *err)
+{
+	return parse(a, p, n, out, err, NULL, NULL);
+}
+
+int json_parse_record(struct arena *a, const char *p, size_t n, struct value *out, struct json_error *err,
+		      struct layout *l, uint64_t *layout)
+{
+	return parse(a, p, n, out, err, l, layout);
 }
 
 /* ---- writing ---- */

@@ -21,6 +21,14 @@ struct json_error {
 /* Parse exactly one JSON text (surrounding white space allowed). */
 int json_parse(struct arena *a, const char *p, size_t n, struct value *out, struct json_error *err);
 
+/* json_parse for a record: when the text is an object, l becomes (or stays)
+ * the layout of its keys and *layout is l's id (0 for anything else), as
+ * records read from frames have.  The keys of l are expected, in order, as
+ * the records of a stream nearly always repeat them, and are then compared
+ * rather than scanned. */
+int json_parse_record(struct arena *a, const char *p, size_t n, struct value *out, struct json_error *err,
+		      struct layout *l, uint64_t *layout);
+
 /* Append v in canonical form. */
 void json_write(struct buf *b, const struct value *v);
 void json_write_string(struct buf *b, const char *s, size_t n);

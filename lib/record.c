@@ -269,7 +269,7 @@ static enum rec_kind read_ndjson(struct rec_reader *r, struct record *rec)
 		rec->rawlen = len;
 		rec->pos = r->pos;
 		struct json_error je;
-		if (json_parse(&r->arena, line, len, &rec->v, &je)) {
+		if (json_parse_record(&r->arena, line, len, &rec->v, &je, &r->layout, &rec->layout)) {
 			rec->kind = REC_BAD;
 			rec->err = je.msg;
 			rec->err_offset = je.offset;

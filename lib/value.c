@@ -132,8 +132,10 @@ void layout_set(struct layout *l, const struct value *obj)
 	}
 	memset(l->bytes, 0, size);
 	size_t off = 0;
+	l->plain = true;
 	for (uint32_t i = 0; i < obj->n; i++) {
 		const struct value *k = &obj->a[2 * i];
+		l->plain &= k->scale == VS_PLAIN;
 		if (k->n)
 			memcpy(l->bytes + off, k->s, k->n);
 		l->off[i] = off;

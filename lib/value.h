@@ -104,6 +104,8 @@ struct layout {
 	uint64_t *head;  /* the first 8 bytes of each key, zero-padded */
 	char *bytes;     /* key i at bytes + off[i]; padded for 8-byte loads */
 	size_t size;
+	bool plain;      /* every key was VS_PLAIN: JSON text equal to a key's
+			    bytes and then a quote is that key */
 };
 
 /* Make l the layout of obj (a V_OBJECT) under a new id. */
