@@ -13,6 +13,7 @@
 
 #include "base64.h"
 #include "buf.h"
+#include "diag.h"
 #include "json.h"
 #include "timeutil.h"
 
@@ -852,17 +853,13 @@ static const struct value *field_nocase(const struct value *obj, const char *nam
 	return NULL;
 }
 
-static bool cast_struct(struct cast *c, const struct type *t, const struct value *in, struct value *out)
+/* The member of `in` (an object) that each field of t takes: found[i], or
+ * NULL when there is none; a[2 * i] holds field i's name. */
+static void find_fields(const struct type *t, const struct value *a, const struct value *in, const struct value **found)
 {
-	if (in->type != V_OBJECT)
-		return fail(c, "expected an object, got %s", vtype_name((enum vtype)in->type));
 	size_t nf = t->nfields;
-	struct value *a = arena_alloc(c->arena, (nf ? 2 * nf : 1) * sizeof *a);
-	const struct value *local[64], **found = nf <= 64 ? local : arena_alloc(c->arena, nf * sizeof *found);
-	for (size_t i = 0; i < nf; i++) {
-		value_set_str(&a[2 * i], t->fields[i].name, strlen(t->fields[i].name));
+	for (size_t i = 0; i < nf; i++)
 		found[i] = NULL;
-	}
 	/* One pass over the members, guessing that they come in schema order
 	 * (they usually do); a later duplicate replaces an earlier one, so the
 	 * last wins as in value_get. */
@@ -881,23 +878,41 @@ static bool cast_struct(struct cast *c, const struct type *t, const struct value
 		found[i] = &in->a[2 * j + 1];
 		guess = i + 1;
 	}
-	for (size_t i = 0; i < nf; i++) {
-		const struct field *f = &t->fields[i];
-		size_t len = a[2 * i].n;
-		const struct value *v = found[i];
-		if (!v && missing)
-			v = field_nocase(in, f->name, len);
-		if (!v || v->type == V_NULL) {
-			if (!f->nullable) {
-				fail(c, v ? "null in a NOT NULL field" : "missing required field");
-				return unwind_name(c, f->name, len);
-			}
-			a[2 * i + 1] = value_null();
-			continue;
+	for (size_t i = 0; missing && i < nf; i++)
+		if (!found[i])
+			found[i] = field_nocase(in, a[2 * i].s, a[2 * i].n);
+}
+
+/* Field i of t from the member v (NULL: none) into *out. */
+static inline bool cast_field(struct cast *c, const struct type *t, size_t i, const struct value *v, struct value *out)
+{
+	const struct field *f = &t->fields[i];
+	if (!v || v->type == V_NULL) {
+		if (!f->nullable) {
+			fail(c, v ? "null in a NOT NULL field" : "missing required field");
+			return unwind_name(c, f->name, strlen(f->name));
 		}
-		if (!cast_value(c, f->type, v, &a[2 * i + 1]))
-			return unwind_name(c, f->name, len);
+		memset(out, 0, sizeof *out);
+		return true;
 	}
+	if (!cast_value(c, f->type, v, out))
+		return unwind_name(c, f->name, strlen(f->name));
+	return true;
+}
+
+static bool cast_struct(struct cast *c, const struct type *t, const struct value *in, struct value *out)
+{
+	if (in->type != V_OBJECT)
+		return fail(c, "expected an object, got %s", vtype_name((enum vtype)in->type));
+	size_t nf = t->nfields;
+	struct value *a = arena_alloc(c->arena, (nf ? 2 * nf : 1) * sizeof *a);
+	const struct value *local[64], **found = nf <= 64 ? local : arena_alloc(c->arena, nf * sizeof *found);
+	for (size_t i = 0; i < nf; i++)
+		value_set_str(&a[2 * i], t->fields[i].name, strlen(t->fields[i].name));
+	find_fields(t, a, in, found);
+	for (size_t i = 0; i < nf; i++)
+		if (!cast_field(c, t, i, found[i], &a[2 * i + 1]))
+			return false;
 	out->type = V_OBJECT;
 	out->n = (uint32_t)nf;
 	out->a = a;
@@ -984,13 +999,71 @@ static bool cast_value(struct cast *c, const struct type *t, const struct value 
 	return fail(c, "unsupported type");
 }
 
-bool cast_record(struct cast *c, const struct type *st, const struct value *in, struct value *out)
+/* Find st's fields among the members of `in` by name for every record of
+ * its layout. */
+static void remember_layout(struct cast *c, const struct type *st, const struct value *in, uint64_t layout)
+{
+	size_t nf = st->nfields;
+	if (nf > c->nmember) {
+		c->member = xrealloc(c->member, nf * sizeof *c->member);
+		c->keys = xrealloc(c->keys, nf * sizeof *c->keys);
+		c->nmember = nf;
+	}
+	struct value *a = arena_alloc(c->arena, (nf ? 2 * nf : 1) * sizeof *a);
+	const struct value **found = arena_alloc(c->arena, (nf ? nf : 1) * sizeof *found);
+	for (size_t i = 0; i < nf; i++)
+		json_set_str(&a[2 * i], st->fields[i].name, strlen(st->fields[i].name));
+	find_fields(st, a, in, found);
+	for (size_t i = 0; i < nf; i++) {
+		c->member[i] = found[i] ? (uint32_t)((found[i] - in->a) / 2) : UINT32_MAX;
+		c->keys[i] = a[2 * i];
+	}
+	c->layout_type = st;
+	c->layout = layout;
+}
+
+/* cast_struct for a record of the remembered layout. */
+static bool cast_known(struct cast *c, const struct type *st, const struct value *in, struct value *out)
+{
+	size_t nf = st->nfields;
+	struct value *a = arena_alloc(c->arena, (nf ? 2 * nf : 1) * sizeof *a);
+	for (size_t i = 0; i < nf; i++) {
+		uint32_t m = c->member[i];
+		a[2 * i] = c->keys[i];
+		if (!cast_field(c, st, i, m == UINT32_MAX ? NULL : &in->a[2 * (size_t)m + 1], &a[2 * i + 1]))
+			return false;
+	}
+	out->type = V_OBJECT;
+	out->n = (uint32_t)nf;
+	out->a = a;
+	return true;
+}
+
+bool cast_record(struct cast *c, const struct type *st, const struct value *in, uint64_t layout, struct value *out)
 {
 	c->coerced = false;
 	c->nseg = 0;
 	c->reason[0] = c->field[0] = 0;
-	if (cast_struct(c, st, in, out))
-		return true;
-	format_path(c);
-	return false;
+	bool ok;
+	if (layout && in->type == V_OBJECT) {
+		if (layout != c->layout || st != c->layout_type)
+			remember_layout(c, st, in, layout);
+		ok = cast_known(c, st, in, out);
+	} else {
+		ok = cast_struct(c, st, in, out);
+	}
+	if (!ok)
+		format_path(c);
+	return ok;
+}
+
+void cast_free(struct cast *c)
+{
+	free(c->member);
+	free(c->keys);
+	c->member = NULL;
+	c->keys = NULL;
+	c->nmember = 0;
+	c->layout = 0;
+	c->layout_type = NULL;
 }

@@ -48,12 +48,24 @@ struct cast {
 		uint64_t index;
 	} seg[CAST_MAX_PATH];
 	int nseg;
+	/* the top-level fields of records of one layout (record.h), found by
+	 * name in the first: each field's member, UINT32_MAX when none, and
+	 * its name as a key */
+	const struct type *layout_type;
+	uint64_t layout;
+	uint32_t *member;
+	struct value *keys;
+	size_t nmember;
 };
 
 /* Cast a record (a V_OBJECT) to the struct type
  * st: the result has st's fields in order; fields of `in` that st lacks are
- * dropped.  Returns false with c->reason and c->field set. */
-bool cast_record(struct cast *c, const struct type *st, const struct value *in, struct value *out);
+ * dropped.  Returns false with c->reason and c->field set.  A nonzero
+ * layout is the record's (struct record): the fields are then looked up by
+ * name once per layout, and st must stay allocated until cast_free. */
+bool cast_record(struct cast *c, const struct type *st, const struct value *in, uint64_t layout, struct value *out);
+/* Free what c keeps from record to record. */
+void cast_free(struct cast *c);
 
 /* Timestamp patterns, strptime-like: %Y %m %d %e %H %I %M %S %f %p %z %Z %b
  * %B %a %A %j %y %s %T %F %%; a space matches any run of white space.

@@ -649,7 +649,7 @@ static void handle_data(struct typer *ty, struct rec_writer *w, struct source *s
 	row = event;
 	if (opt.schema) {
 		ty->cast.arena = &ty->arena;
-		if (!cast_record(&ty->cast, opt.schema, event, &typed)) {
+		if (!cast_record(&ty->cast, opt.schema, event, ty->envelope ? 0 : src->rec->layout, &typed)) {
 			reason = ty->cast.reason;
 			field = ty->cast.field;
 			goto bad;
@@ -689,6 +689,7 @@ bad:
 static void typer_free(struct typer *ty)
 {
 	arena_free(&ty->arena);
+	cast_free(&ty->cast);
 	type_free(ty->row);
 	type_free(ty->out);
 }
