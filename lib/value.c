@@ -9,30 +9,28 @@
 
 struct arena_block {
 	struct arena_block *next;
-	size_t size, used;
+	size_t size;
 	_Alignas(16) unsigned char data[];
 };
 
-void *arena_alloc(struct arena *a, size_t n)
+void *arena_alloc_slow(struct arena *a, size_t n)
 {
-	n = (n + 15) & ~(size_t)15;
 	struct arena_block *b = a->head;
-	if (!b || b->size - b->used < n) {
-		size_t size = b ? b->size * 2 : 64 * 1024;
-		if (size > 64 << 20)
-			size = 64 << 20;
-		if (size < n)
-			size = n;
-		struct arena_block *nb = xmalloc(sizeof *nb + size);
-		nb->size = size;
-		nb->used = 0;
-		nb->next = b;
-		a->head = b = nb;
-	}
-	void *p = b->data + b->used;
-	b->used += n;
+	size_t size = b ? b->size * 2 : 64 * 1024;
+	if (size > 64 << 20)
+		size = 64 << 20;
+	if (size < n)
+		size = n;
+	struct arena_block *nb = xmalloc(sizeof *nb + size);
+	nb->size = size;
+	nb->next = b;
+	a->chained = b != NULL;
+	a->head = nb;
+	a->base = nb->data;
+	a->cur = nb->data + n;
+	a->lim = nb->data + size;
 	a->used_total += n;
-	return p;
+	return nb->data;
 }
 
 char *arena_strndup(struct arena *a, const char *s, size_t n)
@@ -44,20 +42,18 @@ char *arena_strndup(struct arena *a, const char *s, size_t n)
 	return p;
 }
 
-void arena_reset(struct arena *a)
+void arena_reset_slow(struct arena *a)
 {
 	/* Keep only the newest (largest) block so steady-state reading reuses it. */
-	struct arena_block *b = a->head;
-	if (!b)
-		return;
-	struct arena_block *rest = b->next;
+	struct arena_block *b = a->head, *rest = b->next;
 	while (rest) {
 		struct arena_block *n = rest->next;
 		free(rest);
 		rest = n;
 	}
 	b->next = NULL;
-	b->used = 0;
+	a->chained = false;
+	a->cur = a->base;
 	a->used_total = 0;
 }
 
@@ -69,8 +65,7 @@ void arena_free(struct arena *a)
 		free(b);
 		b = n;
 	}
-	a->head = NULL;
-	a->used_total = 0;
+	memset(a, 0, sizeof *a);
 }
 
 const char *vtype_name(enum vtype t)

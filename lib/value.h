@@ -57,15 +57,38 @@ struct value {
 	};
 };
 
-/* A bump allocator; reset frees everything at once but keeps the largest block. */
+/* A bump allocator; reset frees everything at once but keeps the largest
+ * block.  Both are in line: readers allocate and reset per record. */
 struct arena {
 	struct arena_block *head;
 	size_t used_total; /* bytes handed out since the last reset */
+	unsigned char *base, *cur, *lim; /* head's data, its free part */
+	bool chained;      /* head has older blocks, which reset frees */
 };
 
-void *arena_alloc(struct arena *a, size_t n);
+void *arena_alloc_slow(struct arena *a, size_t n);
+void arena_reset_slow(struct arena *a);
+static inline void *arena_alloc(struct arena *a, size_t n)
+{
+	/* never the empty block's NULL, even for nothing */
+	n = n ? (n + 15) & ~(size_t)15 : 16;
+	if ((size_t)(a->lim - a->cur) < n)
+		return arena_alloc_slow(a, n);
+	void *p = a->cur;
+	a->cur += n;
+	a->used_total += n;
+	return p;
+}
 char *arena_strndup(struct arena *a, const char *s, size_t n);
-void arena_reset(struct arena *a);
+static inline void arena_reset(struct arena *a)
+{
+	if (a->chained) {
+		arena_reset_slow(a);
+		return;
+	}
+	a->cur = a->base;
+	a->used_total = 0;
+}
 void arena_free(struct arena *a);
 
 static inline struct value value_null(void) { struct value v = {.type = V_NULL}; return v; }
