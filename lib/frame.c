@@ -80,6 +80,12 @@ void frame_put_value(struct buf *b, const struct value *v)
 	}
 }
 
+void frame_put_row(struct buf *b, const struct value *obj)
+{
+	for (uint32_t i = 0; i < obj->n; i++)
+		frame_put_value(b, &obj->a[2 * i + 1]);
+}
+
 /* Eight input bytes as a little-endian number. */
 static inline uint64_t le64(const unsigned char *q)
 {
@@ -371,6 +377,35 @@ int frame_get_record(struct arena *a, struct layout *l, const unsigned char **p,
 	if (!same)
 		layout_set(l, v);
 	*layout = l->id;
+	*p = q;
+	return 0;
+}
+
+int frame_get_row(struct arena *a, const struct value *keys, uint32_t n, const unsigned char **p,
+		  const unsigned char *end, struct value *v)
+{
+	const unsigned char *q = *p;
+	/* every value takes at least a byte: a row cut short cannot make
+	 * us allocate for a schema the payload does not fill */
+	if (n > (uint64_t)(end - q))
+		return -2;
+	struct value *items = arena_alloc(a, (n ? 2 * (size_t)n : 1) * sizeof *items);
+	for (uint32_t i = 0; i < n; i++) {
+		struct value *k = &items[2 * i];
+		*k = keys[i];
+		if (q >= end)
+			return -2;
+		bool container = false;
+		const unsigned char *r = get_scalar(q + 1, end, k + 1, *q, &container, true);
+		q = container ? get_value(a, q, end, k + 1, 1) : r;
+		if (!q)
+			return -1;
+	}
+	v->d = 0;
+	v->type = V_OBJECT;
+	v->scale = 0;
+	v->n = n;
+	v->a = items;
 	*p = q;
 	return 0;
 }

@@ -2,10 +2,12 @@
  *
  * A stream starts with FRAME_MAGIC, then frames: a kind byte, a varint
  * payload length, the payload.  'S' carries a Delta schema JSON (empty =
- * untyped), 'D' one record as a tagged value, 'C' one control record as JSON
- * text.  Values are self-describing (tag byte first), so types survive without
- * the schema; the schema adds what values cannot say (nullability, decimal
- * precision, column order for tables). */
+ * untyped), 'D' one record as a tagged value, 'R' one record whose keys are
+ * the schema's top-level field names in order as its values alone (nearly
+ * every record: no key bytes to write, read or compare), 'C' one control
+ * record as JSON text.  Values are self-describing (tag byte first), so types
+ * survive without the schema; the schema adds what values cannot say
+ * (nullability, decimal precision, column order for tables). */
 #ifndef WEIR_FRAME_H
 #define WEIR_FRAME_H
 
@@ -15,7 +17,7 @@
 #define FRAME_MAGIC "\xffWR1"
 #define FRAME_MAGIC_LEN 4
 
-enum frame_kind { FRAME_SCHEMA = 'S', FRAME_DATA = 'D', FRAME_CONTROL = 'C' };
+enum frame_kind { FRAME_SCHEMA = 'S', FRAME_DATA = 'D', FRAME_ROW = 'R', FRAME_CONTROL = 'C' };
 
 #define FRAME_MAX_DEPTH 256
 
@@ -31,6 +33,15 @@ int frame_get_value(struct arena *a, const unsigned char **p, const unsigned cha
 #define FRAME_PAD 8
 int frame_get_record(struct arena *a, struct layout *l, const unsigned char **p, const unsigned char *end,
 		     struct value *v, uint64_t *layout);
+
+/* A row frame's payload: the values of obj (a V_OBJECT) without its keys. */
+void frame_put_row(struct buf *b, const struct value *obj);
+/* Decode a row frame's payload [*p, end) into an object with the n keys
+ * given (V_STRING values, copied), under the same rules and padding as
+ * frame_get_record.  Returns 0; -1 on a malformed value; -2 when the
+ * payload ends before the n values do. */
+int frame_get_row(struct arena *a, const struct value *keys, uint32_t n, const unsigned char **p,
+		  const unsigned char *end, struct value *v);
 
 /* Append a whole frame (kind, length, payload). */
 void frame_put(struct buf *b, enum frame_kind kind, const void *payload, size_t n);

@@ -25,6 +25,12 @@ struct rec_reader {
 	struct type *schema;
 	uint64_t schema_version;
 	struct layout layout;
+	/* row frames: the keys the schema gives their values, and the layout
+	 * id every such record shares; row_keys NULL when there is no struct
+	 * schema to give them */
+	struct value *row_keys;
+	uint32_t row_n;
+	uint64_t row_layout;
 	struct rec_writer *flush_first;
 	char control_kind[64];
 };
@@ -35,6 +41,11 @@ struct rec_writer {
 	struct buf out;
 	struct buf scratch;
 	struct type *schema;
+	/* the schema's top-level field names: records with exactly these keys
+	 * go out as row frames; row_names NULL when the schema is no struct */
+	const char **row_names;
+	uint32_t *row_len;
+	uint32_t row_n;
 };
 
 size_t rec_max_record(void)
@@ -69,6 +80,7 @@ void rec_reader_close(struct rec_reader *r)
 	arena_free(&r->arena);
 	type_free(r->schema);
 	layout_free(&r->layout);
+	free(r->row_keys);
 	free(r);
 }
 
@@ -279,6 +291,48 @@ static enum rec_kind read_ndjson(struct rec_reader *r, struct record *rec)
 	}
 }
 
+/* The keys of the records row frames carry: the schema's top-level field
+ * names.  Records with these keys, from row or data frames, get one layout. */
+static void set_row_keys(struct rec_reader *r)
+{
+	const struct type *t = r->schema;
+	if (t->kind != T_STRUCT || t->nfields > UINT32_MAX)
+		return;
+	size_t n = t->nfields;
+	r->row_n = (uint32_t)n;
+	r->row_keys = xmalloc((n ? n : 1) * sizeof *r->row_keys);
+	/* layout_set wants an object: the keys, each paired with itself */
+	struct value obj = {.type = V_OBJECT, .n = r->row_n, .a = xmalloc((n ? 2 * n : 1) * sizeof *obj.a)};
+	for (size_t i = 0; i < n; i++) {
+		memset(&r->row_keys[i], 0, sizeof r->row_keys[i]);
+		value_set_str(&r->row_keys[i], t->fields[i].name, strlen(t->fields[i].name));
+		obj.a[2 * i] = obj.a[2 * i + 1] = r->row_keys[i];
+	}
+	layout_set(&r->layout, &obj);
+	free(obj.a);
+	r->row_layout = r->layout.id;
+}
+
+static enum rec_kind read_row(struct rec_reader *r, struct record *rec, const unsigned char *q, size_t len)
+{
+	const unsigned char *end = q + len;
+	int rc = -3;
+	rec->kind = REC_BAD;
+	if (!r->row_keys)
+		rec->err = "row frame without a struct schema";
+	else if ((rc = frame_get_row(&r->arena, r->row_keys, r->row_n, &q, end, &rec->v)) == -2)
+		rec->err = "row frame shorter than its schema";
+	else if (rc)
+		rec->err = "corrupt row frame";
+	else if (q != end)
+		rec->err = "row frame longer than its schema";
+	else {
+		rec->kind = REC_DATA;
+		rec->layout = r->row_layout;
+	}
+	return rec->kind;
+}
+
 static enum rec_kind read_framed(struct rec_reader *r, struct record *rec)
 {
 	for (;;) {
@@ -298,7 +352,7 @@ static enum rec_kind read_framed(struct rec_reader *r, struct record *rec)
 			len = *p++;
 		else if (get_uvarint(&p, e, &len))
 			kind = 0;
-		if (kind != FRAME_SCHEMA && kind != FRAME_DATA && kind != FRAME_CONTROL) {
+		if (kind != FRAME_SCHEMA && kind != FRAME_DATA && kind != FRAME_ROW && kind != FRAME_CONTROL) {
 			/* A broken frame header leaves no way to find the next frame. */
 			rec->kind = REC_BAD;
 			rec->err = "corrupt frame header";
@@ -329,6 +383,8 @@ static enum rec_kind read_framed(struct rec_reader *r, struct record *rec)
 			type_free(r->schema);
 			r->schema = NULL;
 			r->schema_version++;
+			free(r->row_keys);
+			r->row_keys = NULL;
 			if (len) {
 				char err[256];
 				r->schema = schema_parse_delta(payload, len, err, sizeof err);
@@ -337,6 +393,7 @@ static enum rec_kind read_framed(struct rec_reader *r, struct record *rec)
 					rec->err = "bad schema frame";
 					return REC_BAD;
 				}
+				set_row_keys(r);
 			}
 			continue;
 		}
@@ -357,6 +414,8 @@ static enum rec_kind read_framed(struct rec_reader *r, struct record *rec)
 			return k;
 		}
 		const unsigned char *q = (const unsigned char *)payload;
+		if (kind == FRAME_ROW)
+			return read_row(r, rec, q, len);
 		if (frame_get_record(&r->arena, &r->layout, &q, q + len, &rec->v, &rec->layout) ||
 		    q != (const unsigned char *)payload + len) {
 			rec->layout = 0;
@@ -406,6 +465,58 @@ void rec_writer_schema(struct rec_writer *w, const struct type *t)
 	type_free(w->schema);
 	w->schema = type_clone(t);
 	w->schema_pending = w->framed;
+	free(w->row_names);
+	free(w->row_len);
+	w->row_names = NULL;
+	w->row_len = NULL;
+	t = w->schema;
+	if (!w->framed || !t || t->kind != T_STRUCT || t->nfields > UINT32_MAX)
+		return;
+	w->row_n = (uint32_t)t->nfields;
+	w->row_names = xmalloc((t->nfields ? t->nfields : 1) * sizeof *w->row_names);
+	w->row_len = xmalloc((t->nfields ? t->nfields : 1) * sizeof *w->row_len);
+	for (size_t i = 0; i < t->nfields; i++) {
+		w->row_names[i] = t->fields[i].name;
+		w->row_len[i] = (uint32_t)strlen(t->fields[i].name);
+	}
+}
+
+/* Whether v has the announced schema's top-level keys, in order. */
+static bool is_row(const struct rec_writer *w, const struct value *v)
+{
+	if (!w->row_names || v->type != V_OBJECT || v->n != w->row_n)
+		return false;
+	for (uint32_t i = 0; i < v->n; i++) {
+		const struct value *k = &v->a[2 * i];
+		if (k->n != w->row_len[i] || (k->n && memcmp(k->s, w->row_names[i], k->n)))
+			return false;
+	}
+	return true;
+}
+
+/* Append a frame whose payload put() encodes: straight into the output
+ * behind a one-byte length, moved along when the length needs more. */
+static void put_frame(struct rec_writer *w, enum frame_kind kind, void (*put)(struct buf *, const struct value *),
+		      const struct value *v)
+{
+	struct buf *b = &w->out;
+	buf_putc(b, (char)kind);
+	size_t at = b->len;
+	buf_putc(b, 0);
+	put(b, v);
+	size_t n = b->len - at - 1;
+	if (n < 0x80) {
+		b->p[at] = (char)n;
+		return;
+	}
+	char len[10];
+	size_t k = 0;
+	for (uint64_t u = n; u; u >>= 7)
+		len[k++] = (char)((u & 0x7f) | (u >> 7 ? 0x80 : 0));
+	buf_grow(b, k - 1);
+	memmove(b->p + at + k, b->p + at + 1, n);
+	memcpy(b->p + at, len, k);
+	b->len += k - 1;
 }
 
 static void start_frames(struct rec_writer *w)
@@ -455,9 +566,10 @@ void rec_write(struct rec_writer *w, const struct value *v)
 {
 	if (w->framed) {
 		start_frames(w);
-		buf_reset(&w->scratch);
-		frame_put_value(&w->scratch, v);
-		frame_put(&w->out, FRAME_DATA, w->scratch.p, w->scratch.len);
+		if (is_row(w, v))
+			put_frame(w, FRAME_ROW, frame_put_row, v);
+		else
+			put_frame(w, FRAME_DATA, frame_put_value, v);
 	} else {
 		json_write(&w->out, v);
 		buf_putc(&w->out, '\n');
@@ -511,5 +623,7 @@ void rec_writer_close(struct rec_writer *w)
 	buf_free(&w->out);
 	buf_free(&w->scratch);
 	type_free(w->schema);
+	free(w->row_names);
+	free(w->row_len);
 	free(w);
 }
