@@ -59,6 +59,10 @@ struct column {
 	char **seg;
 	size_t *seglen;
 	size_t nseg;
+	/* where seg[0] was found in the last record of this layout
+	 * (expr_eval_layout), so records that share it skip the search */
+	uint64_t layout;
+	uint32_t pos;    /* UINT32_MAX: absent */
 };
 
 struct expr {
@@ -257,6 +261,7 @@ static size_t add_column(struct parser *ps, struct buf *name, char **seg, size_t
 		c->seglen[i] = strlen(seg[i]);
 	}
 	c->nseg = nseg;
+	c->layout = 0;
 	return e->ncols++;
 }
 
@@ -690,6 +695,7 @@ static const struct value null_value = {.type = V_NULL};
 struct env {
 	const struct expr *e;
 	const struct value *rec;
+	uint64_t layout;                 /* rec's, or 0 */
 	const struct expr_colinfo *info; /* pruning only */
 };
 
@@ -712,9 +718,19 @@ static const struct value *column_value(const struct env *env, size_t idx)
 		const struct expr_colinfo *ci = &env->info[idx];
 		return ci->kind == EXPR_COL_VALUE ? &ci->value : NULL;
 	}
-	const struct column *c = &env->e->cols[idx];
+	struct column *c = &env->e->cols[idx];
 	const struct value *v = env->rec;
-	for (size_t i = 0; i < c->nseg && v; i++)
+	size_t i = 0;
+	if (env->layout && v->type == V_OBJECT) {
+		if (c->layout != env->layout) {
+			const struct value *f = member(v, c->seg[0], c->seglen[0]);
+			c->layout = env->layout;
+			c->pos = f ? (uint32_t)((f - v->a) / 2) : UINT32_MAX;
+		}
+		v = c->pos == UINT32_MAX ? NULL : &v->a[2 * (size_t)c->pos + 1];
+		i = 1;
+	}
+	for (; i < c->nseg && v; i++)
 		v = member(v, c->seg[i], c->seglen[i]);
 	return v ? v : &null_value;
 }
@@ -992,7 +1008,12 @@ static enum expr_truth eval(const struct env *env, const struct node *n)
 
 enum expr_truth expr_eval(const struct expr *e, const struct value *rec)
 {
-	struct env env = {.e = e, .rec = rec};
+	return expr_eval_layout(e, rec, 0);
+}
+
+enum expr_truth expr_eval_layout(const struct expr *e, const struct value *rec, uint64_t layout)
+{
+	struct env env = {.e = e, .rec = rec, .layout = layout};
 	return eval(&env, e->root);
 }
 

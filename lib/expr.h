@@ -51,6 +51,15 @@ static inline bool expr_match(const struct expr *e, const struct value *rec)
 {
 	return expr_eval(e, rec) == EXPR_TRUE;
 }
+/* The same for a record whose keys, in order, are those of every record
+ * with the same nonzero layout id (struct record's layout; 0 when not
+ * known): its top-level columns are found by position, not by name.  The
+ * positions are kept in e, so e serves one thread at a time. */
+enum expr_truth expr_eval_layout(const struct expr *e, const struct value *rec, uint64_t layout);
+static inline bool expr_match_layout(const struct expr *e, const struct value *rec, uint64_t layout)
+{
+	return expr_eval_layout(e, rec, layout) == EXPR_TRUE;
+}
 
 /* The distinct columns referenced, as dotted paths ("user.id"), in order of
  * first use; valid while e lives. */

@@ -669,7 +669,8 @@ static void handle_data(struct typer *ty, struct rec_writer *w, struct source *s
 		full.a = a;
 		row = &full;
 	}
-	if (opt.where && !expr_match(opt.where, row)) {
+	/* the record as read: its layout lets --where find columns by position */
+	if (opt.where && !expr_match_layout(opt.where, row, row == &src->rec->v ? src->rec->layout : 0)) {
 		cnt.filtered++;
 		return;
 	}
