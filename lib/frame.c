@@ -12,72 +12,93 @@ void frame_put(struct buf *b, enum frame_kind kind, const void *payload, size_t 
 	buf_put(b, payload, n);
 }
 
-static void put_i128(struct buf *b, int128_t d)
+/* Encoders write through a pointer into room reserved once per value:
+ * records are written value by value, and a size check per byte showed. */
+static inline unsigned char *put_varint(unsigned char *p, uint64_t u)
 {
-	/* zigzag over 128 bits, then LEB128 */
+	while (u >= 0x80) {
+		*p++ = (unsigned char)(u | 0x80);
+		u >>= 7;
+	}
+	*p++ = (unsigned char)u;
+	return p;
+}
+
+static inline unsigned char *put_i128(unsigned char *p, int128_t d)
+{
+	/* zigzag over 128 bits, then LEB128 (at most 19 bytes) */
 	unsigned __int128 z = ((unsigned __int128)d << 1) ^ (unsigned __int128)(d >> 127);
-	buf_grow(b, 19);
 	while (z >= 0x80) {
-		b->p[b->len++] = (char)((unsigned)z | 0x80);
+		*p++ = (unsigned char)((unsigned)z | 0x80);
 		z >>= 7;
 	}
-	b->p[b->len++] = (char)z;
+	*p++ = (unsigned char)z;
+	return p;
 }
+
+/* the most a value's tag and body take, its elements aside */
+#define PUT_ROOM 32
 
 void frame_put_value(struct buf *b, const struct value *v)
 {
-	buf_putc(b, (char)v->type);
+	bool bytes = v->type == V_STRING || v->type == V_BINARY;
+	buf_grow(b, PUT_ROOM + (bytes ? v->n : 0));
+	unsigned char *p = (unsigned char *)b->p + b->len;
+	*p++ = v->type;
 	switch (v->type) {
 	case V_NULL:
-		return;
+		break;
 	case V_BOOL:
-		buf_putc(b, v->b ? 1 : 0);
-		return;
+		*p++ = v->b ? 1 : 0;
+		break;
 	case V_INT:
 	case V_DATE:
 	case V_TIMESTAMP:
 	case V_TIMESTAMP_NTZ:
-		buf_uvarint(b, zigzag64(v->i));
-		return;
+		p = put_varint(p, zigzag64(v->i));
+		break;
 	case V_FLOAT: {
 		/* IEEE 754 binary64, little-endian whatever the host */
 		uint64_t bits;
-		char le[8];
 		memcpy(&bits, &v->f, 8);
 		for (int i = 0; i < 8; i++)
-			le[i] = (char)(bits >> (8 * i));
-		buf_put(b, le, 8);
-		return;
+			*p++ = (unsigned char)(bits >> (8 * i));
+		break;
 	}
 	case V_DECIMAL:
-		buf_putc(b, (char)v->scale);
-		put_i128(b, v->d);
-		return;
+		*p++ = v->scale;
+		p = put_i128(p, v->d);
+		break;
 	case V_STRING:
 	case V_BINARY:
-		buf_uvarint(b, v->n);
-		buf_put(b, v->s, v->n);
-		return;
+		p = put_varint(p, v->n);
+		if (v->n)
+			memcpy(p, v->s, v->n);
+		p += v->n;
+		break;
 	case V_ARRAY:
-		buf_uvarint(b, v->n);
-		for (uint32_t i = 0; i < v->n; i++)
+	case V_MAP:
+		p = put_varint(p, v->n);
+		b->len = (size_t)(p - (unsigned char *)b->p);
+		for (uint32_t i = 0; i < (v->type == V_MAP ? 2 * v->n : v->n); i++)
 			frame_put_value(b, &v->a[i]);
 		return;
 	case V_OBJECT:
 		/* keys without their tag: they are always strings */
-		buf_uvarint(b, v->n);
+		p = put_varint(p, v->n);
+		b->len = (size_t)(p - (unsigned char *)b->p);
 		for (uint32_t i = 0; i < v->n; i++) {
-			buf_uvarint(b, v->a[2 * i].n);
-			buf_put(b, v->a[2 * i].s, v->a[2 * i].n);
+			const struct value *k = &v->a[2 * i];
+			buf_grow(b, 10 + k->n);
+			p = put_varint((unsigned char *)b->p + b->len, k->n);
+			if (k->n)
+				memcpy(p, k->s, k->n);
+			b->len = (size_t)(p + k->n - (unsigned char *)b->p);
 			frame_put_value(b, &v->a[2 * i + 1]);
 		}
 		return;
-	case V_MAP:
-		buf_uvarint(b, v->n);
-		for (uint32_t i = 0; i < 2 * v->n; i++)
-			frame_put_value(b, &v->a[i]);
-		return;
 	}
+	b->len = (size_t)(p - (unsigned char *)b->p);
 }
 
 void frame_put_row(struct buf *b, const struct value *obj)
