@@ -712,7 +712,7 @@ static const struct value *member(const struct value *obj, const char *name, siz
 	return NULL;
 }
 
-static const struct value *column_value(const struct env *env, size_t idx)
+static inline const struct value *column_value(const struct env *env, size_t idx)
 {
 	if (env->info) {
 		const struct expr_colinfo *ci = &env->info[idx];
@@ -883,21 +883,25 @@ static bool like_match(const char *s, size_t n, const uint16_t *p, size_t m)
 
 static enum expr_truth eval(const struct env *env, const struct node *n);
 
-/* The value of an operand node; sub-expressions become booleans or NULL.
- * NULL pointer: not known (pruning only). */
-static const struct value *operand_value(const struct env *env, const struct node *n, struct value *tmp)
+static const struct value *truth_value(const struct env *env, const struct node *n, struct value *tmp)
 {
-	switch (n->op) {
-	case OP_LIT:
+	enum expr_truth t = eval(env, n);
+	*tmp = t == EXPR_UNKNOWN ? value_null() : value_bool(t == EXPR_TRUE);
+	return tmp;
+}
+
+/* The value of an operand node; sub-expressions become booleans or NULL.
+ * NULL pointer: not known (pruning only).  In line: a filter evaluates
+ * one or two per record, and the calls cost more than the work. */
+static inline __attribute__((always_inline)) const struct value *operand_value(const struct env *env,
+									      const struct node *n,
+									      struct value *tmp)
+{
+	if (n->op == OP_LIT)
 		return &n->v;
-	case OP_COL:
+	if (n->op == OP_COL)
 		return column_value(env, n->col);
-	default: {
-		enum expr_truth t = eval(env, n);
-		*tmp = t == EXPR_UNKNOWN ? value_null() : value_bool(t == EXPR_TRUE);
-		return tmp;
-	}
-	}
+	return truth_value(env, n, tmp);
 }
 
 static const struct alt *alt_of(const struct node *n)
