@@ -402,31 +402,19 @@ int frame_get_record(struct arena *a, struct layout *l, const unsigned char **p,
 	return 0;
 }
 
-int frame_get_row(struct arena *a, const struct value *keys, uint32_t n, const unsigned char **p,
-		  const unsigned char *end, struct value *v)
+int frame_get_row(struct arena *a, struct value *items, uint32_t n, const unsigned char **p, const unsigned char *end)
 {
 	const unsigned char *q = *p;
-	/* every value takes at least a byte: a row cut short cannot make
-	 * us allocate for a schema the payload does not fill */
-	if (n > (uint64_t)(end - q))
-		return -2;
-	struct value *items = arena_alloc(a, (n ? 2 * (size_t)n : 1) * sizeof *items);
 	for (uint32_t i = 0; i < n; i++) {
-		struct value *k = &items[2 * i];
-		*k = keys[i];
+		struct value *v = &items[2 * i + 1];
 		if (q >= end)
 			return -2;
 		bool container = false;
-		const unsigned char *r = get_scalar(q + 1, end, k + 1, *q, &container, true);
-		q = container ? get_value(a, q, end, k + 1, 1) : r;
+		const unsigned char *r = get_scalar(q + 1, end, v, *q, &container, true);
+		q = container ? get_value(a, q, end, v, 1) : r;
 		if (!q)
 			return -1;
 	}
-	v->d = 0;
-	v->type = V_OBJECT;
-	v->scale = 0;
-	v->n = n;
-	v->a = items;
 	*p = q;
 	return 0;
 }

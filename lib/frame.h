@@ -36,12 +36,12 @@ int frame_get_record(struct arena *a, struct layout *l, const unsigned char **p,
 
 /* A row frame's payload: the values of obj (a V_OBJECT) without its keys. */
 void frame_put_row(struct buf *b, const struct value *obj);
-/* Decode a row frame's payload [*p, end) into an object with the n keys
- * given (V_STRING values, copied), under the same rules and padding as
- * frame_get_record.  Returns 0; -1 on a malformed value; -2 when the
+/* Decode a row frame's payload [*p, end) into the values of the n pairs
+ * at items (the keys are the caller's), under the same rules and padding
+ * as frame_get_record.  Returns 0; -1 on a malformed value; -2 when the
  * payload ends before the n values do. */
-int frame_get_row(struct arena *a, const struct value *keys, uint32_t n, const unsigned char **p,
-		  const unsigned char *end, struct value *v);
+int frame_get_row(struct arena *a, struct value *items, uint32_t n, const unsigned char **p,
+		  const unsigned char *end);
 
 /* Append a whole frame (kind, length, payload). */
 void frame_put(struct buf *b, enum frame_kind kind, const void *payload, size_t n);

@@ -25,10 +25,10 @@ struct rec_reader {
 	struct type *schema;
 	uint64_t schema_version;
 	struct layout layout;
-	/* row frames: the keys the schema gives their values, and the layout
-	 * id every such record shares; row_keys NULL when there is no struct
-	 * schema to give them */
-	struct value *row_keys;
+	/* row frames: the record they make, whose keys (the schema's) stay
+	 * while each frame fills in the values, and the layout id every such
+	 * record shares; row NULL when there is no struct schema to give them */
+	struct value *row;
 	uint32_t row_n;
 	uint64_t row_layout;
 	struct rec_writer *flush_first;
@@ -80,7 +80,7 @@ void rec_reader_close(struct rec_reader *r)
 	arena_free(&r->arena);
 	type_free(r->schema);
 	layout_free(&r->layout);
-	free(r->row_keys);
+	free(r->row);
 	free(r);
 }
 
@@ -291,25 +291,20 @@ static enum rec_kind read_ndjson(struct rec_reader *r, struct record *rec)
 	}
 }
 
-/* The keys of the records row frames carry: the schema's top-level field
- * names.  Records with these keys, from row or data frames, get one layout. */
-static void set_row_keys(struct rec_reader *r)
+/* The record row frames fill in: the schema's top-level field names as
+ * keys.  Records with these keys, from row or data frames, get one layout. */
+static void set_row(struct rec_reader *r)
 {
 	const struct type *t = r->schema;
 	if (t->kind != T_STRUCT || t->nfields > UINT32_MAX)
 		return;
 	size_t n = t->nfields;
 	r->row_n = (uint32_t)n;
-	r->row_keys = xmalloc((n ? n : 1) * sizeof *r->row_keys);
-	/* layout_set wants an object: the keys, each paired with itself */
-	struct value obj = {.type = V_OBJECT, .n = r->row_n, .a = xmalloc((n ? 2 * n : 1) * sizeof *obj.a)};
-	for (size_t i = 0; i < n; i++) {
-		memset(&r->row_keys[i], 0, sizeof r->row_keys[i]);
-		value_set_str(&r->row_keys[i], t->fields[i].name, strlen(t->fields[i].name));
-		obj.a[2 * i] = obj.a[2 * i + 1] = r->row_keys[i];
-	}
+	r->row = xcalloc(n ? 2 * n : 1, sizeof *r->row);
+	for (size_t i = 0; i < n; i++)
+		value_set_str(&r->row[2 * i], t->fields[i].name, strlen(t->fields[i].name));
+	struct value obj = {.type = V_OBJECT, .n = r->row_n, .a = r->row};
 	layout_set(&r->layout, &obj);
-	free(obj.a);
 	r->row_layout = r->layout.id;
 }
 
@@ -318,9 +313,9 @@ static enum rec_kind read_row(struct rec_reader *r, struct record *rec, const un
 	const unsigned char *end = q + len;
 	int rc = -3;
 	rec->kind = REC_BAD;
-	if (!r->row_keys)
+	if (!r->row)
 		rec->err = "row frame without a struct schema";
-	else if ((rc = frame_get_row(&r->arena, r->row_keys, r->row_n, &q, end, &rec->v)) == -2)
+	else if ((rc = frame_get_row(&r->arena, r->row, r->row_n, &q, end)) == -2)
 		rec->err = "row frame shorter than its schema";
 	else if (rc)
 		rec->err = "corrupt row frame";
@@ -328,6 +323,9 @@ static enum rec_kind read_row(struct rec_reader *r, struct record *rec, const un
 		rec->err = "row frame longer than its schema";
 	else {
 		rec->kind = REC_DATA;
+		rec->v.type = V_OBJECT;
+		rec->v.n = r->row_n;
+		rec->v.a = r->row;
 		rec->layout = r->row_layout;
 	}
 	return rec->kind;
@@ -383,8 +381,8 @@ static enum rec_kind read_framed(struct rec_reader *r, struct record *rec)
 			type_free(r->schema);
 			r->schema = NULL;
 			r->schema_version++;
-			free(r->row_keys);
-			r->row_keys = NULL;
+			free(r->row);
+			r->row = NULL;
 			if (len) {
 				char err[256];
 				r->schema = schema_parse_delta(payload, len, err, sizeof err);
@@ -393,7 +391,7 @@ static enum rec_kind read_framed(struct rec_reader *r, struct record *rec)
 					rec->err = "bad schema frame";
 					return REC_BAD;
 				}
-				set_row_keys(r);
+				set_row(r);
 			}
 			continue;
 		}

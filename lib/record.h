@@ -4,7 +4,9 @@
  * and yields data records, control records ({"@weir": KIND, ...}) and bad
  * records, each with its position, so a tool can forward controls in order
  * and send bad input to a dead-letter file without stopping.  A record's
- * values live until the next rec_read on the same reader.
+ * values live until the next rec_read on the same reader, and are the
+ * reader's: a tool that changes a record changes a copy (row frames fill
+ * one record in place, its keys kept from record to record).
  *
  * A writer buffers and writes with write(2); it flushes at control records
  * (a barrier must reach the next stage) and, when linked to a reader, before

@@ -52,12 +52,12 @@ static void check_row(struct arena *a, struct buf *b, const struct value *v)
 	buf_reset(b);
 	frame_put_row(b, v);
 	buf_grow(b, FRAME_PAD); /* frame_get_row may load past the end */
-	struct value *keys = arena_alloc(a, (v->n ? v->n : 1) * sizeof *keys);
+	struct value *items = arena_alloc(a, (v->n ? 2 * (size_t)v->n : 1) * sizeof *items);
 	for (uint32_t i = 0; i < v->n; i++)
-		keys[i] = v->a[2 * i];
+		items[2 * i] = v->a[2 * i];
 	const unsigned char *p = (const unsigned char *)b->p;
-	struct value w;
-	if (frame_get_row(a, keys, v->n, &p, p + b->len, &w) || p != (const unsigned char *)b->p + b->len ||
+	struct value w = {.type = V_OBJECT, .n = v->n, .a = items};
+	if (frame_get_row(a, items, v->n, &p, p + b->len) || p != (const unsigned char *)b->p + b->len ||
 	    !value_eq(v, &w))
 		abort();
 }
