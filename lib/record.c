@@ -334,6 +334,19 @@ static enum rec_kind read_row(struct rec_reader *r, struct record *rec, const un
 static enum rec_kind read_framed(struct rec_reader *r, struct record *rec)
 {
 	for (;;) {
+		/* The usual frame first: a row under a struct schema, with a
+		 * one-byte length, whole in the buffer (never over the limit,
+		 * which is at least 1024). */
+		const unsigned char *h = (const unsigned char *)r->buf + r->start;
+		size_t avail = r->end - r->start;
+		if (avail >= 2 && h[0] == FRAME_ROW && h[1] < 0x80 && avail - 2 >= h[1] && r->row) {
+			r->pos++;
+			rec->pos = r->pos;
+			rec->raw = (const char *)h + 2;
+			rec->rawlen = h[1];
+			r->start += 2 + (size_t)h[1];
+			return read_row(r, rec, h + 2, h[1]);
+		}
 		/* kind byte + up to 10 varint bytes */
 		while (r->end - r->start < 11 && fill(r))
 			;
