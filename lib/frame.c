@@ -155,6 +155,11 @@ static inline __attribute__((always_inline)) const unsigned char *varint(const u
 		*out = *q;
 		return q + 1;
 	}
+	/* two bytes (ids, small amounts) without the wide decode */
+	if (end - q >= 2 && q[1] < 0x80) {
+		*out = (q[0] & 0x7fu) | (uint64_t)q[1] << 7;
+		return q + 2;
+	}
 	const unsigned char *r;
 	if (ROOM8(q, end, pad) && (r = varint8(q, out)))
 		return r <= end ? r : NULL;
