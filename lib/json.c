@@ -607,13 +607,38 @@ void json_set_str(struct value *v, const char *s, size_t n)
 		v->scale = VS_PLAIN;
 }
 
+/* n bytes from s to d; the short strings of records, most of what is
+ * written, without a call. */
+static inline void copy_short(char *d, const char *s, size_t n)
+{
+	if (n > 16) {
+		memcpy(d, s, n);
+	} else if (n >= 8) {
+		uint64_t x, y;
+		memcpy(&x, s, 8);
+		memcpy(&y, s + n - 8, 8);
+		memcpy(d, &x, 8);
+		memcpy(d + n - 8, &y, 8);
+	} else if (n >= 4) {
+		uint32_t x, y;
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		memcpy(d, &x, 4);
+		memcpy(d + n - 4, &y, 4);
+	} else if (n) {
+		d[0] = s[0];
+		d[n / 2] = s[n / 2];
+		d[n - 1] = s[n - 1];
+	}
+}
+
 /* A string whose bytes need no escaping: one copy. */
 static inline void write_plain(struct buf *b, const struct value *v)
 {
 	buf_grow(b, (size_t)v->n + 2);
 	char *p = b->p + b->len;
 	*p = '"';
-	memcpy(p + 1, v->s, v->n);
+	copy_short(p + 1, v->s, v->n);
 	p[v->n + 1] = '"';
 	b->len += (size_t)v->n + 2;
 }
@@ -671,8 +696,8 @@ void json_write(struct buf *b, const struct value *v)
 		json_write_double(b, v->f);
 		return;
 	case V_DECIMAL:
-		n = decimal_format(tmp, v->d, v->scale);
-		buf_put(b, tmp, (size_t)n);
+		buf_grow(b, 48);
+		b->len += (size_t)decimal_format(b->p + b->len, v->d, v->scale);
 		return;
 	case V_STRING:
 		if (v->scale == VS_PLAIN)
@@ -693,10 +718,11 @@ void json_write(struct buf *b, const struct value *v)
 		return;
 	case V_TIMESTAMP:
 	case V_TIMESTAMP_NTZ:
-		buf_putc(b, '"');
-		n = format_timestamp(tmp, v->i, v->type == V_TIMESTAMP_NTZ);
-		buf_put(b, tmp, (size_t)n);
-		buf_putc(b, '"');
+		buf_grow(b, 42);
+		b->p[b->len] = '"';
+		n = format_timestamp(b->p + b->len + 1, v->i, v->type == V_TIMESTAMP_NTZ);
+		b->p[b->len + 1 + n] = '"';
+		b->len += (size_t)n + 2;
 		return;
 	case V_ARRAY:
 		buf_putc(b, '[');
@@ -711,10 +737,25 @@ void json_write(struct buf *b, const struct value *v)
 	case V_MAP:
 		buf_putc(b, '{');
 		for (uint32_t i = 0; i < v->n; i++) {
-			if (i)
-				buf_putc(b, ',');
-			write_key(b, &v->a[2 * i]);
-			buf_putc(b, ':');
+			const struct value *k = &v->a[2 * i];
+			if (k->type == V_STRING && k->scale == VS_PLAIN) {
+				/* the usual key: ,"name": in one go */
+				buf_grow(b, (size_t)k->n + 4);
+				char *p = b->p + b->len;
+				if (i)
+					*p++ = ',';
+				*p++ = '"';
+				copy_short(p, k->s, k->n);
+				p += k->n;
+				*p++ = '"';
+				*p++ = ':';
+				b->len = (size_t)(p - b->p);
+			} else {
+				if (i)
+					buf_putc(b, ',');
+				write_key(b, k);
+				buf_putc(b, ':');
+			}
 			json_write(b, &v->a[2 * i + 1]);
 		}
 		buf_putc(b, '}');
