@@ -78,20 +78,34 @@ int format_date(char *out, int64_t days)
 
 int format_timestamp(char *out, int64_t micros, bool ntz)
 {
+	/* timestamps in a stream mostly share their second: remember the
+	 * last one's "YYYY-MM-DDTHH:MM:SS" */
+	static __thread int64_t memo_secs = INT64_MIN;
+	static __thread char memo[19];
 	int64_t secs, days;
-	int us = floordiv(micros, 1000000, &secs);
-	int sod = floordiv(secs, 86400, &days);
-	int n = format_date(out, days);
-	char *p = out + n;
-	p[0] = 'T';
-	put_digits(p + 1, (unsigned)(sod / 3600), 2);
-	p[3] = ':';
-	put_digits(p + 4, (unsigned)(sod / 60 % 60), 2);
-	p[6] = ':';
-	put_digits(p + 7, (unsigned)(sod % 60), 2);
-	p[9] = '.';
-	put_digits(p + 10, (unsigned)us, 6);
-	n += 16;
+	int us = floordiv(micros, 1000000, &secs), n;
+	if (secs == memo_secs) {
+		memcpy(out, memo, 19);
+		n = 19;
+	} else {
+		int sod = floordiv(secs, 86400, &days);
+		n = format_date(out, days);
+		char *p = out + n;
+		p[0] = 'T';
+		put_digits(p + 1, (unsigned)(sod / 3600), 2);
+		p[3] = ':';
+		put_digits(p + 4, (unsigned)(sod / 60 % 60), 2);
+		p[6] = ':';
+		put_digits(p + 7, (unsigned)(sod % 60), 2);
+		n += 9;
+		if (n == 19) {
+			memcpy(memo, out, 19);
+			memo_secs = secs;
+		}
+	}
+	out[n] = '.';
+	put_digits(out + n + 1, (unsigned)us, 6);
+	n += 7;
 	if (!ntz)
 		out[n++] = 'Z';
 	out[n] = 0;
@@ -149,43 +163,62 @@ bool parse_iso_date(const char *s, size_t n, int64_t *days)
 
 bool parse_iso_timestamp(const char *s, size_t n, int64_t *micros, bool *has_zone)
 {
-	int64_t days;
-	size_t i = date_prefix(s, n, &days);
-	if (!i)
-		return false;
-	int64_t sod = 0, frac = 0;
+	/* timestamps in a stream mostly share their second: remember the
+	 * last "YYYY-MM-DDTHH:MM:SS" read and the seconds it means */
+	static __thread char memo[19];
+	static __thread int64_t memo_secs = INT64_MIN;
+	int64_t secs, frac = 0;
+	size_t i;
+	bool time;
 	*has_zone = false;
-	if (i < n && (s[i] == 'T' || s[i] == 't' || s[i] == ' ')) {
-		int hh, mm, ss = 0;
-		if (!digits(s, n, i + 1, 2, &hh) || i + 3 >= n || s[i + 3] != ':' || !digits(s, n, i + 4, 2, &mm))
+	if (n >= 19 && memo_secs != INT64_MIN && !memcmp(s, memo, 19)) {
+		secs = memo_secs;
+		i = 19;
+		time = true;
+	} else {
+		int64_t days;
+		i = date_prefix(s, n, &days);
+		if (!i)
 			return false;
-		i += 6;
-		if (i < n && s[i] == ':') {
-			if (!digits(s, n, i + 1, 2, &ss))
+		secs = days * 86400;
+		time = i < n && (s[i] == 'T' || s[i] == 't' || s[i] == ' ');
+		if (time) {
+			int hh, mm, ss = 0;
+			if (!digits(s, n, i + 1, 2, &hh) || i + 3 >= n || s[i + 3] != ':' || !digits(s, n, i + 4, 2, &mm))
 				return false;
-			i += 3;
-		}
-		if (hh > 23 || mm > 59 || ss > 60)
-			return false;
-		if (ss == 60) /* a leap second is the next second, as Spark reads it */
-			ss = 59, frac = 999999;
-		sod = hh * 3600 + mm * 60 + ss;
-		if (i < n && (s[i] == '.' || s[i] == ',')) {
-			i++;
-			int nd = 0;
-			int64_t f = 0;
-			while (i < n && s[i] >= '0' && s[i] <= '9') {
-				if (nd < 6)
-					f = f * 10 + (s[i] - '0');
-				nd++;
-				i++;
+			i += 6;
+			if (i < n && s[i] == ':') {
+				if (!digits(s, n, i + 1, 2, &ss))
+					return false;
+				i += 3;
 			}
-			if (!nd)
+			if (hh > 23 || mm > 59 || ss > 60)
 				return false;
-			for (int k = nd; k < 6; k++)
-				f *= 10;
-			frac = f;
+			if (ss == 60) /* a leap second is the next second, as Spark reads it */
+				ss = 59, frac = 999999;
+			secs += hh * 3600 + mm * 60 + ss;
+			if (i == 19 && !frac) {
+				/* all 19 bytes were read: the same bytes are the same second */
+				memcpy(memo, s, 19);
+				memo_secs = secs;
+			}
 		}
+	}
+	if (time && i < n && (s[i] == '.' || s[i] == ',')) {
+		i++;
+		int nd = 0;
+		int64_t f = 0;
+		while (i < n && s[i] >= '0' && s[i] <= '9') {
+			if (nd < 6)
+				f = f * 10 + (s[i] - '0');
+			nd++;
+			i++;
+		}
+		if (!nd)
+			return false;
+		for (int k = nd; k < 6; k++)
+			f *= 10;
+		frac = f;
 	}
 	int64_t off = 0;
 	if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
@@ -210,7 +243,7 @@ bool parse_iso_timestamp(const char *s, size_t n, int64_t *micros, bool *has_zon
 	}
 	if (i != n)
 		return false;
-	*micros = ((days * 86400 + sod - off) * 1000000) + frac;
+	*micros = ((secs - off) * 1000000) + frac;
 	return true;
 }
 
