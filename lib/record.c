@@ -31,6 +31,7 @@ struct rec_reader {
 	struct value *row;
 	uint32_t row_n;
 	uint64_t row_layout;
+	struct rec_field weir; /* "@weir", which tells controls from data */
 	struct rec_writer *flush_first;
 	char control_kind[64];
 };
@@ -66,6 +67,7 @@ struct rec_reader *rec_reader_open(int fd, const char *name)
 	r->fd = fd;
 	r->name = xstrdup(name);
 	r->max_record = rec_max_record();
+	rec_field_init(&r->weir, "@weir", 5);
 	r->cap = READ_CHUNK * 2;
 	r->buf = xmalloc(r->cap + FRAME_PAD);
 	return r;
@@ -193,7 +195,7 @@ static enum rec_kind classify(struct rec_reader *r, struct record *rec)
 		rec->err_offset = 0;
 		return REC_BAD;
 	}
-	struct value *k = value_get(&rec->v, "@weir", 5);
+	struct value *k = rec_field(rec, &r->weir);
 	if (!k) {
 		rec->kind = REC_DATA;
 		return REC_DATA;
