@@ -10,8 +10,11 @@
 #include "diag.h"
 #include "timeutil.h"
 
+/* The position in the text is not kept here but passed to and returned by
+ * each function (NULL after an error), so that it stays in a register
+ * rather than going through memory between every two steps. */
 struct parser {
-	const char *p, *end, *start;
+	const char *end, *start;
 	struct arena *a;
 	struct json_error *err;
 	/* scratch stack of values for arrays/objects under construction */
@@ -25,19 +28,20 @@ struct parser {
 	uint64_t layout_id;
 };
 
-static int fail(struct parser *ps, const char *msg)
+static const char *fail(struct parser *ps, const char *at, const char *msg)
 {
 	if (ps->err) {
-		ps->err->offset = (size_t)(ps->p - ps->start);
+		ps->err->offset = (size_t)(at - ps->start);
 		ps->err->msg = msg;
 	}
-	return -1;
+	return NULL;
 }
 
-static inline void skip_ws(struct parser *ps)
+static inline const char *skip_ws(const char *p, const char *end)
 {
-	while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
-		ps->p++;
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
 }
 
 /* Reserve the next slot of the scratch stack.  Values are parsed in place
@@ -152,15 +156,15 @@ static inline uint64_t equal(uint64_t w, unsigned c)
 	return below(w ^ (ONES * c), 1);
 }
 
-static int parse_string(struct parser *ps, struct value *v)
+/* The string whose opening quote is at p. */
+static const char *parse_string(struct parser *ps, const char *p, struct value *v)
 {
-	const char *s = ++ps->p; /* past the quote */
-	const char *q = s;
+	const char *s = p + 1, *q = s, *end = ps->end;
 	bool escapes = false, ascii = true;
-	while (q < ps->end) {
+	while (q < end) {
 		/* skip 8 plain ASCII bytes at a time: no quote, backslash,
 		 * control character or byte of a multi-byte sequence */
-		while (ps->end - q >= 8) {
+		while (end - q >= 8) {
 			uint64_t w;
 			memcpy(&w, q, 8);
 			uint64_t m = (w & HIGHS) | below(w, 0x20) | equal(w, '"') | equal(w, '\\');
@@ -173,7 +177,7 @@ static int parse_string(struct parser *ps, struct value *v)
 			}
 			q += 8;
 		}
-		if (q >= ps->end)
+		if (q >= end)
 			break;
 		unsigned char c = (unsigned char)*q;
 		if (c >= 0x80) {
@@ -188,20 +192,14 @@ static int parse_string(struct parser *ps, struct value *v)
 			q += 2;
 			continue;
 		}
-		if (c < 0x20) {
-			ps->p = q;
-			return fail(ps, "control character in string");
-		}
+		if (c < 0x20)
+			return fail(ps, q, "control character in string");
 		q++;
 	}
-	if (q >= ps->end) {
-		ps->p = ps->end;
-		return fail(ps, "unterminated string");
-	}
-	if (!ascii && !utf8_valid(s, (size_t)(q - s))) {
-		ps->p = s;
-		return fail(ps, "invalid UTF-8 in string");
-	}
+	if (q >= end)
+		return fail(ps, end, "unterminated string");
+	if (!ascii && !utf8_valid(s, (size_t)(q - s)))
+		return fail(ps, s, "invalid UTF-8 in string");
 	v->type = V_STRING;
 	if (!escapes) {
 		/* the quote ended it, nothing was escaped, the UTF-8 is valid:
@@ -209,8 +207,7 @@ static int parse_string(struct parser *ps, struct value *v)
 		v->scale = VS_PLAIN;
 		v->s = s;
 		v->n = (uint32_t)(q - s);
-		ps->p = q + 1;
-		return 0;
+		return q + 1;
 	}
 	char *o = arena_alloc(ps->a, (size_t)(q - s) + 1), *start = o;
 	for (const char *r = s; r < q;) {
@@ -230,64 +227,55 @@ static int parse_string(struct parser *ps, struct value *v)
 		case 't': *o++ = '\t'; break;
 		case 'u': {
 			unsigned cp, lo;
-			if (q - r < 4 || hex4(r, &cp)) {
-				ps->p = r;
-				return fail(ps, "bad \\u escape");
-			}
+			if (q - r < 4 || hex4(r, &cp))
+				return fail(ps, r, "bad \\u escape");
 			r += 4;
 			if (cp >= 0xd800 && cp <= 0xdbff) {
-				if (q - r < 6 || r[0] != '\\' || r[1] != 'u' || hex4(r + 2, &lo) || lo < 0xdc00 || lo > 0xdfff) {
-					ps->p = r;
-					return fail(ps, "unpaired surrogate in \\u escape");
-				}
+				if (q - r < 6 || r[0] != '\\' || r[1] != 'u' || hex4(r + 2, &lo) || lo < 0xdc00 || lo > 0xdfff)
+					return fail(ps, r, "unpaired surrogate in \\u escape");
 				r += 6;
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 			} else if (cp >= 0xdc00 && cp <= 0xdfff) {
-				ps->p = r;
-				return fail(ps, "unpaired surrogate in \\u escape");
+				return fail(ps, r, "unpaired surrogate in \\u escape");
 			}
 			o += put_utf8(o, cp);
 			break;
 		}
 		default:
-			ps->p = r - 1;
-			return fail(ps, "bad escape in string");
+			return fail(ps, r - 1, "bad escape in string");
 		}
 	}
 	v->s = start;
 	v->n = (uint32_t)(o - start);
-	ps->p = q + 1;
-	return 0;
+	return q + 1;
 }
 
-static int parse_number(struct parser *ps, struct value *v)
+static const char *parse_number(struct parser *ps, const char *p, struct value *v)
 {
-	const char *s = ps->p, *q = s;
+	const char *s = p, *q = s, *end = ps->end;
 	bool neg = false;
-	if (q < ps->end && *q == '-')
+	if (q < end && *q == '-')
 		neg = true, q++;
-	if (q >= ps->end || *q < '0' || *q > '9')
-		return fail(ps, "invalid number");
-	if (*q == '0' && q + 1 < ps->end && q[1] >= '0' && q[1] <= '9')
-		return fail(ps, "leading zero in number");
+	if (q >= end || *q < '0' || *q > '9')
+		return fail(ps, s, "invalid number");
+	if (*q == '0' && q + 1 < end && q[1] >= '0' && q[1] <= '9')
+		return fail(ps, s, "leading zero in number");
 	int128_t mant = 0;
 	int ndig = 0, scale = 0;
 	bool frac = false, expo = false;
-	while (q < ps->end && *q >= '0' && *q <= '9') {
+	while (q < end && *q >= '0' && *q <= '9') {
 		if (ndig < 38)
 			mant = mant * 10 + (*q - '0');
 		if (mant || ndig)
 			ndig++;
 		q++;
 	}
-	if (q < ps->end && *q == '.') {
+	if (q < end && *q == '.') {
 		frac = true;
 		q++;
-		if (q >= ps->end || *q < '0' || *q > '9') {
-			ps->p = q;
-			return fail(ps, "invalid number");
-		}
-		while (q < ps->end && *q >= '0' && *q <= '9') {
+		if (q >= end || *q < '0' || *q > '9')
+			return fail(ps, q, "invalid number");
+		while (q < end && *q >= '0' && *q <= '9') {
 			if (ndig < 38)
 				mant = mant * 10 + (*q - '0');
 			ndig++;
@@ -295,32 +283,29 @@ static int parse_number(struct parser *ps, struct value *v)
 			q++;
 		}
 	}
-	if (q < ps->end && (*q == 'e' || *q == 'E')) {
+	if (q < end && (*q == 'e' || *q == 'E')) {
 		expo = true;
 		q++;
-		if (q < ps->end && (*q == '+' || *q == '-'))
+		if (q < end && (*q == '+' || *q == '-'))
 			q++;
-		if (q >= ps->end || *q < '0' || *q > '9') {
-			ps->p = q;
-			return fail(ps, "invalid number");
-		}
-		while (q < ps->end && *q >= '0' && *q <= '9')
+		if (q >= end || *q < '0' || *q > '9')
+			return fail(ps, q, "invalid number");
+		while (q < end && *q >= '0' && *q <= '9')
 			q++;
 	}
-	ps->p = q;
 	if (neg && mant == 0 && !expo) {
 		/* -0 and -0.0 only mean something as a double; a decimal or
 		 * integer zero would drop the sign, and a double written as -0.0
 		 * must read back as itself */
 		v->type = V_FLOAT;
 		v->f = -0.0;
-		return 0;
+		return q;
 	}
 	if (!expo && ndig <= 38 && scale <= 38) {
 		if (!frac && ndig <= 18) {
 			v->type = V_INT;
 			v->i = (int64_t)(neg ? -mant : mant);
-			return 0;
+			return q;
 		}
 		if (!frac && ndig <= 19) {
 			/* the int64 edge: 19 digits fit when within range */
@@ -328,13 +313,13 @@ static int parse_number(struct parser *ps, struct value *v)
 			if (m >= INT64_MIN && m <= INT64_MAX) {
 				v->type = V_INT;
 				v->i = (int64_t)m;
-				return 0;
+				return q;
 			}
 		}
 		v->type = V_DECIMAL;
 		v->d = neg ? -mant : mant;
 		v->scale = (uint8_t)scale;
-		return 0;
+		return q;
 	}
 	char tmp[64];
 	size_t len = (size_t)(q - s);
@@ -346,28 +331,28 @@ static int parse_number(struct parser *ps, struct value *v)
 	v->type = V_FLOAT;
 	v->f = strtod(txt, NULL);
 	free(heap);
-	return 0;
+	return q;
 }
 
-/* The key at ps->p (a quote) as key i of the expected layout when its text
- * is that key's: a comparison instead of a scan.  The layout's keys are
- * plain, so equal bytes and a quote make the same key, escapes and all. */
-static inline bool expected_key(struct parser *ps, struct value *v, size_t i)
+/* The key at p (a quote) as key i of the expected layout when its text is
+ * that key's: a comparison instead of a scan.  The layout's keys are plain,
+ * so equal bytes and a quote make the same key, escapes and all.  NULL when
+ * it is not. */
+static inline const char *expected_key(struct parser *ps, const char *p, struct value *v, size_t i)
 {
 	const struct layout *l = ps->layout;
-	const char *s = ps->p + 1;
+	const char *s = p + 1;
 	size_t avail = (size_t)(ps->end - s);
 	if (!ps->same || i >= l->n || avail <= l->len[i] || s[l->len[i]] != '"' ||
 	    !layout_key_eq(l, (uint32_t)i, s, l->len[i], avail)) {
 		ps->same = false;
-		return false;
+		return NULL;
 	}
 	v->type = V_STRING;
 	v->scale = VS_PLAIN;
 	v->n = l->len[i];
 	v->s = s;
-	ps->p = s + l->len[i] + 1;
-	return true;
+	return s + l->len[i] + 1;
 }
 
 /* Where a value goes: a stack slot (which may move while nested values are
@@ -378,55 +363,56 @@ static inline struct value *slot(struct parser *ps, size_t idx, struct value *to
 	return idx == TOP ? top : &ps->stack[idx];
 }
 
-static int parse_value(struct parser *ps, size_t idx, struct value *top);
+static const char *parse_value(struct parser *ps, const char *p, size_t idx, struct value *top);
 
-static int parse_container(struct parser *ps, size_t idx, struct value *top, bool object)
+/* The array or object whose bracket is at p. */
+static const char *parse_container(struct parser *ps, const char *p, size_t idx, struct value *top, bool object)
 {
+	const char *end = ps->end;
 	if (++ps->depth > JSON_MAX_DEPTH)
-		return fail(ps, "nesting too deep");
-	ps->p++;
+		return fail(ps, p, "nesting too deep");
+	p++;
 	size_t base = ps->top;
 	bool record = object && ps->depth == 1 && ps->layout;
-	skip_ws(ps);
+	p = skip_ws(p, end);
 	char close = object ? '}' : ']';
-	if (ps->p < ps->end && *ps->p == close) {
-		ps->p++;
+	if (p < end && *p == close) {
+		p++;
 	} else {
 		for (;;) {
-			skip_ws(ps);
+			p = skip_ws(p, end);
 			if (object) {
-				if (ps->p >= ps->end || *ps->p != '"')
-					return fail(ps, ps->p >= ps->end ? "truncated object" : "expected string key");
+				if (p >= end || *p != '"')
+					return fail(ps, p, p >= end ? "truncated object" : "expected string key");
 				size_t k = reserve(ps);
 				memset(&ps->stack[k], 0, sizeof ps->stack[k]);
-				if (!(record && expected_key(ps, &ps->stack[k], (k - base) / 2)) &&
-				    parse_string(ps, &ps->stack[k]))
-					return -1;
-				skip_ws(ps);
-				if (ps->p >= ps->end || *ps->p != ':')
-					return fail(ps, "expected ':'");
-				ps->p++;
-				skip_ws(ps);
+				const char *q = record ? expected_key(ps, p, &ps->stack[k], (k - base) / 2) : NULL;
+				if (!q && !(q = parse_string(ps, p, &ps->stack[k])))
+					return NULL;
+				p = skip_ws(q, end);
+				if (p >= end || *p != ':')
+					return fail(ps, p, "expected ':'");
+				p = skip_ws(p + 1, end);
 			}
-			if (parse_value(ps, reserve(ps), NULL))
-				return -1;
-			skip_ws(ps);
-			if (ps->p >= ps->end)
-				return fail(ps, object ? "truncated object" : "truncated array");
-			if (*ps->p == ',') {
-				ps->p++;
+			if (!(p = parse_value(ps, p, reserve(ps), NULL)))
+				return NULL;
+			p = skip_ws(p, end);
+			if (p >= end)
+				return fail(ps, p, object ? "truncated object" : "truncated array");
+			if (*p == ',') {
+				p++;
 				continue;
 			}
-			if (*ps->p == close) {
-				ps->p++;
+			if (*p == close) {
+				p++;
 				break;
 			}
-			return fail(ps, object ? "expected ',' or '}'" : "expected ',' or ']'");
+			return fail(ps, p, object ? "expected ',' or '}'" : "expected ',' or ']'");
 		}
 	}
 	size_t cnt = ps->top - base;
 	if (cnt > UINT32_MAX)
-		return fail(ps, "too many elements");
+		return fail(ps, p, "too many elements");
 	struct value *items = arena_alloc(ps->a, (cnt ? cnt : 1) * sizeof *items);
 	if (cnt) /* the stack may not exist yet: NULL + 0 is undefined */
 		memcpy(items, ps->stack + base, cnt * sizeof *items);
@@ -438,44 +424,43 @@ static int parse_container(struct parser *ps, size_t idx, struct value *top, boo
 	v->a = items;
 	if (record)
 		ps->layout_id = ps->same && v->n == ps->layout->n ? ps->layout->id : layout_note(ps->layout, v);
-	return 0;
+	return p;
 }
 
-static int literal(struct parser *ps, const char *word, size_t n)
+static const char *literal(struct parser *ps, const char *p, const char *word, size_t n)
 {
-	if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n))
-		return fail(ps, "invalid literal");
-	ps->p += n;
-	return 0;
+	if ((size_t)(ps->end - p) < n || memcmp(p, word, n))
+		return fail(ps, p, "invalid literal");
+	return p + n;
 }
 
-static int parse_value(struct parser *ps, size_t idx, struct value *top)
+static const char *parse_value(struct parser *ps, const char *p, size_t idx, struct value *top)
 {
-	if (ps->p >= ps->end)
-		return fail(ps, "unexpected end of input");
+	if (p >= ps->end)
+		return fail(ps, p, "unexpected end of input");
 	struct value *v = slot(ps, idx, top);
 	memset(v, 0, sizeof *v);
-	switch (*ps->p) {
+	switch (*p) {
 	case '{':
-		return parse_container(ps, idx, top, true);
+		return parse_container(ps, p, idx, top, true);
 	case '[':
-		return parse_container(ps, idx, top, false);
+		return parse_container(ps, p, idx, top, false);
 	case '"':
-		return parse_string(ps, v);
+		return parse_string(ps, p, v);
 	case 't':
 		v->type = V_BOOL;
 		v->b = true;
-		return literal(ps, "true", 4);
+		return literal(ps, p, "true", 4);
 	case 'f':
 		v->type = V_BOOL;
-		return literal(ps, "false", 5);
+		return literal(ps, p, "false", 5);
 	case 'n':
 		v->type = V_NULL;
-		return literal(ps, "null", 4);
+		return literal(ps, p, "null", 4);
 	default:
-		if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9'))
-			return parse_number(ps, v);
-		return fail(ps, "unexpected character");
+		if (*p == '-' || (*p >= '0' && *p <= '9'))
+			return parse_number(ps, p, v);
+		return fail(ps, p, "unexpected character");
 	}
 }
 
@@ -484,14 +469,13 @@ static int parse(struct arena *a, const char *p, size_t n, struct value *out, st
 {
 	static __thread struct value *stack;
 	static __thread size_t cap;
-	struct parser ps = {.p = p, .end = p + n, .start = p, .a = a, .err = err, .stack = stack, .cap = cap,
+	struct parser ps = {.end = p + n, .start = p, .a = a, .err = err, .stack = stack, .cap = cap,
 			    .layout = l, .same = l && l->id && l->plain};
-	skip_ws(&ps);
-	int rc = parse_value(&ps, TOP, out);
-	if (!rc) {
-		skip_ws(&ps);
-		if (ps.p != ps.end)
-			rc = fail(&ps, "trailing characters after JSON value");
+	const char *q = parse_value(&ps, skip_ws(p, ps.end), TOP, out);
+	int rc = q ? 0 : -1;
+	if (q && (q = skip_ws(q, ps.end)) != ps.end) {
+		fail(&ps, q, "trailing characters after JSON value");
+		rc = -1;
 	}
 	/* keep the scratch stack for the next record */
 	stack = ps.stack;
