@@ -22,9 +22,8 @@ struct parser {
 	size_t top, cap;
 	int depth;
 	/* json_parse_record: the keys of the last record, expected again at
-	 * the top level; `same` while they are what came */
+	 * the top level, and the layout of the one read */
 	struct layout *layout;
-	bool same;
 	uint64_t layout_id;
 };
 
@@ -338,16 +337,13 @@ static const char *parse_number(struct parser *ps, const char *p, struct value *
  * that key's: a comparison instead of a scan.  The layout's keys are plain,
  * so equal bytes and a quote make the same key, escapes and all.  NULL when
  * it is not. */
-static inline const char *expected_key(struct parser *ps, const char *p, struct value *v, size_t i)
+static inline const char *expected_key(const struct layout *l, const char *p, const char *end, struct value *v,
+					size_t i)
 {
-	const struct layout *l = ps->layout;
 	const char *s = p + 1;
-	size_t avail = (size_t)(ps->end - s);
-	if (!ps->same || i >= l->n || avail <= l->len[i] || s[l->len[i]] != '"' ||
-	    !layout_key_eq(l, (uint32_t)i, s, l->len[i], avail)) {
-		ps->same = false;
+	size_t avail = (size_t)(end - s);
+	if (i >= l->n || avail <= l->len[i] || s[l->len[i]] != '"' || !layout_key_eq(l, (uint32_t)i, s, l->len[i], avail))
 		return NULL;
-	}
 	v->type = V_STRING;
 	v->scale = VS_PLAIN;
 	v->n = l->len[i];
@@ -373,7 +369,14 @@ static const char *parse_container(struct parser *ps, const char *p, size_t idx,
 		return fail(ps, p, "nesting too deep");
 	p++;
 	size_t base = ps->top;
-	bool record = object && ps->depth == 1 && ps->layout;
+	bool record = object && ps->depth == 1 && ps->layout, same = false;
+	/* the expected keys in a copy, which the compiler can keep in
+	 * registers while the values are stored */
+	struct layout want = {0};
+	if (record) {
+		want = *ps->layout;
+		same = want.id && want.plain;
+	}
 	p = skip_ws(p, end);
 	char close = object ? '}' : ']';
 	if (p < end && *p == close) {
@@ -386,9 +389,12 @@ static const char *parse_container(struct parser *ps, const char *p, size_t idx,
 					return fail(ps, p, p >= end ? "truncated object" : "expected string key");
 				size_t k = reserve(ps);
 				memset(&ps->stack[k], 0, sizeof ps->stack[k]);
-				const char *q = record ? expected_key(ps, p, &ps->stack[k], (k - base) / 2) : NULL;
-				if (!q && !(q = parse_string(ps, p, &ps->stack[k])))
-					return NULL;
+				const char *q = same ? expected_key(&want, p, end, &ps->stack[k], (k - base) / 2) : NULL;
+				if (!q) {
+					same = false;
+					if (!(q = parse_string(ps, p, &ps->stack[k])))
+						return NULL;
+				}
 				p = skip_ws(q, end);
 				if (p >= end || *p != ':')
 					return fail(ps, p, "expected ':'");
@@ -423,7 +429,7 @@ static const char *parse_container(struct parser *ps, const char *p, size_t idx,
 	v->n = (uint32_t)(object ? cnt / 2 : cnt);
 	v->a = items;
 	if (record)
-		ps->layout_id = ps->same && v->n == ps->layout->n ? ps->layout->id : layout_note(ps->layout, v);
+		ps->layout_id = same && v->n == want.n ? want.id : layout_note(ps->layout, v);
 	return p;
 }
 
@@ -470,7 +476,7 @@ static int parse(struct arena *a, const char *p, size_t n, struct value *out, st
 	static __thread struct value *stack;
 	static __thread size_t cap;
 	struct parser ps = {.end = p + n, .start = p, .a = a, .err = err, .stack = stack, .cap = cap,
-			    .layout = l, .same = l && l->id && l->plain};
+			    .layout = l};
 	const char *q = parse_value(&ps, skip_ws(p, ps.end), TOP, out);
 	int rc = q ? 0 : -1;
 	if (q && (q = skip_ws(q, ps.end)) != ps.end) {
