@@ -895,6 +895,13 @@ static inline bool cast_field(struct cast *c, const struct type *t, size_t i, co
 		memset(out, 0, sizeof *out);
 		return true;
 	}
+	/* what most fields of most records hold, a string for a string or an
+	 * integer for a long column, kept as it is (as cast_string and
+	 * cast_int would) without the call */
+	if ((v->type == V_STRING && f->type->kind == T_STRING) || (v->type == V_INT && f->type->kind == T_LONG)) {
+		*out = *v;
+		return true;
+	}
 	if (!cast_value(c, f->type, v, out))
 		return unwind_name(c, f->name, strlen(f->name));
 	return true;
