@@ -95,6 +95,10 @@ bool rec_writer_framed(const struct rec_writer *w);
 /* Announce the schema of the records that follow (framed: a schema frame). */
 void rec_writer_schema(struct rec_writer *w, const struct type *t);
 void rec_write(struct rec_writer *w, const struct value *v);
+/* The same for a record v whose layout id (struct record's) is known, 0
+ * when not: a framed writer then checks once per layout whether v's keys
+ * are those of the announced schema (a row frame) instead of per record. */
+void rec_write_layout(struct rec_writer *w, const struct value *v, uint64_t layout);
 void rec_write_control(struct rec_writer *w, const struct value *v);
 /* Forward an input record unchanged; for NDJSON to NDJSON this copies the
  * line without re-encoding it. */

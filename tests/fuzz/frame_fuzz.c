@@ -3,8 +3,9 @@
  *
  * Every record read must re-encode and decode to an equal value, as a data
  * frame's value and as a row frame's values; the data records written
- * again by a framed writer that announces the schemas the input did (row
- * frames where the keys allow) must read back as the same records.
+ * again, with their layouts, by a framed writer that announces the schemas
+ * the input did (row frames where the keys allow) must read back as the
+ * same records.
  * Nothing may read outside the input or allocate beyond what it justifies.
  * Fields found through rec_field (by position within a layout) must be the
  * ones value_get finds. */
@@ -114,7 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				version = rec_reader_schema_version(r);
 				rec_writer_schema(wr, rec_reader_schema(r));
 			}
-			rec_write(wr, &rec.v);
+			rec_write_layout(wr, &rec.v, rec.layout);
 			if (nrecs == caprecs) {
 				caprecs = caprecs ? 2 * caprecs : 64;
 				if (!(recs = realloc(recs, caprecs * sizeof *recs)))
