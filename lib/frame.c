@@ -271,9 +271,10 @@ static inline __attribute__((always_inline)) const unsigned char *get_scalar(con
 		return get_int(q, end, v, pad);
 	if (type == V_DECIMAL)
 		return get_decimal(q, end, v, pad);
-	switch (type) {
-	case V_NULL:
+	/* nullable columns alternate with it */
+	if (type == V_NULL)
 		return q;
+	switch (type) {
 	case V_BOOL:
 		if (q >= end || *q > 1)
 			return NULL;
