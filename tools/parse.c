@@ -729,7 +729,8 @@ static void parse_stream(struct typer *ty, struct rec_writer *w, const char *nam
 		enum rec_kind k = rec_read(r, &rec);
 		if (k == REC_EOF)
 			break;
-		src.framed = rec_reader_framed(r);
+		if (!src.framed) /* known from the first bytes; a call per record showed */
+			src.framed = rec_reader_framed(r);
 		src.envelope = false;
 		if (k == REC_CONTROL) {
 			cnt.control++;
