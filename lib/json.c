@@ -373,9 +373,15 @@ static const char *parse_container(struct parser *ps, const char *p, size_t idx,
 	/* the expected keys in a copy, which the compiler can keep in
 	 * registers while the values are stored */
 	struct layout want = {0};
+	/* while the keys are the expected ones, the members go straight
+	 * where they stay, direct[0, 2 * nd), rather than through the stack */
+	struct value *direct = NULL;
+	size_t nd = 0;
 	if (record) {
 		want = *ps->layout;
 		same = want.id && want.plain;
+		if (same && want.n)
+			direct = arena_alloc(ps->a, 2 * (size_t)want.n * sizeof *direct);
 	}
 	p = skip_ws(p, end);
 	char close = object ? '}' : ']';
@@ -387,11 +393,23 @@ static const char *parse_container(struct parser *ps, const char *p, size_t idx,
 			if (object) {
 				if (p >= end || *p != '"')
 					return fail(ps, p, p >= end ? "truncated object" : "expected string key");
-				size_t k = reserve(ps);
-				memset(&ps->stack[k], 0, sizeof ps->stack[k]);
-				const char *q = same ? expected_key(&want, p, end, &ps->stack[k], (k - base) / 2) : NULL;
+				const char *q = NULL;
+				if (direct && nd < want.n) {
+					memset(&direct[2 * nd], 0, sizeof *direct);
+					q = expected_key(&want, p, end, &direct[2 * nd], nd);
+				}
 				if (!q) {
+					if (direct) {
+						/* not the expected keys: the stack from here on */
+						for (size_t i = 0; i < 2 * nd; i++) {
+							size_t k = reserve(ps);
+							ps->stack[k] = direct[i];
+						}
+						direct = NULL;
+					}
 					same = false;
+					size_t k = reserve(ps);
+					memset(&ps->stack[k], 0, sizeof ps->stack[k]);
 					if (!(q = parse_string(ps, p, &ps->stack[k])))
 						return NULL;
 				}
@@ -400,7 +418,11 @@ static const char *parse_container(struct parser *ps, const char *p, size_t idx,
 					return fail(ps, p, "expected ':'");
 				p = skip_ws(p + 1, end);
 			}
-			if (!(p = parse_value(ps, p, reserve(ps), NULL)))
+			if (direct)
+				p = parse_value(ps, p, TOP, &direct[2 * nd++ + 1]);
+			else
+				p = parse_value(ps, p, reserve(ps), NULL);
+			if (!p)
 				return NULL;
 			p = skip_ws(p, end);
 			if (p >= end)
@@ -416,12 +438,15 @@ static const char *parse_container(struct parser *ps, const char *p, size_t idx,
 			return fail(ps, p, object ? "expected ',' or '}'" : "expected ',' or ']'");
 		}
 	}
-	size_t cnt = ps->top - base;
+	size_t cnt = direct ? 2 * nd : ps->top - base;
 	if (cnt > UINT32_MAX)
 		return fail(ps, p, "too many elements");
-	struct value *items = arena_alloc(ps->a, (cnt ? cnt : 1) * sizeof *items);
-	if (cnt) /* the stack may not exist yet: NULL + 0 is undefined */
-		memcpy(items, ps->stack + base, cnt * sizeof *items);
+	struct value *items = direct;
+	if (!items) {
+		items = arena_alloc(ps->a, (cnt ? cnt : 1) * sizeof *items);
+		if (cnt) /* the stack may not exist yet: NULL + 0 is undefined */
+			memcpy(items, ps->stack + base, cnt * sizeof *items);
+	}
 	ps->top = base;
 	ps->depth--;
 	struct value *v = slot(ps, idx, top);
