@@ -249,7 +249,9 @@ static const char *parse_string(struct parser *ps, const char *p, struct value *
 	return q + 1;
 }
 
-static const char *parse_number(struct parser *ps, const char *p, struct value *v)
+/* Out of line: inlined, its 128-bit arithmetic made parse_value save and
+ * restore registers for every value, strings included. */
+static __attribute__((noinline)) const char *parse_number(struct parser *ps, const char *p, struct value *v)
 {
 	const char *s = p, *q = s, *end = ps->end;
 	bool neg = false;
