@@ -314,11 +314,13 @@ static void set_row(struct rec_reader *r)
 static enum rec_kind read_row(struct rec_reader *r, struct record *rec, const unsigned char *q, size_t len)
 {
 	const unsigned char *end = q + len;
-	int rc = -3;
 	rec->kind = REC_BAD;
-	if (!r->row)
+	if (!r->row) {
 		rec->err = "row frame without a struct schema";
-	else if ((rc = frame_get_row(&r->arena, r->row, r->row_n, &q, end)) == -2)
+		return REC_BAD;
+	}
+	int rc = frame_get_row(&r->arena, r->row, r->row_n, &q, end);
+	if (rc == -2)
 		rec->err = "row frame shorter than its schema";
 	else if (rc)
 		rec->err = "corrupt row frame";
