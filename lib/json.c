@@ -679,20 +679,22 @@ static void write_key(struct buf *b, const struct value *k)
 	buf_free(&t);
 }
 
-void json_write(struct buf *b, const struct value *v)
+/* v when it holds no other values; false when it does.  In line in the
+ * loop over an object's members, which are mostly such values. */
+static inline __attribute__((always_inline)) bool write_scalar(struct buf *b, const struct value *v)
 {
 	char tmp[48];
 	int n;
 	switch (v->type) {
 	case V_NULL:
 		buf_put(b, "null", 4);
-		return;
+		return true;
 	case V_BOOL:
 		if (v->b)
 			buf_put(b, "true", 4);
 		else
 			buf_put(b, "false", 5);
-		return;
+		return true;
 	case V_INT: {
 		/* hand-rolled: this is the hottest formatting path */
 		char d[24];
@@ -707,32 +709,32 @@ void json_write(struct buf *b, const struct value *v)
 			b->p[b->len++] = '-';
 		while (k)
 			b->p[b->len++] = d[--k];
-		return;
+		return true;
 	}
 	case V_FLOAT:
 		json_write_double(b, v->f);
-		return;
+		return true;
 	case V_DECIMAL:
 		buf_grow(b, 48);
 		b->len += (size_t)decimal_format(b->p + b->len, v->d, v->scale);
-		return;
+		return true;
 	case V_STRING:
 		if (v->scale == VS_PLAIN)
 			write_plain(b, v);
 		else
 			json_write_string(b, v->s, v->n);
-		return;
+		return true;
 	case V_BINARY:
 		buf_putc(b, '"');
 		base64_encode(b, v->s, v->n);
 		buf_putc(b, '"');
-		return;
+		return true;
 	case V_DATE:
 		buf_putc(b, '"');
 		n = format_date(tmp, v->i);
 		buf_put(b, tmp, (size_t)n);
 		buf_putc(b, '"');
-		return;
+		return true;
 	case V_TIMESTAMP:
 	case V_TIMESTAMP_NTZ:
 		buf_grow(b, 42);
@@ -740,13 +742,24 @@ void json_write(struct buf *b, const struct value *v)
 		n = format_timestamp(b->p + b->len + 1, v->i, v->type == V_TIMESTAMP_NTZ);
 		b->p[b->len + 1 + n] = '"';
 		b->len += (size_t)n + 2;
+		return true;
+	default:
+		return false;
+	}
+}
+
+void json_write(struct buf *b, const struct value *v)
+{
+	if (write_scalar(b, v))
 		return;
+	switch (v->type) {
 	case V_ARRAY:
 		buf_putc(b, '[');
 		for (uint32_t i = 0; i < v->n; i++) {
 			if (i)
 				buf_putc(b, ',');
-			json_write(b, &v->a[i]);
+			if (!write_scalar(b, &v->a[i]))
+				json_write(b, &v->a[i]);
 		}
 		buf_putc(b, ']');
 		return;
@@ -773,7 +786,8 @@ void json_write(struct buf *b, const struct value *v)
 				write_key(b, k);
 				buf_putc(b, ':');
 			}
-			json_write(b, &v->a[2 * i + 1]);
+			if (!write_scalar(b, &v->a[2 * i + 1]))
+				json_write(b, &v->a[2 * i + 1]);
 		}
 		buf_putc(b, '}');
 		return;
