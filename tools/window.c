@@ -217,18 +217,21 @@ struct table {
  * finding one touches a single cache line after the table's. */
 #define KEY_INLINE 16
 
+/* 32 bytes, so a key costs one cache line to look at; its hash is
+ * computed again on the rare occasions (deletion) it is wanted. */
 struct key {
-	uint64_t hash;
 	union {
 		unsigned char *heap;
 		unsigned char inl[KEY_INLINE];
 	} b; /* the key values, framed encoding, one after another */
-	uint32_t len, refs;
+	uint32_t len;
+	uint32_t refs; /* entries of the key; 0 idle (see key_sweep), KEY_FREE a free slot */
 	/* its entries: sessions sorted by start (W_SESSION), else windows
 	 * (or panes) newest first, so a record finds them without a lookup */
 	uint32_t ents;
 	uint32_t stamp; /* panes: the window last emitted for it */
 };
+_Static_assert(sizeof(struct key) == 32, "a key fills half a cache line");
 
 struct entry {
 	int64_t start, end;
@@ -275,6 +278,7 @@ static struct st {
 	uint32_t nkeys, capkeys;
 	uint32_t *kfree;
 	uint32_t nkfree, capkfree;
+	uint32_t nidle; /* keys in the table without entries */
 	struct table ktab;
 
 	struct win *wins;
@@ -1073,6 +1077,33 @@ static inline bool key_eq(const unsigned char *x, const unsigned char *y, uint32
 	return !d0 && (n == 8 || !(d1 & (~0ull >> (64 - 8 * (n - 8)))));
 }
 
+/* Keys whose last entry goes stay in the table, idle, instead of being
+ * deleted: most come back in the next window, and deleting and re-creating
+ * every key at every window end cost more than all its records' lookups.
+ * key_sweep deletes the idle ones when they outnumber a quarter of the keys
+ * in use (plus IDLE_SLACK, which keeps small key sets from being swept at
+ * all), before they would make the key table or array grow, and before
+ * --max-state counts them against the limit. */
+#define IDLE_SLACK 4096
+#define KEY_FREE UINT32_MAX
+
+static void key_sweep(void)
+{
+	for (uint32_t i = 0; i < S.nkeys && S.nidle; i++) {
+		struct key *k = &S.keys[i];
+		if (k->refs)
+			continue;
+		tab_del(&S.ktab, (uint32_t)key_hash(key_bytes(k), k->len), i);
+		if (k->len > KEY_INLINE) {
+			S.heap_bytes -= k->len;
+			free(k->b.heap);
+		}
+		k->refs = KEY_FREE;
+		pool_give(&S.kfree, &S.nkfree, &S.capkfree, i);
+		S.nidle--;
+	}
+}
+
 static uint32_t key_intern(const unsigned char *p, uint32_t n)
 {
 	uint64_t h = key_hash(p, n);
@@ -1082,14 +1113,19 @@ static uint32_t key_intern(const unsigned char *p, uint32_t n)
 		if (t->s[i].tag != tag)
 			continue;
 		struct key *k = &S.keys[t->s[i].idx];
-		if (k->hash == h && k->len == n && key_eq(key_bytes(k), p, n))
+		if (k->len == n && key_eq(key_bytes(k), p, n))
 			return t->s[i].idx;
 	}
+	/* sweeping only when an eighth are idle: a sweep per insert would
+	 * cost a pass over all keys each */
+	bool grows = (t->n + 1) * 4 > (t->mask + 1) * 3 || (!S.nkfree && S.nkeys == S.capkeys);
+	if (grows && S.nidle > t->n / 8)
+		key_sweep();
 	uint32_t idx = pool_take(S.kfree, &S.nkfree, &S.nkeys, &S.capkeys, (void **)&S.keys, sizeof *S.keys);
 	struct key *k = &S.keys[idx];
-	k->hash = h;
 	k->len = n;
-	k->refs = 0;
+	k->refs = 0; /* idle until its first entry, which comes right away */
+	S.nidle++;
 	k->ents = NIL;
 	k->stamp = 0;
 	if (n <= KEY_INLINE) {
@@ -1106,15 +1142,11 @@ static uint32_t key_intern(const unsigned char *p, uint32_t n)
 
 static void key_unref(uint32_t idx)
 {
-	struct key *k = &S.keys[idx];
-	if (--k->refs)
+	if (--S.keys[idx].refs)
 		return;
-	tab_del(&S.ktab, (uint32_t)k->hash, idx);
-	if (k->len > KEY_INLINE) {
-		S.heap_bytes -= k->len;
-		free(k->b.heap);
-	}
-	pool_give(&S.kfree, &S.nkfree, &S.capkfree, idx);
+	S.nidle++;
+	if (S.nidle > (S.ktab.n - S.nidle) / 4 + IDLE_SLACK)
+		key_sweep();
 }
 
 static uint64_t state_bytes(void)
@@ -1130,6 +1162,8 @@ static void check_limits(void)
 	if (o.max_rows && S.live > o.max_rows)
 		die(EXIT_TROUBLE, "state limit exceeded: %" PRIu32 " rows held, more than --max-state %" PRIu64,
 		    S.live, o.max_rows);
+	if (o.max_bytes && state_bytes() > o.max_bytes && S.nidle)
+		key_sweep();
 	if (o.max_bytes && state_bytes() > o.max_bytes)
 		die(EXIT_TROUBLE, "state limit exceeded: %" PRIu64 " bytes held, more than --max-state %" PRIu64,
 		    state_bytes(), o.max_bytes);
@@ -1158,7 +1192,8 @@ static uint32_t entry_new(uint32_t key, int64_t start, int64_t end, uint64_t seq
 	e->key = key;
 	e->next = e->dnext = NIL;
 	e->live = 1;
-	S.keys[key].refs++;
+	if (!S.keys[key].refs++)
+		S.nidle--;
 	S.live++;
 	return idx;
 }
@@ -2158,9 +2193,12 @@ static void data_record(const struct rec_reader *r, const struct record *rec)
 	} else {
 		check_limits();
 	}
-	if (S.wm.max_seen == WM_NONE || ts > S.wm.max_seen)
+	bool later = S.wm.max_seen == WM_NONE || ts > S.wm.max_seen;
+	if (later)
 		S.wm.max_seen = ts;
-	if (!o.advance_barrier) {
+	/* a batch of one record outputs rows only in update mode, or when its
+	 * time moves the watermark */
+	if (!o.advance_barrier && (later || o.emit == EMIT_UPDATE)) {
 		end_batch(false);
 		announce_watermark(false);
 	}
