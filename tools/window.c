@@ -313,6 +313,7 @@ static struct st {
 	int64_t announced;    /* last watermark record written */
 	uint64_t seq, rseq;   /* entries created, data records read */
 	uint64_t heap_bytes;  /* key bytes and aggregate data outside the slab */
+	bool owning;          /* some aggregate state owns memory (agg_free has work) */
 	bool finalized;       /* a window became final since the last announcement */
 
 	uint64_t nlate, nbad, nrecords, nrows;
@@ -1201,7 +1202,7 @@ static uint32_t entry_new(uint32_t key, int64_t start, int64_t end, uint64_t seq
 static void entry_free(uint32_t idx)
 {
 	struct entry *e = E(idx);
-	for (size_t i = 0; i < o.naggs; i++)
+	for (size_t i = 0; i < o.naggs && S.owning; i++)
 		agg_free(&o.aggs[i], ST(e) + o.aggs[i].off);
 	e->live = 0;
 	e->gen++;
@@ -1502,6 +1503,12 @@ static void emit_ndjson(struct entry *e)
 	const unsigned char *p = key_bytes(k), *end = p + k->len;
 	for (size_t c = 0; c < o.nkeys + o.naggs; c++) {
 		buf_put(b, S.names.p + S.name_off[c], S.name_off[c + 1] - S.name_off[c]);
+		if (c < o.nkeys && end - p >= 2 && p[0] == V_STRING && p[1] < 0x80 && p[1] <= end - p - 2) {
+			/* the usual key, a short string, straight from its encoding */
+			json_write_string(b, (const char *)p + 2, p[1]);
+			p += 2 + p[1];
+			continue;
+		}
 		struct value v;
 		if (c >= o.nkeys)
 			v = agg_result(&o.aggs[c - o.nkeys], ST(e) + o.aggs[c - o.nkeys].off, &S.out_arena);
@@ -1821,7 +1828,7 @@ static void emit_combined(uint32_t key, int64_t s)
 {
 	struct entry *t = combine(key, s);
 	emit_entry(t);
-	for (size_t a = 0; a < o.naggs; a++)
+	for (size_t a = 0; a < o.naggs && S.owning; a++)
 		agg_free(&o.aggs[a], ST(t) + o.aggs[a].off);
 }
 
@@ -2711,6 +2718,9 @@ static int run(void)
 		at = (at + align - 1) & ~(align - 1);
 		o.aggs[i].off = at - ST_OFF;
 		at += agg_size(o.aggs[i].fn);
+		/* counts, sums and stddev live in their slots; the rest may not */
+		enum afn fn = o.aggs[i].fn;
+		S.owning |= !(fn == A_COUNT_STAR || fn == A_COUNT || fn == A_SUM || fn == A_AVG || fn == A_STDDEV);
 	}
 	S.stride = (at + 15) & ~(size_t)15;
 	S.tmp_ent = xmalloc(S.stride);
