@@ -21,7 +21,8 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 # measure CMD...: WALL and CPU in seconds, RSS in MiB
 measure() {
 	bench/cputime "$tmp/time" "$@" >/dev/null
-	read -r WALL u s kb <"$tmp/time"
+	read -r w u s kb <"$tmp/time"
+	WALL=$(awk -v w="$w" 'BEGIN { printf "%.2f", w }')
 	CPU=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
 	RSS=$((kb / 1024))
 }
