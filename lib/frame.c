@@ -408,21 +408,123 @@ int frame_get_record(struct arena *a, struct layout *l, const unsigned char **p,
 	return 0;
 }
 
+/* Any value at q (its tag), as get_value decodes it inside a record: out
+ * of line, for what get_canonical leaves. */
+static __attribute__((noinline)) const unsigned char *get_any(struct arena *a, const unsigned char *q,
+							      const unsigned char *end, struct value *v)
+{
+	bool container = false;
+	const unsigned char *r = get_scalar(q + 1, end, v, *q, &container, true);
+	return container ? get_value(a, q, end, v, 1) : r;
+}
+
+/* A varint of at most 8 bytes as put_varint writes it (no needless high
+ * zero group), from q < end in padded input; NULL otherwise. */
+static inline __attribute__((always_inline)) const unsigned char *canonical_varint(const unsigned char *q,
+										    const unsigned char *end,
+										    uint64_t *out)
+{
+	if (*q < 0x80) {
+		*out = *q;
+		return q + 1;
+	}
+	/* two bytes (ids, small amounts) without the wide decode */
+	if (q[1] < 0x80) {
+		*out = (q[0] & 0x7fu) | (uint64_t)q[1] << 7;
+		return q[1] && end - q >= 2 ? q + 2 : NULL;
+	}
+	const unsigned char *r = varint8(q, out);
+	return r && r <= end && r[-1] ? r : NULL;
+}
+
+/* The top bit of each of the first n bytes of a little-endian load. */
+static const uint64_t high_bits[9] = {
+	0, 0x80, 0x8080, 0x808080, 0x80808080, 0x8080808080, 0x808080808080, 0x80808080808080,
+	0x8080808080808080,
+};
+
+/* A scalar value at q (its tag; q < end, input padded) in the form
+ * frame_put_value writes it, with a length below 128: what rows nearly
+ * always hold, decoded with few tests.  NULL for anything else, valid or
+ * not, which get_any judges.  So a row whose values all pass here is, byte
+ * for byte, what frame_put_row writes for them. */
+static inline __attribute__((always_inline)) const unsigned char *get_canonical(const unsigned char *q,
+										 const unsigned char *end,
+										 struct value *v)
+{
+	unsigned char t = *q++;
+	uint64_t u;
+	/* the members a type does not use are zero, as get_scalar leaves them */
+	v->type = t;
+	v->scale = 0;
+	v->n = 0;
+	v->d = 0;
+	switch (t) {
+	case V_NULL:
+		return q;
+	case V_STRING:
+	case V_BINARY:
+		if (q >= end || *q >= 0x80 || *q > end - q - 1)
+			return NULL;
+		u = *q++;
+		/* short ASCII text by one load and a mask */
+		if (t == V_STRING && (u > 8 || (le64(q) & high_bits[u])) && !text_ok(q, (size_t)u, end, true))
+			return NULL;
+		v->n = (uint32_t)u;
+		v->s = (const char *)q;
+		return q + u;
+	case V_INT:
+	case V_DATE:
+	case V_TIMESTAMP:
+	case V_TIMESTAMP_NTZ:
+		if (q >= end || !(q = canonical_varint(q, end, &u)))
+			return NULL;
+		v->i = unzigzag64(u);
+		return q;
+	case V_DECIMAL:
+		/* below 2^56 the 128-bit zigzag is the 64-bit one */
+		if (end - q < 2 || *q > 38)
+			return NULL;
+		v->scale = *q;
+		if (!(q = canonical_varint(q + 1, end, &u)))
+			return NULL;
+		v->d = (int128_t)(u >> 1) ^ -(int128_t)(u & 1);
+		return q;
+	case V_BOOL:
+		if (q >= end || *q > 1)
+			return NULL;
+		v->b = *q;
+		return q + 1;
+	case V_FLOAT: {
+		if (end - q < 8)
+			return NULL;
+		uint64_t bits = le64(q);
+		memcpy(&v->f, &bits, 8);
+		return q + 8;
+	}
+	default:
+		return NULL;
+	}
+}
+
 int frame_get_row(struct arena *a, struct value *items, uint32_t n, const unsigned char **p, const unsigned char *end)
 {
 	const unsigned char *q = *p;
+	int rc = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		struct value *v = &items[2 * i + 1];
 		if (q >= end)
 			return -2;
-		bool container = false;
-		const unsigned char *r = get_scalar(q + 1, end, v, *q, &container, true);
-		q = container ? get_value(a, q, end, v, 1) : r;
-		if (!q)
-			return -1;
+		const unsigned char *r = get_canonical(q, end, v);
+		if (!r) {
+			rc = 1;
+			if (!(r = get_any(a, q, end, v)))
+				return -1;
+		}
+		q = r;
 	}
 	*p = q;
-	return 0;
+	return rc;
 }
 
 int frame_get_value(struct arena *a, const unsigned char **p, const unsigned char *end, struct value *v)

@@ -322,7 +322,7 @@ static enum rec_kind read_row(struct rec_reader *r, struct record *rec, const un
 	int rc = frame_get_row(&r->arena, r->row, r->row_n, &q, end);
 	if (rc == -2)
 		rec->err = "row frame shorter than its schema";
-	else if (rc)
+	else if (rc < 0)
 		rec->err = "corrupt row frame";
 	else if (q != end)
 		rec->err = "row frame longer than its schema";
@@ -332,6 +332,7 @@ static enum rec_kind read_row(struct rec_reader *r, struct record *rec, const un
 		rec->v.n = r->row_n;
 		rec->v.a = r->row;
 		rec->layout = r->row_layout;
+		rec->raw_row = rc == 0;
 	}
 	return rec->kind;
 }
@@ -609,6 +610,17 @@ void rec_write_layout(struct rec_writer *w, const struct value *v, uint64_t layo
 	maybe_flush(w);
 }
 
+void rec_write_record(struct rec_writer *w, const struct record *rec)
+{
+	if (w->framed && rec->raw_row && is_row(w, &rec->v, rec->layout)) {
+		start_frames(w);
+		frame_put(&w->out, FRAME_ROW, rec->raw, rec->rawlen);
+		maybe_flush(w);
+		return;
+	}
+	rec_write_layout(w, &rec->v, rec->layout);
+}
+
 void rec_write_control(struct rec_writer *w, const struct value *v)
 {
 	if (w->framed) {
@@ -635,7 +647,7 @@ void rec_forward(struct rec_writer *w, const struct record *rec)
 		maybe_flush(w);
 		return;
 	}
-	rec_write_layout(w, &rec->v, rec->layout);
+	rec_write_record(w, rec);
 }
 
 void rec_write_ndjson(struct rec_writer *w, const char *text, size_t n)

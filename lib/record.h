@@ -41,6 +41,8 @@ struct record {
 	const char *control; /* REC_CONTROL: the kind ("barrier", ...) NUL-terminated */
 	uint64_t layout;    /* REC_DATA: nonzero when v has the keys, in order, of every
 			       record with the same layout (struct layout); 0 unknown */
+	bool raw_row;       /* REC_DATA from a row frame whose payload (raw) is what
+			       frame_put_row writes for v's values */
 };
 
 /* A top-level field of records, found by name in the first record of a
@@ -99,6 +101,10 @@ void rec_write(struct rec_writer *w, const struct value *v);
  * when not: a framed writer then checks once per layout whether v's keys
  * are those of the announced schema (a row frame) instead of per record. */
 void rec_write_layout(struct rec_writer *w, const struct value *v, uint64_t layout);
+/* Write a data record as read (rec->v unchanged), as rec_write_layout
+ * would: a framed writer copies a row frame's payload when it is what the
+ * writer would encode (rec->raw_row, keys the announced schema's). */
+void rec_write_record(struct rec_writer *w, const struct record *rec);
 void rec_write_control(struct rec_writer *w, const struct value *v);
 /* Forward an input record unchanged; for NDJSON to NDJSON this copies the
  * line without re-encoding it. */

@@ -681,7 +681,10 @@ static void handle_data(struct typer *ty, struct rec_writer *w, struct source *s
 	if (opt.schema && ty->cast.coerced)
 		cnt.coerced++;
 	cnt.good++;
-	rec_write_layout(w, row, row == &src->rec->v ? src->rec->layout : 0);
+	if (row == &src->rec->v)
+		rec_write_record(w, src->rec);
+	else
+		rec_write_layout(w, row, 0);
 	return;
 bad:
 	bad_record(w, src, reason, field);

@@ -4,8 +4,8 @@
  * Every record read must re-encode and decode to an equal value, as a data
  * frame's value and as a row frame's values; the data records written
  * again, with their layouts, by a framed writer that announces the schemas
- * the input did (row frames where the keys allow) must read back as the
- * same records.
+ * the input did (row frames where the keys allow, copied when the input's
+ * were written as the writer would) must read back as the same records.
  * Nothing may read outside the input or allocate beyond what it justifies.
  * Fields found through rec_field (by position within a layout) must be the
  * ones value_get finds. */
@@ -58,7 +58,7 @@ static void check_row(struct arena *a, struct buf *b, const struct value *v)
 		items[2 * i] = v->a[2 * i];
 	const unsigned char *p = (const unsigned char *)b->p;
 	struct value w = {.type = V_OBJECT, .n = v->n, .a = items};
-	if (frame_get_row(a, items, v->n, &p, p + b->len) || p != (const unsigned char *)b->p + b->len ||
+	if (frame_get_row(a, items, v->n, &p, p + b->len) < 0 || p != (const unsigned char *)b->p + b->len ||
 	    !value_eq(v, &w))
 		abort();
 }
@@ -108,6 +108,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (!value_eq(&rec.v, &w))
 			abort();
+		if (rec.raw_row) {
+			/* the claim that lets writers copy the frame */
+			buf_reset(&b);
+			frame_put_row(&b, &rec.v);
+			if (b.len != rec.rawlen || memcmp(b.p, rec.raw, b.len))
+				abort();
+		}
 		if (rec.kind == REC_DATA) {
 			check_fields(&rec);
 			check_row(&a, &b, &rec.v);
@@ -115,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				version = rec_reader_schema_version(r);
 				rec_writer_schema(wr, rec_reader_schema(r));
 			}
-			rec_write_layout(wr, &rec.v, rec.layout);
+			rec_write_record(wr, &rec);
 			if (nrecs == caprecs) {
 				caprecs = caprecs ? 2 * caprecs : 64;
 				if (!(recs = realloc(recs, caprecs * sizeof *recs)))
