@@ -455,18 +455,16 @@ static inline __attribute__((always_inline)) const unsigned char *get_canonical(
 	unsigned char t = *q++;
 	uint64_t u;
 	/* the members a type does not use are zero, as get_scalar leaves them */
-	v->type = t;
-	v->scale = 0;
-	v->n = 0;
-	v->d = 0;
+	*v = (struct value){.type = t};
 	switch (t) {
 	case V_NULL:
 		return q;
 	case V_STRING:
 	case V_BINARY:
-		if (q >= end || *q >= 0x80 || *q > end - q - 1)
-			return NULL;
+		/* q may be end, its byte the padding's: the length test fails */
 		u = *q++;
+		if (u >= 0x80 || (ptrdiff_t)u > end - q)
+			return NULL;
 		/* short ASCII text by one load and a mask */
 		if (t == V_STRING && (u > 8 || (le64(q) & high_bits[u])) && !text_ok(q, (size_t)u, end, true))
 			return NULL;
@@ -511,8 +509,7 @@ int frame_get_row(struct arena *a, struct value *items, uint32_t n, const unsign
 {
 	const unsigned char *q = *p;
 	int rc = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		struct value *v = &items[2 * i + 1];
+	for (struct value *v = items + 1, *stop = items + 2 * (size_t)n; v < stop; v += 2) {
 		if (q >= end)
 			return -2;
 		const unsigned char *r = get_canonical(q, end, v);

@@ -311,48 +311,44 @@ static void set_row(struct rec_reader *r)
 	r->row_layout = r->layout.id;
 }
 
-static enum rec_kind read_row(struct rec_reader *r, struct record *rec, const unsigned char *q, size_t len)
+/* A row frame's record, every member of rec set but pos: in line, so
+ * that the usual record (rec_read) is neither cleared first nor called for. */
+static inline __attribute__((always_inline)) enum rec_kind read_row(struct rec_reader *r, struct record *rec,
+								    const unsigned char *q, size_t len)
 {
 	const unsigned char *end = q + len;
-	rec->kind = REC_BAD;
-	if (!r->row) {
-		rec->err = "row frame without a struct schema";
+	rec->raw = (const char *)q;
+	rec->rawlen = len;
+	rec->truncated = false;
+	rec->err_offset = 0;
+	rec->control = NULL;
+	const char *err = "row frame without a struct schema";
+	int rc = -3;
+	if (r->row) {
+		rc = frame_get_row(&r->arena, r->row, r->row_n, &q, end);
+		err = rc == -2 ? "row frame shorter than its schema"
+		      : rc < 0 ? "corrupt row frame"
+		      : q != end ? "row frame longer than its schema" : NULL;
+	}
+	if (err) {
+		rec->kind = REC_BAD;
+		rec->err = err;
+		rec->v = (struct value){.type = V_NULL};
+		rec->layout = 0;
+		rec->raw_row = false;
 		return REC_BAD;
 	}
-	int rc = frame_get_row(&r->arena, r->row, r->row_n, &q, end);
-	if (rc == -2)
-		rec->err = "row frame shorter than its schema";
-	else if (rc < 0)
-		rec->err = "corrupt row frame";
-	else if (q != end)
-		rec->err = "row frame longer than its schema";
-	else {
-		rec->kind = REC_DATA;
-		rec->v.type = V_OBJECT;
-		rec->v.n = r->row_n;
-		rec->v.a = r->row;
-		rec->layout = r->row_layout;
-		rec->raw_row = rc == 0;
-	}
-	return rec->kind;
+	rec->kind = REC_DATA;
+	rec->err = NULL;
+	rec->v = (struct value){.type = V_OBJECT, .n = r->row_n, .a = r->row};
+	rec->layout = r->row_layout;
+	rec->raw_row = rc == 0;
+	return REC_DATA;
 }
 
 static enum rec_kind read_framed(struct rec_reader *r, struct record *rec)
 {
 	for (;;) {
-		/* The usual frame first: a row under a struct schema, with a
-		 * one-byte length, whole in the buffer (never over the limit,
-		 * which is at least 1024). */
-		const unsigned char *h = (const unsigned char *)r->buf + r->start;
-		size_t avail = r->end - r->start;
-		if (avail >= 2 && h[0] == FRAME_ROW && h[1] < 0x80 && avail - 2 >= h[1] && r->row) {
-			r->pos++;
-			rec->pos = r->pos;
-			rec->raw = (const char *)h + 2;
-			rec->rawlen = h[1];
-			r->start += 2 + (size_t)h[1];
-			return read_row(r, rec, h + 2, h[1]);
-		}
 		/* kind byte + up to 10 varint bytes */
 		while (r->end - r->start < 11 && fill(r))
 			;
@@ -449,9 +445,10 @@ static enum rec_kind read_framed(struct rec_reader *r, struct record *rec)
 	}
 }
 
-enum rec_kind rec_read(struct rec_reader *r, struct record *rec)
+/* Any record but the usual one: out of line, so that rec_read saves no
+ * registers for it. */
+static __attribute__((noinline)) enum rec_kind read_any(struct rec_reader *r, struct record *rec)
 {
-	arena_reset(&r->arena);
 	/* a copy of a zero record: memset compiles to a slow string store
 	 * here, which showed per record */
 	static const struct record empty;
@@ -459,6 +456,22 @@ enum rec_kind rec_read(struct rec_reader *r, struct record *rec)
 	if (!r->detected)
 		detect(r);
 	return r->framed ? read_framed(r, rec) : read_ndjson(r, rec);
+}
+
+enum rec_kind rec_read(struct rec_reader *r, struct record *rec)
+{
+	arena_reset(&r->arena);
+	/* The usual frame first: a row under a struct schema (so the input
+	 * is framed), with a one-byte length, whole in the buffer (never over
+	 * the limit, which is at least 1024). */
+	const unsigned char *h = (const unsigned char *)r->buf + r->start;
+	size_t avail = r->end - r->start;
+	if (r->row && avail >= 2 && h[0] == FRAME_ROW && h[1] < 0x80 && avail - 2 >= h[1]) {
+		rec->pos = ++r->pos;
+		r->start += 2 + (size_t)h[1];
+		return read_row(r, rec, h + 2, h[1]);
+	}
+	return read_any(r, rec);
 }
 
 /* ---- writer ---- */
