@@ -801,17 +801,24 @@ static int64_t temporal_micros(const struct value *v)
 
 /* Integers and decimals whose unscaled values fit 64 bits compare exactly
  * in 128 bits once the one with fewer decimals is scaled up: what
- * value_cmp says, in a few instructions.  False when this does not apply. */
+ * value_cmp says, in a few instructions.  Timestamps (either kind) are
+ * their microseconds, as compare has them.  False when this does not
+ * apply. */
 static inline bool cmp_fixed(const struct value *a, const struct value *b, int *out)
 {
 	int128_t x, y;
 	int sx = 0, sy = 0;
-	if (a->type == V_INT)
+	if (a->type == V_INT) {
 		x = a->i;
-	else if (a->type == V_DECIMAL && a->d >= INT64_MIN && a->d <= INT64_MAX)
+	} else if (a->type == V_DECIMAL && a->d >= INT64_MIN && a->d <= INT64_MAX) {
 		x = a->d, sx = a->scale;
-	else
+	} else if ((a->type == V_TIMESTAMP || a->type == V_TIMESTAMP_NTZ) &&
+		   (b->type == V_TIMESTAMP || b->type == V_TIMESTAMP_NTZ)) {
+		*out = (a->i > b->i) - (a->i < b->i);
+		return true;
+	} else {
 		return false;
+	}
 	if (b->type == V_INT)
 		y = b->i;
 	else if (b->type == V_DECIMAL && b->d >= INT64_MIN && b->d <= INT64_MAX)
