@@ -453,6 +453,20 @@ crash_and_resume() {
 	assert_success
 }
 
+@test "keys of closed windows are kept, swept when many, and come back as one key" {
+	# 6000 long keys in even windows, 6000 short ones in odd windows, 100
+	# in all: closing a window idles more keys than are swept at once
+	awk 'BEGIN { for (w = 0; w < 4; w++) for (r = 0; r < 2; r++) {
+		for (i = 0; i < 6000; i++)
+			printf "{\"t\":%d,\"k\":\"%s%d\"}\n", w * 10 + r, w % 2 ? "b" : "a-key-long-enough-for-the-heap-", i
+		for (i = 0; i < 100; i++)
+			printf "{\"t\":%d,\"k\":\"p%d\"}\n", w * 10 + r, i } }' >"$D/ev"
+	run bash -c "weir-window --tumble 10s -t t --time-unit s -b k -a 'count(*) AS n' <'$D/ev' |
+		jq -r 'select(.n) | \"\\(.window_start) \\(.k) \\(.n)\"' | sort | uniq -c | awk '{ print \$1, \$4 }' | sort | uniq -c"
+	assert_success
+	assert_output "  24400 1 2"
+}
+
 @test "processing time puts every record in the current window" {
 	run bash -c "printf '%s\n' '{\"a\":1}' '{\"a\":2}' | weir-window --tumble 1h -t now -a 'count(*) AS n, sum(a) AS s' | jq -c 'select(.n) | [.n, .s]'"
 	assert_success
