@@ -185,11 +185,6 @@ void value_copy(struct arena *a, struct value *dst, const struct value *src)
 	}
 }
 
-bool value_is_number(const struct value *v)
-{
-	return v->type == V_INT || v->type == V_FLOAT || v->type == V_DECIMAL;
-}
-
 bool value_to_double(const struct value *v, double *out)
 {
 	switch (v->type) {

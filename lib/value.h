@@ -189,7 +189,11 @@ uint64_t hash_bytes(const void *p, size_t n, uint64_t seed);
 
 /* Numeric views; return false when the value is not numeric. */
 bool value_to_double(const struct value *v, double *out);
-bool value_is_number(const struct value *v);
+/* In line: record loops ask it of every value. */
+static inline bool value_is_number(const struct value *v)
+{
+	return v->type == V_INT || v->type == V_FLOAT || v->type == V_DECIMAL;
+}
 
 /* Decimal helpers: 10^k as int128 (k <= 38), text with the scale kept. */
 int128_t pow10_128(int k);

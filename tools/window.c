@@ -104,6 +104,7 @@ struct agg {
 	double p;        /* approx_percentile */
 	char *name;
 	size_t off;      /* of its state in an entry */
+	bool number;     /* its argument must be a number */
 	const struct type *in_type; /* the argument's type when the input has a schema */
 };
 
@@ -314,6 +315,8 @@ static struct st {
 	uint64_t seq, rseq;   /* entries created, data records read */
 	uint64_t heap_bytes;  /* key bytes and aggregate data outside the slab */
 	bool owning;          /* some aggregate state owns memory (agg_free has work) */
+	bool plain;           /* every aggregate is count(*), count, sum or avg */
+	bool grew;            /* an entry was created since check_limits */
 	bool finalized;       /* a window became final since the last announcement */
 
 	uint64_t nlate, nbad, nrecords, nrows;
@@ -1193,6 +1196,7 @@ static uint32_t entry_new(uint32_t key, int64_t start, int64_t end, uint64_t seq
 	e->key = key;
 	e->next = e->dnext = NIL;
 	e->live = 1;
+	S.grew = true;
 	if (!S.keys[key].refs++)
 		S.nidle--;
 	S.live++;
@@ -2073,10 +2077,28 @@ static inline int64_t align(int64_t ts, int64_t unit, struct aligned *a)
 static inline __attribute__((always_inline)) void add_to(uint32_t idx, const struct value *const *args)
 {
 	unsigned char *st = ST(E(idx));
-	/* locals: stores into the state could alias the options */
-	uint64_t rseq = S.rseq;
-	for (const struct agg *a = o.aggs, *end = a + o.naggs; a < end; a++)
-		agg_update(a, st + a->off, *args++, rseq);
+	const struct agg *a = o.aggs, *end = a + o.naggs;
+	if (S.plain) {
+		/* the usual aggregates, a count or an addition each: agg_update's
+		 * switch over every function cost more than the updates */
+		for (; a < end; a++, args++) {
+			unsigned char *p = st + a->off;
+			const struct value *v = *args;
+			if (a->fn == A_COUNT_STAR)
+				(*(int64_t *)p)++;
+			else if (v && v->type != V_NULL) {
+				if (a->fn == A_COUNT)
+					(*(int64_t *)p)++;
+				else
+					sum_add((struct st_sum *)p, v);
+			}
+		}
+	} else {
+		/* a local: stores into the state could alias S */
+		uint64_t rseq = S.rseq;
+		for (; a < end; a++)
+			agg_update(a, st + a->off, *args++, rseq);
+	}
 	if (o.emit == EMIT_UPDATE)
 		mark_dirty(idx);
 }
@@ -2147,7 +2169,7 @@ static void data_record(const struct rec_reader *r, const struct record *rec)
 	const struct value *args[o.naggs ? o.naggs : 1];
 	for (size_t i = 0; i < o.naggs; i++) {
 		args[i] = o.aggs[i].arg.n ? lookup(rec, &o.aggs[i].arg) : NULL;
-		if (needs_number(o.aggs[i].fn) && args[i] && args[i]->type != V_NULL && !value_is_number(args[i])) {
+		if (o.aggs[i].number && args[i] && args[i]->type != V_NULL && !value_is_number(args[i])) {
 			bad_record(r, rec, "'%s' is not a number", o.aggs[i].arg.text);
 			return;
 		}
@@ -2195,9 +2217,11 @@ static void data_record(const struct rec_reader *r, const struct record *rec)
 			any = true;
 		}
 	}
+	/* state grows by new entries, or inside aggregates that own memory */
 	if (!any) {
 		late_record(rec);
-	} else {
+	} else if (S.grew || S.owning) {
+		S.grew = false;
 		check_limits();
 	}
 	bool later = S.wm.max_seen == WM_NONE || ts > S.wm.max_seen;
@@ -2721,6 +2745,12 @@ static int run(void)
 		/* counts, sums and stddev live in their slots; the rest may not */
 		enum afn fn = o.aggs[i].fn;
 		S.owning |= !(fn == A_COUNT_STAR || fn == A_COUNT || fn == A_SUM || fn == A_AVG || fn == A_STDDEV);
+		o.aggs[i].number = needs_number(fn);
+	}
+	S.plain = true;
+	for (size_t i = 0; i < o.naggs; i++) {
+		enum afn fn = o.aggs[i].fn;
+		S.plain &= fn == A_COUNT_STAR || fn == A_COUNT || fn == A_SUM || fn == A_AVG;
 	}
 	S.stride = (at + 15) & ~(size_t)15;
 	S.tmp_ent = xmalloc(S.stride);
