@@ -224,31 +224,43 @@ int128_t pow10_128(int k)
 
 int decimal_format(char *out, int128_t unscaled, int scale)
 {
-	char digits[48];
-	int nd = 0;
+	/* "00".."99": two digits per division, half the divisions */
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+				    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+				    "8081828384858687888990919293949596979899";
+	char digits[48], *end = digits + sizeof digits, *q = end;
 	bool neg = unscaled < 0;
 	/* negate as unsigned so the most negative value survives */
 	unsigned __int128 u = neg ? -(unsigned __int128)unscaled : (unsigned __int128)unscaled;
 	/* 128-bit division is a library call per digit: divide in 64 bits
 	 * once the number fits, which for most decimals is at once */
 	while (u >> 64) {
-		digits[nd++] = (char)('0' + (int)(u % 10));
+		*--q = (char)('0' + (int)(u % 10));
 		u /= 10;
 	}
 	uint64_t u64 = (uint64_t)u;
-	do {
-		digits[nd++] = (char)('0' + (int)(u64 % 10));
-		u64 /= 10;
-	} while (u64);
-	while (nd <= scale)
-		digits[nd++] = '0';
-	int len = 0;
+	while (u64 >= 100) {
+		q -= 2;
+		memcpy(q, pairs + 2 * (u64 % 100), 2);
+		u64 /= 100;
+	}
+	if (u64 >= 10) {
+		q -= 2;
+		memcpy(q, pairs + 2 * u64, 2);
+	} else {
+		*--q = (char)('0' + u64);
+	}
+	while (end - q <= scale)
+		*--q = '0';
+	int nd = (int)(end - q), whole = scale > 0 ? nd - scale : nd, len = 0;
 	if (neg)
 		out[len++] = '-';
-	for (int i = nd - 1; i >= 0; i--) {
-		out[len++] = digits[i];
-		if (i == scale && scale > 0)
-			out[len++] = '.';
+	memcpy(out + len, q, (size_t)whole);
+	len += whole;
+	if (scale > 0) {
+		out[len++] = '.';
+		memcpy(out + len, q + whole, (size_t)scale);
+		len += scale;
 	}
 	out[len] = 0;
 	return len;

@@ -592,3 +592,23 @@ EOF
 	assert_output $'not a number: "nobody"\tuser_id\tclicks'
 	stop_broker
 }
+
+@test "decimals print every digit, the scale kept, beyond 64 bits and below one" {
+	run weir-parse -q -s 'd DECIMAL(38,5)' <<'IN'
+{"d":"-1234567890123456789012345678.90123"}
+{"d":0}
+{"d":"-0.05"}
+{"d":7}
+{"d":"99999999999999999999999999999999.99999"}
+{"d":"10203.0405"}
+IN
+	assert_success
+	assert_output '{"d":-1234567890123456789012345678.90123}
+{"d":0.00000}
+{"d":-0.05000}
+{"d":7.00000}
+{"d":99999999999999999999999999999999.99999}
+{"d":10203.04050}'
+	run weir-parse -q -s 'd DECIMAL(18,0)' <<<'{"d":"-900719925474099"}'
+	assert_output '{"d":-900719925474099}'
+}
