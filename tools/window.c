@@ -1108,18 +1108,27 @@ static void key_sweep(void)
 	}
 }
 
-static uint32_t key_intern(const unsigned char *p, uint32_t n)
+static uint32_t key_add(const unsigned char *p, uint32_t n, uint32_t tag);
+
+/* The lookup in line, the insertion (once per key) not: every record pays
+ * for this, and the call cost a fifth of it. */
+static inline __attribute__((always_inline)) uint32_t key_intern(const unsigned char *p, uint32_t n)
 {
-	uint64_t h = key_hash(p, n);
-	uint32_t tag = (uint32_t)h;
-	struct table *t = &S.ktab;
+	uint32_t tag = (uint32_t)key_hash(p, n);
+	const struct table *t = &S.ktab;
 	for (uint32_t i = tag & t->mask; t->s[i].idx != NIL; i = (i + 1) & t->mask) {
 		if (t->s[i].tag != tag)
 			continue;
-		struct key *k = &S.keys[t->s[i].idx];
+		const struct key *k = &S.keys[t->s[i].idx];
 		if (k->len == n && key_eq(key_bytes(k), p, n))
 			return t->s[i].idx;
 	}
+	return key_add(p, n, tag);
+}
+
+static uint32_t key_add(const unsigned char *p, uint32_t n, uint32_t tag)
+{
+	struct table *t = &S.ktab;
 	/* sweeping only when an eighth are idle: a sweep per insert would
 	 * cost a pass over all keys each */
 	bool grows = (t->n + 1) * 4 > (t->mask + 1) * 3 || (!S.nkfree && S.nkeys == S.capkeys);
