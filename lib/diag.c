@@ -134,6 +134,17 @@ void *xrealloc(void *p, size_t n)
 	return p;
 }
 
+void *xrealloc_lines(void *p, size_t old, size_t n)
+{
+	void *q = aligned_alloc(64, n ? (n + 63) & ~(size_t)63 : 64);
+	if (!q)
+		oom(n);
+	if (p)
+		memcpy(q, p, old < n ? old : n);
+	free(p);
+	return q;
+}
+
 char *xstrdup(const char *s)
 {
 	return xstrndup(s, strlen(s));

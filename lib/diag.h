@@ -32,6 +32,8 @@ _Noreturn void exit_epipe(void);
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
+/* As xrealloc, on a 64-byte (cache line) boundary; `old` bytes are kept. */
+void *xrealloc_lines(void *p, size_t old, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
