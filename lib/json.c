@@ -535,6 +535,21 @@ void json_write_string(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	buf_grow(b, n + 2);
+	if (n <= 16) {
+		/* the usual short string, all its bytes checked at once (padded
+		 * with spaces, which need no escaping) and copied without a call */
+		uint64_t w[2] = {ONES * ' ', ONES * ' '};
+		copy_short((char *)w, s, n);
+		if (!((w[0] | w[1]) & HIGHS) && !(below(w[0], 0x20) | equal(w[0], '"') | equal(w[0], '\\') |
+						   below(w[1], 0x20) | equal(w[1], '"') | equal(w[1], '\\'))) {
+			char *p = b->p + b->len;
+			p[0] = '"';
+			copy_short(p + 1, s, n);
+			p[n + 1] = '"';
+			b->len += n + 2;
+			return;
+		}
+	}
 	b->p[b->len++] = '"';
 	size_t i = 0;
 	while (i < n) {
@@ -622,31 +637,6 @@ void json_set_str(struct value *v, const char *s, size_t n)
 			return;
 	if (utf8_valid(s, n))
 		v->scale = VS_PLAIN;
-}
-
-/* n bytes from s to d; the short strings of records, most of what is
- * written, without a call. */
-static inline void copy_short(char *d, const char *s, size_t n)
-{
-	if (n > 16) {
-		memcpy(d, s, n);
-	} else if (n >= 8) {
-		uint64_t x, y;
-		memcpy(&x, s, 8);
-		memcpy(&y, s + n - 8, 8);
-		memcpy(d, &x, 8);
-		memcpy(d + n - 8, &y, 8);
-	} else if (n >= 4) {
-		uint32_t x, y;
-		memcpy(&x, s, 4);
-		memcpy(&y, s + n - 4, 4);
-		memcpy(d, &x, 4);
-		memcpy(d + n - 4, &y, 4);
-	} else if (n) {
-		d[0] = s[0];
-		d[n / 2] = s[n / 2];
-		d[n - 1] = s[n - 1];
-	}
 }
 
 /* A string whose bytes need no escaping: one copy. */

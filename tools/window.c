@@ -513,14 +513,13 @@ static inline void put_canonical(struct buf *b, const struct value *v)
 {
 	if (v->type == V_STRING && v->n < 16) {
 		/* the usual key, as frame_put_value writes it, without its
-		 * checks; memcpy, not a byte loop, whose exit keys of varying
-		 * lengths mispredict */
+		 * checks; copy_short, not a byte loop, whose exit keys of
+		 * varying lengths mispredict */
 		buf_grow(b, 2 + v->n);
 		char *p = b->p + b->len;
 		*p++ = V_STRING;
 		*p++ = (char)v->n;
-		if (v->n)
-			memcpy(p, v->s, v->n);
+		copy_short(p, v->s, v->n);
 		b->len += 2 + v->n;
 		return;
 	}
