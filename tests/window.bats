@@ -506,6 +506,22 @@ crash_and_resume() {
 ["b",2.25]'
 }
 
+@test "string keys are escaped as JSON wants, at every length around the short ones" {
+	printf '%s\n' '{"t":1,"k":"a\"b"}' '{"t":2,"k":"tab\there"}' '{"t":3,"k":"0123456789abcde\\"}' \
+		'{"t":4,"k":"ünï"}' '{"t":5,"k":"\u0001x"}' '{"t":6,"k":"0123456789abcdef"}' \
+		'{"t":7,"k":"0123456789abcdefg"}' '{"t":8,"k":"\u001f/"}' >"$D/in"
+	run bash -c "weir-window --tumble 1h -t t -b k -a 'count(*) AS n' '$D/in' | grep -o '\"k\":.*,'"
+	assert_success
+	assert_output '"k":"a\"b",
+"k":"tab\there",
+"k":"0123456789abcde\\",
+"k":"ünï",
+"k":"\u0001x",
+"k":"0123456789abcdef",
+"k":"0123456789abcdefg",
+"k":"\u001f/",'
+}
+
 @test "a full output fails with status 2" {
 	run bash -c "echo '{\"t\":1}' | weir-window --tumble 5s -t t -a 'count(*)' >/dev/full"
 	[ "$status" -eq 2 ]
