@@ -1049,42 +1049,60 @@ static inline uint64_t load64(const unsigned char *p)
 	return w;
 }
 
-/* A hash of key bytes: short keys (most are a tag, a length and a few
- * bytes) mixed from two overlapping loads by one wide multiply, its halves
- * folded.  Every record waits on this before its table lookup, so no
- * finalizer follows: the fold spreads the product's bits well enough. */
-static inline uint64_t key_hash(const unsigned char *p, uint32_t n)
+/* A short key (n <= KEY_INLINE) as two words, zero past its end as in an
+ * inline key; p holds at least KEY_INLINE readable bytes (the scratch
+ * buffer and inline keys do). */
+static inline void key_words(const unsigned char *p, uint32_t n, uint64_t w[2])
 {
-	uint64_t a, b;
-	if (n > 16)
-		return hash_bytes(p, n, 0x6b6579);
+	w[0] = load64(p);
+	w[1] = load64(p + 8);
+	if (n < 8) {
+		w[0] &= (1ull << (8 * n)) - 1;
+		w[1] = 0;
+	} else {
+		w[1] = n == 8 ? 0 : w[1] & (~0ull >> (128 - 8 * n));
+	}
+}
+
+/* The encoding put_canonical writes for a string of n <= KEY_INLINE - 2
+ * bytes, as key_words would read it, built from the string in registers:
+ * hashing it from the scratch buffer just written waited on store
+ * forwarding, which fails for loads that span several stores. */
+static inline void string_key_words(const char *s, uint32_t n, uint64_t w[2])
+{
+	const unsigned char *u = (const unsigned char *)s;
+	uint64_t lo = 0, hi = 0;
 	if (n >= 8) {
-		a = load64(p);
-		b = load64(p + n - 8);
+		lo = load64(u);
+		hi = n == 8 ? 0 : load64(u + n - 8) >> (8 * (16 - n));
 	} else if (n >= 4) {
 		uint32_t x, y;
-		memcpy(&x, p, 4);
-		memcpy(&y, p + n - 4, 4);
-		a = x;
-		b = y;
-	} else {
-		a = n ? (uint64_t)p[0] << 16 | (uint64_t)p[n / 2] << 8 | p[n - 1] : 0;
-		b = 0;
+		memcpy(&x, u, 4);
+		memcpy(&y, u + n - 4, 4);
+		lo = x | (uint64_t)y << (8 * (n - 4));
+	} else if (n) {
+		lo = u[0] | (uint64_t)u[n / 2] << (8 * (n / 2)) | (uint64_t)u[n - 1] << (8 * (n - 1));
 	}
-	unsigned __int128 m = (unsigned __int128)(a ^ 0x9e3779b97f4a7c15ull) * (b ^ 0xd6e8feb86659fd93ull ^ n);
+	w[0] = V_STRING | (uint64_t)n << 8 | lo << 16;
+	w[1] = lo >> 48 | hi << 16;
+}
+
+/* A short key's hash: its two words mixed by one wide multiply, the halves
+ * folded.  Every record waits on this before its table lookup, so no
+ * finalizer follows: the fold spreads the product's bits well enough. */
+static inline uint64_t key_mix(const uint64_t w[2], uint32_t n)
+{
+	unsigned __int128 m = (unsigned __int128)(w[0] ^ 0x9e3779b97f4a7c15ull) * (w[1] ^ 0xd6e8feb86659fd93ull ^ n);
 	return (uint64_t)m ^ (uint64_t)(m >> 64);
 }
 
-/* Key bytes equal; both sides hold at least KEY_INLINE readable bytes when
- * n <= KEY_INLINE (the scratch buffer and inline keys do). */
-static inline bool key_eq(const unsigned char *x, const unsigned char *y, uint32_t n)
+static inline uint64_t key_hash(const unsigned char *p, uint32_t n)
 {
 	if (n > KEY_INLINE)
-		return !memcmp(x, y, n);
-	uint64_t d0 = load64(x) ^ load64(y), d1 = load64(x + 8) ^ load64(y + 8);
-	if (n < 8)
-		return !(d0 & ((1ull << (8 * n)) - 1));
-	return !d0 && (n == 8 || !(d1 & (~0ull >> (64 - 8 * (n - 8)))));
+		return hash_bytes(p, n, 0x6b6579);
+	uint64_t w[2];
+	key_words(p, n, w);
+	return key_mix(w, n);
 }
 
 /* Keys whose last entry goes stay in the table, idle, instead of being
@@ -1116,17 +1134,34 @@ static void key_sweep(void)
 
 static uint32_t key_add(const unsigned char *p, uint32_t n, uint32_t tag);
 
-/* The lookup in line, the insertion (once per key) not: every record pays
+/* The lookups in line, the insertion (once per key) not: every record pays
  * for this, and the call cost a fifth of it. */
-static inline __attribute__((always_inline)) uint32_t key_intern(const unsigned char *p, uint32_t n)
+static inline __attribute__((always_inline)) uint32_t key_intern_short(const uint64_t w[2], uint32_t n)
 {
-	uint32_t tag = (uint32_t)key_hash(p, n);
+	uint32_t tag = (uint32_t)key_mix(w, n);
 	const struct table *t = &S.ktab;
 	for (uint32_t i = tag & t->mask; t->s[i].idx != NIL; i = (i + 1) & t->mask) {
 		if (t->s[i].tag != tag)
 			continue;
 		const struct key *k = &S.keys[t->s[i].idx];
-		if (k->len == n && key_eq(key_bytes(k), p, n))
+		if (k->len == n && load64(k->b.inl) == w[0] && load64(k->b.inl + 8) == w[1])
+			return t->s[i].idx;
+	}
+	return key_add((const unsigned char *)w, n, tag);
+}
+
+static inline __attribute__((always_inline)) uint32_t key_intern(const unsigned char *p, uint32_t n)
+{
+	if (n <= KEY_INLINE) {
+		uint64_t w[2];
+		key_words(p, n, w);
+		return key_intern_short(w, n);
+	}
+	uint32_t tag = (uint32_t)key_hash(p, n);
+	const struct table *t = &S.ktab;
+	for (uint32_t i = tag & t->mask; t->s[i].idx != NIL; i = (i + 1) & t->mask) {
+		const struct key *k = &S.keys[t->s[i].idx];
+		if (t->s[i].tag == tag && k->len == n && !memcmp(k->b.heap, p, n))
 			return t->s[i].idx;
 	}
 	return key_add(p, n, tag);
@@ -2164,6 +2199,41 @@ static void session_add(uint32_t key, int64_t t, const struct value *const *args
 	add_to(target, args);
 }
 
+/* A record's group key: short ones as the words of their encoding, longer
+ * ones in the scratch buffer. */
+struct rkey {
+	uint64_t w[2];
+	uint32_t n;
+};
+
+static inline __attribute__((always_inline)) void record_key(const struct record *rec, struct rkey *k)
+{
+	if (o.nkeys == 1) {
+		/* the usual key, one short string, without the scratch buffer */
+		const struct value *v = lookup(rec, &o.keys[0]);
+		if (v && v->type == V_STRING && v->n <= KEY_INLINE - 2) {
+			string_key_words(v->s, v->n, k->w);
+			k->n = v->n + 2;
+			return;
+		}
+	}
+	buf_reset(&S.scratch);
+	for (size_t i = 0; i < o.nkeys; i++) {
+		const struct value *kv = lookup(rec, &o.keys[i]);
+		put_canonical(&S.scratch, kv ? kv : &(struct value){.type = V_NULL});
+	}
+	k->n = (uint32_t)S.scratch.len;
+	if (k->n <= KEY_INLINE)
+		key_words((unsigned char *)S.scratch.p, k->n, k->w);
+}
+
+static inline __attribute__((always_inline)) uint32_t rkey_intern(const struct rkey *k)
+{
+	if (k->n <= KEY_INLINE)
+		return key_intern_short(k->w, k->n);
+	return key_intern((unsigned char *)S.scratch.p, k->n);
+}
+
 static void data_record(const struct rec_reader *r, const struct record *rec)
 {
 	int64_t ts;
@@ -2198,16 +2268,13 @@ static void data_record(const struct rec_reader *r, const struct record *rec)
 	if (S.panes && (wm == WM_NONE || align(ts, o.slide, &S.last_window) + o.size > wm) && !sums_exact(args))
 		leave_panes();
 
-	buf_reset(&S.scratch);
-	for (size_t i = 0; i < o.nkeys; i++) {
-		const struct value *kv = lookup(rec, &o.keys[i]);
-		put_canonical(&S.scratch, kv ? kv : &(struct value){.type = V_NULL});
-	}
+	struct rkey rk;
+	record_key(rec, &rk);
 
 	bool any = false;
 	if (o.kind == W_SESSION) {
 		if (wm == WM_NONE || ts + o.gap > wm) {
-			uint32_t key = key_intern((unsigned char *)S.scratch.p, (uint32_t)S.scratch.len);
+			uint32_t key = rkey_intern(&rk);
 			session_add(key, ts, args);
 			any = true;
 		}
@@ -2218,7 +2285,7 @@ static void data_record(const struct rec_reader *r, const struct record *rec)
 		if (S.panes && open) {
 			int64_t p = align(ts, S.pane, &S.last_pane);
 			bool created;
-			kwalk_init(&kw, key_intern((unsigned char *)S.scratch.p, (uint32_t)S.scratch.len));
+			kwalk_init(&kw, rkey_intern(&rk));
 			add_to(kwalk_entry(&kw, p, &created), args);
 			any = true;
 		}
@@ -2226,7 +2293,7 @@ static void data_record(const struct rec_reader *r, const struct record *rec)
 			if (wm != WM_NONE && st + o.size <= wm)
 				break; /* this window and every earlier one are final */
 			if (kw.key == NIL)
-				kwalk_init(&kw, key_intern((unsigned char *)S.scratch.p, (uint32_t)S.scratch.len));
+				kwalk_init(&kw, rkey_intern(&rk));
 			bool created;
 			uint32_t idx = kwalk_entry(&kw, st, &created);
 			add_to(idx, args);
