@@ -1525,6 +1525,27 @@ static void fit_schema(struct value *row)
 
 /* A row as NDJSON, byte for byte what json_write makes of the row object,
  * with the parts every row repeats rendered once. */
+/* A count or an exact sum, the usual results, written as json_write writes
+ * it (an integer is a decimal of scale 0) without making it a value; false
+ * for the others. */
+static inline bool put_exact(struct buf *b, const struct agg *a, const unsigned char *st)
+{
+	int128_t x;
+	int scale = 0;
+	if (a->fn == A_COUNT_STAR || a->fn == A_COUNT) {
+		x = *(const int64_t *)st;
+	} else if (a->fn == A_SUM && (((const struct st_sum *)st)->kind == 1 || ((const struct st_sum *)st)->kind == 2)) {
+		const struct st_sum *s = (const struct st_sum *)st;
+		x = s->i;
+		scale = s->kind == 2 ? s->scale : 0;
+	} else {
+		return false;
+	}
+	buf_grow(b, 48);
+	b->len += (size_t)decimal_format(b->p + b->len, x, scale);
+	return true;
+}
+
 static void emit_ndjson(struct entry *e)
 {
 	if (!S.name_off) {
@@ -1564,6 +1585,8 @@ static void emit_ndjson(struct entry *e)
 			p += 2 + p[1];
 			continue;
 		}
+		if (c >= o.nkeys && put_exact(b, &o.aggs[c - o.nkeys], ST(e) + o.aggs[c - o.nkeys].off))
+			continue;
 		struct value v;
 		if (c >= o.nkeys)
 			v = agg_result(&o.aggs[c - o.nkeys], ST(e) + o.aggs[c - o.nkeys].off, &S.out_arena);
