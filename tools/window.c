@@ -310,6 +310,7 @@ static struct st {
 	bool sum_seen;
 	uint32_t stamp;
 	struct wkey *wkeys;  /* a window's keys in order */
+	const struct value **args; /* a record's aggregate arguments */
 	size_t nwkeys;
 	unsigned char *tmp_ent; /* a window's combined entry */
 	uint32_t dhead, dtail; /* dirty list */
@@ -2275,7 +2276,7 @@ static void data_record(const struct rec_reader *r, const struct record *rec)
 			return;
 		}
 	}
-	const struct value *args[o.naggs ? o.naggs : 1];
+	const struct value **args = S.args;
 	for (size_t i = 0; i < o.naggs; i++) {
 		args[i] = o.aggs[i].arg.n ? lookup(rec, &o.aggs[i].arg) : NULL;
 		if (o.aggs[i].number && args[i] && args[i]->type != V_NULL && !value_is_number(args[i])) {
@@ -2301,19 +2302,21 @@ static void data_record(const struct rec_reader *r, const struct record *rec)
 			session_add(key, ts, args);
 			any = true;
 		}
-	} else {
-		int64_t last = align(ts, o.slide, &S.last_window);
-		bool open = wm == WM_NONE || last + o.size > wm;
-		struct kwalk kw = {.key = NIL};
-		if (S.panes && open) {
+	} else if (S.panes) {
+		if (wm == WM_NONE || align(ts, o.slide, &S.last_window) + o.size > wm) {
 			int64_t p = align(ts, S.pane, &S.last_pane);
+			struct kwalk kw;
 			bool created;
 			kwalk_init(&kw, rkey_intern(&rk));
 			add_to(kwalk_entry(&kw, p, &created), args);
 			any = true;
 		}
-		for (int64_t st = last; !S.panes && st > ts - o.size; st -= o.slide) {
-			if (wm != WM_NONE && st + o.size <= wm)
+	} else {
+		/* locals: the aggregates' stores could alias the options */
+		int64_t size = o.size, slide = o.slide;
+		struct kwalk kw = {.key = NIL};
+		for (int64_t st = align(ts, slide, &S.last_window); st > ts - size; st -= slide) {
+			if (wm != WM_NONE && st + size <= wm)
 				break; /* this window and every earlier one are final */
 			if (kw.key == NIL)
 				kwalk_init(&kw, rkey_intern(&rk));
@@ -2860,6 +2863,7 @@ static int run(void)
 	}
 	S.stride = (at + 15) & ~(size_t)15;
 	S.tmp_ent = xmalloc(S.stride);
+	S.args = xmalloc(o.naggs * sizeof *S.args);
 	if (o.kind != W_SESSION) {
 		S.pane = o.slide;
 		for (int64_t b = o.size % S.pane; b;) {
