@@ -516,13 +516,11 @@ void rec_writer_schema(struct rec_writer *w, const struct type *t)
 }
 
 /* Whether v (of the layout given, 0 when not known) has the announced
- * schema's top-level keys, in order: compared once per layout. */
-static bool is_row(struct rec_writer *w, const struct value *v, uint64_t layout)
+ * schema's top-level keys, in order, by comparing them. */
+static __attribute__((noinline)) bool row_keys(struct rec_writer *w, const struct value *v, uint64_t layout)
 {
 	if (!w->row_names || v->type != V_OBJECT || v->n != w->row_n)
 		return false;
-	if (layout && layout == w->row_layout)
-		return true;
 	for (uint32_t i = 0; i < v->n; i++) {
 		const struct value *k = &v->a[2 * i];
 		if (k->n != w->row_len[i] || (k->n && memcmp(k->s, w->row_names[i], k->n)))
@@ -531,6 +529,13 @@ static bool is_row(struct rec_writer *w, const struct value *v, uint64_t layout)
 	if (layout)
 		w->row_layout = layout;
 	return true;
+}
+
+/* The same, compared once per layout: row_layout is set only once a
+ * record of that layout had the keys. */
+static inline bool is_row(struct rec_writer *w, const struct value *v, uint64_t layout)
+{
+	return (layout && layout == w->row_layout) || row_keys(w, v, layout);
 }
 
 /* Append a frame whose payload put() encodes: straight into the output
@@ -626,8 +631,22 @@ void rec_write_layout(struct rec_writer *w, const struct value *v, uint64_t layo
 void rec_write_record(struct rec_writer *w, const struct record *rec)
 {
 	if (w->framed && rec->raw_row && is_row(w, &rec->v, rec->layout)) {
-		start_frames(w);
-		frame_put(&w->out, FRAME_ROW, rec->raw, rec->rawlen);
+		if (!w->magic_done || w->schema_pending)
+			start_frames(w);
+		struct buf *b = &w->out;
+		const char *raw = rec->raw;
+		size_t n = rec->rawlen;
+		if (n < 0x80) {
+			/* the usual length, one byte: no varint to encode */
+			buf_grow(b, 2 + n);
+			char *p = b->p + b->len;
+			p[0] = FRAME_ROW;
+			p[1] = (char)n;
+			memcpy(p + 2, raw, n);
+			b->len += 2 + n;
+		} else {
+			frame_put(b, FRAME_ROW, raw, n);
+		}
 		maybe_flush(w);
 		return;
 	}
