@@ -196,7 +196,12 @@ static inline bool value_is_number(const struct value *v)
 }
 
 /* Decimal helpers: 10^k as int128 (k <= 38), text with the scale kept. */
-int128_t pow10_128(int k);
+extern const int128_t pow10_table[39];
+/* in line: comparisons of decimals in filters ask for one per record */
+static inline int128_t pow10_128(int k)
+{
+	return k <= 0 ? 1 : pow10_table[k < 38 ? k : 38];
+}
 /* writes at most 42 bytes; returns the length */
 int decimal_format(char *out, int128_t unscaled, int scale);
 

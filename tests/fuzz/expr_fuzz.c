@@ -4,7 +4,8 @@
  * fixed records, and pruning is checked for soundness against them: when a
  * record makes it true, the record's own values (as single values and as
  * [v, v] ranges) must not be pruned, and "must match" must never claim a
- * record the expression rejects. */
+ * record the expression rejects.  Evaluation by a layout's positions must
+ * agree with evaluation by names. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (json_parse(&a, records[r], strlen(records[r]), &rec, NULL))
 				abort();
 			enum expr_truth t = expr_eval(e, &rec);
+			/* by position in a layout (r + 1 names records[r]'s keys),
+			 * first found and then known: the same truth */
+			if (expr_eval_layout(e, &rec, r + 1) != t || expr_eval_layout(e, &rec, r + 1) != t)
+				abort();
 			/* `a.b` names one key with a dot; value_path would split it */
 			for (int mode = 0; mode < 3 && !strchr(s, '`'); mode++) {
 				struct ctx c = {&rec, mode};
