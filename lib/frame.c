@@ -506,8 +506,7 @@ static inline __attribute__((always_inline)) const unsigned char *get_canonical(
 }
 
 /* frame_get_row from the value at v on, once a value has left the short
- * path: apart, so that the short path's loop calls nothing and saves no
- * registers. */
+ * path: apart, so that the short path's loop has no call in it. */
 static __attribute__((noinline)) int get_row_rest(struct arena *a, struct value *v, const struct value *stop,
 						  const unsigned char *q, const unsigned char **p,
 						  const unsigned char *end)

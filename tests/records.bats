@@ -191,6 +191,25 @@ EOF
 	assert_output "weir-parse: bad record at frame 2 of '-': row frame shorter than its schema"
 }
 
+@test "records: row frames pass on as the encoder writes them, copied or encoded again" {
+	{
+		stream_head 'a BIGINT, b STRING'
+		frame R '\002\002\005\001x'            # {"a":1,"b":"x"}, copied
+		frame R '\002\202\000\005\001y'       # a's 1 in two bytes: encoded again
+		frame R '\002\002\005\002\303\251'  # {"a":1,"b":"é"}, copied
+	} >"$T/in"
+	{
+		stream_head 'a BIGINT, b STRING'
+		frame R '\002\002\005\001x'
+		frame R '\002\002\005\001y'
+		frame R '\002\002\005\002\303\251'
+	} >"$T/want"
+	weir-parse -q --framed <"$T/in" >"$T/out"
+	cmp "$T/want" "$T/out"
+	weir-parse -q --framed -w 'a = 1' <"$T/in" >"$T/out"
+	cmp "$T/want" "$T/out"
+}
+
 @test "records: a schema of no fields has empty row frames" {
 	{
 		printf '\377WR1'
