@@ -508,8 +508,7 @@ static inline __attribute__((always_inline)) const unsigned char *get_canonical(
 /* frame_get_row from the value at v on, once a value has left the short
  * path: apart, so that the short path's loop has no call in it. */
 static __attribute__((noinline)) int get_row_rest(struct arena *a, struct value *v, const struct value *stop,
-						  const unsigned char *q, const unsigned char **p,
-						  const unsigned char *end)
+						  const unsigned char *q, const unsigned char *end)
 {
 	for (; v < stop; v += 2) {
 		if (q >= end)
@@ -519,23 +518,20 @@ static __attribute__((noinline)) int get_row_rest(struct arena *a, struct value 
 			return -1;
 		q = r;
 	}
-	*p = q;
-	return 1;
+	return q == end ? 1 : -3;
 }
 
-int frame_get_row(struct arena *a, struct value *items, uint32_t n, const unsigned char **p, const unsigned char *end)
+int frame_get_row(struct arena *a, struct value *items, uint32_t n, const unsigned char *q, const unsigned char *end)
 {
-	const unsigned char *q = *p;
 	for (struct value *v = items + 1, *stop = items + 2 * (size_t)n; v < stop; v += 2) {
 		if (q >= end)
 			return -2;
 		const unsigned char *r = get_canonical(q, end, v);
 		if (!r)
-			return get_row_rest(a, v, stop, q, p, end);
+			return get_row_rest(a, v, stop, q, end);
 		q = r;
 	}
-	*p = q;
-	return 0;
+	return q == end ? 0 : -3;
 }
 
 int frame_get_value(struct arena *a, const unsigned char **p, const unsigned char *end, struct value *v)

@@ -36,14 +36,14 @@ int frame_get_record(struct arena *a, struct layout *l, const unsigned char **p,
 
 /* A row frame's payload: the values of obj (a V_OBJECT) without its keys. */
 void frame_put_row(struct buf *b, const struct value *obj);
-/* Decode a row frame's payload [*p, end) into the values of the n pairs
+/* Decode a row frame's payload [p, end) into the values of the n pairs
  * at items (the keys are the caller's), under the same rules and padding
  * as frame_get_record.  Returns 0 when the payload is byte for byte what
  * frame_put_row writes for those values (as good as always: a copy of it
  * may stand for encoding them again), 1 when it may not be (non-minimal
  * varints, nested or long values); -1 on a malformed value; -2 when the
- * payload ends before the n values do. */
-int frame_get_row(struct arena *a, struct value *items, uint32_t n, const unsigned char **p,
+ * payload ends before the n values do, -3 when it goes on after them. */
+int frame_get_row(struct arena *a, struct value *items, uint32_t n, const unsigned char *p,
 		  const unsigned char *end);
 
 /* Append a whole frame (kind, length, payload). */

@@ -323,12 +323,12 @@ static inline __attribute__((always_inline)) enum rec_kind read_row(struct rec_r
 	rec->err_offset = 0;
 	rec->control = NULL;
 	const char *err = "row frame without a struct schema";
-	int rc = -3;
+	int rc = 0;
 	if (r->row) {
-		rc = frame_get_row(&r->arena, r->row, r->row_n, &q, end);
-		err = rc == -2 ? "row frame shorter than its schema"
-		      : rc < 0 ? "corrupt row frame"
-		      : q != end ? "row frame longer than its schema" : NULL;
+		rc = frame_get_row(&r->arena, r->row, r->row_n, q, end);
+		err = rc >= 0 ? NULL
+		      : rc == -2 ? "row frame shorter than its schema"
+		      : rc == -3 ? "row frame longer than its schema" : "corrupt row frame";
 	}
 	if (err) {
 		rec->kind = REC_BAD;

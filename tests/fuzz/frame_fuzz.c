@@ -58,8 +58,7 @@ static void check_row(struct arena *a, struct buf *b, const struct value *v)
 		items[2 * i] = v->a[2 * i];
 	const unsigned char *p = (const unsigned char *)b->p;
 	struct value w = {.type = V_OBJECT, .n = v->n, .a = items};
-	if (frame_get_row(a, items, v->n, &p, p + b->len) < 0 || p != (const unsigned char *)b->p + b->len ||
-	    !value_eq(v, &w))
+	if (frame_get_row(a, items, v->n, p, p + b->len) < 0 || !value_eq(v, &w))
 		abort();
 }
 
