@@ -106,5 +106,5 @@ big=$((n * 10))
 gen "$big" 1000000 3600 | "$top/bench/cputime" "$out/time" nice "$bin/weir-window" --tumble 1h -t ts -d 5s \
 	-b key -a "$agg" >"$out/last"
 set -- $(cat "$out/time")
-echo "10x events ($big) with 1M distinct keys, 1h window: weir cpu $(awk -v u="$2" -v s="$3" 'BEGIN { print u + s }')s," \
+echo "10x events ($big) with 1M distinct keys, 1h window: weir cpu $(awk -v u="$2" -v s="$3" 'BEGIN { printf "%.2f", u + s }')s," \
 	"peak RSS $(($4 / 1024)) MB, $(grep -vc '@weir' "$out/last") rows"
