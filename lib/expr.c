@@ -70,6 +70,11 @@ struct expr {
 	struct node *root;
 	struct column *cols;
 	size_t ncols;
+	/* when root compares a top-level column with a literal, the usual
+	 * filter: its parts, for expr_eval_layout's short way; col NULL else */
+	struct column *cmp_col;
+	const struct value *cmp_lit;
+	enum op cmp_op;
 };
 
 /* ---- lexer and parser ---- */
@@ -671,6 +676,13 @@ struct expr *expr_compile(const char *src, struct expr_error *err)
 		expr_free(e);
 		return NULL;
 	}
+	const struct node *n = e->root;
+	if (n->op >= OP_EQ && n->op <= OP_GE && n->l->op == OP_COL && n->r->op == OP_LIT &&
+	    e->cols[n->l->col].nseg == 1) {
+		e->cmp_col = &e->cols[n->l->col];
+		e->cmp_lit = &n->r->v;
+		e->cmp_op = n->op;
+	}
 	return e;
 }
 
@@ -1064,21 +1076,18 @@ static __attribute__((noinline)) enum expr_truth eval_record(const struct expr *
 
 enum expr_truth expr_eval_layout(const struct expr *e, const struct value *rec, uint64_t layout)
 {
-	const struct node *n = e->root;
 	/* The usual filter, a top-level column compared with a number or a
 	 * timestamp, without the dispatch and calls of eval: a filter runs
 	 * per record.  The column's place is known once eval has seen a
 	 * record of this layout. */
-	if (n->op >= OP_EQ && n->op <= OP_GE && n->l->op == OP_COL && n->r->op == OP_LIT) {
-		const struct column *c = &e->cols[n->l->col];
-		if (layout && c->layout == layout && c->nseg == 1 && rec->type == V_OBJECT) {
-			const struct value *v = c->pos == UINT32_MAX ? &null_value : &rec->a[2 * (size_t)c->pos + 1];
-			int cmp;
-			if (v->type == V_NULL)
-				return EXPR_UNKNOWN;
-			if (cmp_fixed(v, &n->r->v, &cmp))
-				return cmp_truth(n->op, cmp);
-		}
+	const struct column *c = e->cmp_col;
+	if (c && layout && c->layout == layout && rec->type == V_OBJECT) {
+		const struct value *v = c->pos == UINT32_MAX ? &null_value : &rec->a[2 * (size_t)c->pos + 1];
+		int cmp;
+		if (v->type == V_NULL)
+			return EXPR_UNKNOWN;
+		if (cmp_fixed(v, e->cmp_lit, &cmp))
+			return cmp_truth(e->cmp_op, cmp);
 	}
 	return eval_record(e, rec, layout);
 }
