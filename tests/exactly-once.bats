@@ -9,8 +9,7 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
 	start_broker
-	printf 'fetch.wait.max.ms=20\n' >"$BATS_FILE_TMPDIR/kafka.properties"
-	export WEIR_KAFKA_CONFIG=$BATS_FILE_TMPDIR/kafka.properties
+	short_fetch_wait
 }
 
 teardown_file() {
@@ -216,12 +215,7 @@ restore3'
 # The pipeline of weir(7) with a crash emulated: `head` cuts the stream
 # after some records, so the later stages see a stream that stops mid-way,
 # as they do when an earlier stage is killed.
-EVENT='event_id STRING NOT NULL, user_id BIGINT NOT NULL, session STRING NOT NULL,
-	ts TIMESTAMP NOT NULL, action STRING NOT NULL, url STRING, amount DECIMAL(10,2),
-	country STRING, device STRING'
-GOLD='window_start TIMESTAMP NOT NULL, window_end TIMESTAMP NOT NULL, device STRING,
-	events BIGINT NOT NULL, users BIGINT NOT NULL, revenue DECIMAL(38,2)'
-AGG='count(*) AS events, count_distinct(user_id) AS users, sum(amount) AS revenue'
+. "$BATS_TEST_DIRNAME/crash/gold.sh"
 
 gold_after() {
 	weir-ingest -C -b "$BROKERS" -t clk -e --ordered --checkpoint-interval 500 --resume-from gold --app-id g |

@@ -8,10 +8,7 @@ load helper
 
 setup_file() {
 	start_broker --brokers 2
-	# The mock answers an empty fetch only after fetch.wait.max.ms, which
-	# every -e run pays once at the end; a short wait keeps the file fast.
-	printf 'fetch.wait.max.ms=20\n' >"$BATS_FILE_TMPDIR/kafka.properties"
-	export WEIR_KAFKA_CONFIG=$BATS_FILE_TMPDIR/kafka.properties
+	short_fetch_wait
 }
 
 teardown_file() {

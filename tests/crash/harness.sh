@@ -55,12 +55,7 @@ mkdir -p "$dir" && cd "$dir" || exit 2
 rm -rf lake state runs ref* broker disk
 mkdir -p runs broker
 
-EVENT='event_id STRING NOT NULL, user_id BIGINT NOT NULL, session STRING NOT NULL,
-	ts TIMESTAMP NOT NULL, action STRING NOT NULL, url STRING, amount DECIMAL(10,2),
-	country STRING, device STRING'
-GOLD='window_start TIMESTAMP NOT NULL, window_end TIMESTAMP NOT NULL, device STRING,
-	events BIGINT NOT NULL, users BIGINT NOT NULL, revenue DECIMAL(38,2)'
-AGG='count(*) AS events, count_distinct(user_id) AS users, sum(amount) AS revenue'
+. "$here/gold.sh"
 # --no-flush in the batch run: a pipeline that stops at the end of the topic
 # (-e) leaves the windows the watermark has not closed in its snapshot for
 # the next run, as Spark's Trigger.AvailableNow does; they are not in its table
