@@ -341,6 +341,12 @@ static struct st {
 	struct type *in_schema;     /* a copy: the reader's goes with the reader */
 	const struct type *in_src; /* the reader's, to notice a new schema frame */
 	bool schema_done;
+	/* fast_record: whether the options allow it, the layout it knows and
+	 * where that layout puts the time, the key and each argument */
+	bool fast_ok;
+	uint64_t fast_layout;
+	uint32_t fast_time, fast_key;
+	struct fast_op *fast_ops;
 } S;
 
 static inline struct entry *E(uint32_t i)
@@ -2258,7 +2264,116 @@ static inline __attribute__((always_inline)) uint32_t rkey_intern(const struct r
 	return key_intern((unsigned char *)S.scratch.p, k->n);
 }
 
-static void data_record(const struct rec_reader *r, const struct record *rec)
+/* A plain aggregate (count(*), count, sum, avg) as fast_record updates it:
+ * its argument's index in rec->v.a of the layout it knows (the time's for
+ * count(*), which reads none), and its state's offset in an entry. */
+struct fast_op {
+	enum afn fn;
+	uint32_t pos;
+	size_t off;
+};
+
+/* What every data record ends with: a late one is counted, state that grew
+ * is checked against --max-state, and a new latest time may move the
+ * watermark and so output rows (update mode: every record does). */
+static inline __attribute__((always_inline)) void record_done(const struct record *rec, int64_t ts, bool any)
+{
+	if (!any) {
+		late_record(rec);
+	} else if (S.grew || S.owning) {
+		S.grew = false;
+		check_limits();
+	}
+	bool later = S.wm.max_seen == WM_NONE || ts > S.wm.max_seen;
+	if (later)
+		S.wm.max_seen = ts;
+	if (!o.advance_barrier && (later || o.emit == EMIT_UPDATE)) {
+		end_batch(false);
+		announce_watermark(false);
+	}
+}
+
+#define NUMBER_TYPES (1u << V_NULL | 1u << V_INT | 1u << V_FLOAT | 1u << V_DECIMAL)
+
+/* The usual record on a short path: its event time already a timestamp (a
+ * typed stream's), one short string key, only plain aggregates, tumbling or
+ * sliding windows without panes, and every field where the last record of
+ * its layout had it.  False, having changed nothing, for any other record,
+ * which slow_record then takes; the two must agree on every record both
+ * can take (tests/window.bats runs both on the same events). */
+static inline __attribute__((always_inline)) bool fast_record(const struct record *rec)
+{
+	if (rec->layout != S.fast_layout || !rec->layout || S.panes)
+		return false;
+	const struct value *a = rec->v.a, *tv = &a[S.fast_time], *kv = &a[S.fast_key];
+	if (tv->type != V_TIMESTAMP || kv->type != V_STRING || kv->n > KEY_INLINE - 2)
+		return false;
+	const struct fast_op *ops = S.fast_ops, *end = ops + o.naggs;
+	for (const struct fast_op *op = ops; op < end; op++)
+		if ((op->fn == A_SUM || op->fn == A_AVG) && !(NUMBER_TYPES >> a[op->pos].type & 1))
+			return false; /* slow_record says why */
+	S.rseq++;
+	S.nrecords++;
+	/* locals: the aggregates' stores could alias the options */
+	int64_t ts = tv->i, size = o.size, slide = o.slide;
+	int64_t wm = o.emit == EMIT_COMPLETE ? WM_NONE : S.wm.wm;
+	int64_t st = align(ts, slide, &S.last_window);
+	/* the latest window holding ts ends last: when it is final, all are */
+	bool any = wm == WM_NONE || st + size > wm;
+	if (any) {
+		uint64_t w[2];
+		string_key_words(kv->s, kv->n, w);
+		struct kwalk kw;
+		kwalk_init(&kw, key_intern_short(w, kv->n + 2));
+		do {
+			bool created;
+			unsigned char *state = ST(E(kwalk_entry(&kw, st, &created)));
+			for (const struct fast_op *op = ops; op < end; op++) {
+				const struct value *v = &a[op->pos];
+				if (op->fn == A_COUNT_STAR)
+					(*(int64_t *)(state + op->off))++;
+				else if (v->type == V_NULL)
+					continue;
+				else if (op->fn == A_COUNT)
+					(*(int64_t *)(state + op->off))++;
+				else
+					sum_add((struct st_sum *)(state + op->off), v);
+			}
+			st -= slide;
+		} while (st > ts - size && (wm == WM_NONE || st + size > wm));
+	}
+	record_done(rec, ts, any);
+	return true;
+}
+
+/* After a record went the long way, which looked its fields up by name:
+ * whether the next ones of its layout can take the short one. */
+static void fast_learn(const struct record *rec)
+{
+	S.fast_layout = 0;
+	if (!S.fast_ok || !rec->layout)
+		return;
+	const struct rec_field *t = &o.time.top, *k = &o.keys[0].top;
+	if (t->layout != rec->layout || t->pos == UINT32_MAX || k->layout != rec->layout || k->pos == UINT32_MAX)
+		return;
+	S.fast_time = 2 * t->pos + 1;
+	S.fast_key = 2 * k->pos + 1;
+	for (size_t i = 0; i < o.naggs; i++) {
+		const struct rec_field *f = &o.aggs[i].arg.top;
+		struct fast_op *op = &S.fast_ops[i];
+		op->fn = o.aggs[i].fn;
+		op->off = o.aggs[i].off;
+		op->pos = S.fast_time;
+		if (op->fn == A_COUNT_STAR)
+			continue;
+		if (f->layout != rec->layout || f->pos == UINT32_MAX)
+			return; /* absent: slow_record passes NULL */
+		op->pos = 2 * f->pos + 1;
+	}
+	S.fast_layout = rec->layout;
+}
+
+static void slow_record(const struct rec_reader *r, const struct record *rec)
 {
 	int64_t ts;
 	if (o.proc_time) {
@@ -2326,21 +2441,14 @@ static void data_record(const struct rec_reader *r, const struct record *rec)
 			any = true;
 		}
 	}
-	/* state grows by new entries, or inside aggregates that own memory */
-	if (!any) {
-		late_record(rec);
-	} else if (S.grew || S.owning) {
-		S.grew = false;
-		check_limits();
-	}
-	bool later = S.wm.max_seen == WM_NONE || ts > S.wm.max_seen;
-	if (later)
-		S.wm.max_seen = ts;
-	/* a batch of one record outputs rows only in update mode, or when its
-	 * time moves the watermark */
-	if (!o.advance_barrier && (later || o.emit == EMIT_UPDATE)) {
-		end_batch(false);
-		announce_watermark(false);
+	record_done(rec, ts, any);
+}
+
+static void data_record(const struct rec_reader *r, const struct record *rec)
+{
+	if (!fast_record(rec)) {
+		slow_record(r, rec);
+		fast_learn(rec);
 	}
 }
 
@@ -2864,6 +2972,12 @@ static int run(void)
 	S.stride = (at + 15) & ~(size_t)15;
 	S.tmp_ent = xmalloc(S.stride);
 	S.args = xmalloc(o.naggs * sizeof *S.args);
+	/* fast_record's options; it reads top-level fields only */
+	S.fast_ok = S.plain && !o.proc_time && o.kind != W_SESSION && o.nkeys == 1 && o.emit != EMIT_UPDATE &&
+		    o.time.n == 1 && o.keys[0].n == 1;
+	for (size_t i = 0; i < o.naggs; i++)
+		S.fast_ok &= o.aggs[i].arg.n <= 1;
+	S.fast_ops = xmalloc(o.naggs * sizeof *S.fast_ops);
 	if (o.kind != W_SESSION) {
 		S.pane = o.slide;
 		for (int64_t b = o.size % S.pane; b;) {
