@@ -227,9 +227,6 @@ struct key {
 	} b; /* the key values, framed encoding, one after another */
 	uint32_t len;
 	uint32_t refs; /* entries of the key; 0 idle (see key_sweep), KEY_FREE a free slot */
-	/* its entries: sessions sorted by start (W_SESSION), else windows
-	 * (or panes) newest first, so a record finds them without a lookup */
-	uint32_t ents;
 	uint32_t stamp; /* panes: the window last emitted for it */
 };
 _Static_assert(sizeof(struct key) == 32, "a key fills half a cache line");
@@ -281,6 +278,12 @@ static struct st {
 	uint32_t nefree, capefree;
 
 	struct key *keys;
+	/* each key's entries: sessions sorted by start (W_SESSION), else
+	 * windows (or panes) newest first, so a record finds them without a
+	 * lookup.  Beside the keys, not in them: a record's entry is then found
+	 * from the table's slot while the key is still being compared, instead
+	 * of after (most keys miss the first-level cache). */
+	uint32_t *key_ents;
 	uint32_t nkeys, capkeys;
 	uint32_t *kfree;
 	uint32_t nkfree, capkfree;
@@ -1182,12 +1185,15 @@ static uint32_t key_add(const unsigned char *p, uint32_t n, uint32_t tag)
 	bool grows = (t->n + 1) * 4 > (t->mask + 1) * 3 || (!S.nkfree && S.nkeys == S.capkeys);
 	if (grows && S.nidle > t->n / 8)
 		key_sweep();
+	uint32_t cap = S.capkeys;
 	uint32_t idx = pool_take(S.kfree, &S.nkfree, &S.nkeys, &S.capkeys, (void **)&S.keys, sizeof *S.keys);
+	if (S.capkeys != cap)
+		S.key_ents = xrealloc(S.key_ents, (size_t)S.capkeys * sizeof *S.key_ents);
 	struct key *k = &S.keys[idx];
 	k->len = n;
 	k->refs = 0; /* idle until its first entry, which comes right away */
 	S.nidle++;
-	k->ents = NIL;
+	S.key_ents[idx] = NIL;
 	k->stamp = 0;
 	if (n <= KEY_INLINE) {
 		memset(k->b.inl, 0, KEY_INLINE);
@@ -1212,7 +1218,7 @@ static void key_unref(uint32_t idx)
 
 static uint64_t state_bytes(void)
 {
-	return (uint64_t)S.capent * S.stride + (uint64_t)S.capkeys * sizeof(struct key) +
+	return (uint64_t)S.capent * S.stride + (uint64_t)S.capkeys * (sizeof(struct key) + sizeof *S.key_ents) +
 	       (uint64_t)(S.ktab.mask + 1) * sizeof(struct slot) + S.heap.cap * sizeof(struct hitem) + S.heap_bytes;
 }
 
@@ -1311,7 +1317,7 @@ static void kwalk_init(struct kwalk *w, uint32_t key)
 {
 	w->key = key;
 	w->newer = NIL;
-	w->at = S.keys[key].ents;
+	w->at = S.key_ents[key];
 }
 
 static uint32_t kwalk_add(struct kwalk *w, int64_t start);
@@ -1348,7 +1354,7 @@ static uint32_t kwalk_add(struct kwalk *w, int64_t start)
 	if (w->newer != NIL)
 		E(w->newer)->older = idx;
 	else
-		S.keys[w->key].ents = idx;
+		S.key_ents[w->key] = idx;
 	w->newer = idx;
 	struct win *wn = &S.wins[win];
 	if (wn->tail == NIL)
@@ -1366,7 +1372,7 @@ static void kwalk_unlink(uint32_t idx)
 	if (e->newer != NIL)
 		E(e->newer)->older = e->older;
 	else
-		S.keys[e->key].ents = e->older;
+		S.key_ents[e->key] = e->older;
 	if (e->older != NIL)
 		E(e->older)->newer = e->newer;
 }
@@ -1816,7 +1822,7 @@ static uint32_t *aside_ents;
 /* The newest of a key's panes. */
 static uint32_t pane_list(uint32_t key)
 {
-	return aside_ents ? aside_ents[key] : S.keys[key].ents;
+	return aside_ents ? aside_ents[key] : S.key_ents[key];
 }
 
 /* The panes of `key` in the window at s, combined into a fresh entry. */
@@ -1995,8 +2001,8 @@ static void leave_panes(void)
 	for (size_t i = 0; i < naside; i++)
 		for (uint32_t e = aside[i].head; e != NIL; e = E(e)->next)
 			if (aside_ents[E(e)->key] == NIL) {
-				aside_ents[E(e)->key] = S.keys[E(e)->key].ents;
-				S.keys[E(e)->key].ents = NIL;
+				aside_ents[E(e)->key] = S.key_ents[E(e)->key];
+				S.key_ents[E(e)->key] = NIL;
 			}
 	S.panes = false;
 	S.span = o.size;
@@ -2044,8 +2050,7 @@ static void finalize(int64_t wm)
 			if (o.emit == EMIT_APPEND)
 				emit_entry(e);
 			/* unlink from the key's session list */
-			struct key *k = &S.keys[e->key];
-			uint32_t *pp = &k->ents;
+			uint32_t *pp = &S.key_ents[e->key];
 			while (*pp != it.idx)
 				pp = &E(*pp)->next;
 			*pp = e->next;
@@ -2187,8 +2192,7 @@ static inline __attribute__((always_inline)) void add_to(uint32_t idx, const str
 static void session_add(uint32_t key, int64_t t, const struct value *const *args)
 {
 	int64_t s = t, e = t + o.gap;
-	struct key *k = &S.keys[key];
-	uint32_t target = NIL, *pp = &k->ents;
+	uint32_t target = NIL, *pp = &S.key_ents[key];
 	while (*pp != NIL) {
 		uint32_t i = *pp;
 		struct entry *x = E(i);
@@ -2709,7 +2713,7 @@ static void reset_state(void)
 		if (o.kind != W_SESSION)
 			kwalk_unlink(i);
 		else
-			S.keys[e->key].ents = NIL;
+			S.key_ents[e->key] = NIL;
 		entry_free(i);
 	}
 	if (o.kind != W_SESSION)
@@ -2789,7 +2793,7 @@ static void load_state(int64_t id)
 			if (wend <= start)
 				corrupt(id);
 			idx = entry_new(key, start, wend, eseq);
-			uint32_t *pp = &S.keys[key].ents;
+			uint32_t *pp = &S.key_ents[key];
 			while (*pp != NIL && E(*pp)->start < start)
 				pp = &E(*pp)->next;
 			E(idx)->next = *pp;
