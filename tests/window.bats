@@ -585,3 +585,14 @@ crash_and_resume() {
 	done
 	[ "$late" -gt 0 ]
 }
+
+@test "of equal minima the first to come stays, whether sessions merge or not" {
+	# 1.0 comes first, in the session at 20 s; 1 opens an earlier session,
+	# and the record at 12 s bridges the two
+	printf '%s\n' '{"t":20,"k":"a","x":1.0}' '{"t":5,"k":"a","x":1}' '{"t":12,"k":"a","x":5}' >"$D/in"
+	run weir-window --session 10s -t t --time-unit s -d 1m -b k -a 'min(x) AS lo, max(x) AS hi, count(*) AS n' "$D/in"
+	assert_success
+	assert_line --index 0 '{"window_start":"1970-01-01T00:00:05.000000Z","window_end":"1970-01-01T00:00:30.000000Z","k":"a","lo":1.0,"hi":5,"n":3}'
+	run weir-window --tumble 1m -t t --time-unit s -d 1m -b k -a 'min(x) AS lo, max(x) AS hi, count(*) AS n' "$D/in"
+	assert_line --index 0 '{"window_start":"1970-01-01T00:00:00.000000Z","window_end":"1970-01-01T00:01:00.000000Z","k":"a","lo":1.0,"hi":5,"n":3}'
+}

@@ -875,21 +875,26 @@ static inline __attribute__((always_inline)) void agg_update(const struct agg *a
 	}
 }
 
-/* Fold the state of a session being absorbed into another (`from` is freed
- * by the caller afterwards). */
-static void agg_merge(const struct agg *a, unsigned char *into, unsigned char *from)
+/* Fold the state `from` into `into`, as if into's records had been joined by
+ * from's: a session absorbed by another (move: from's memory is taken, and
+ * the caller frees from next) or a pane combined into its window (from is
+ * left as it was).  Of equal minima or maxima (1 and 1.0) the one that came
+ * first stays, as agg_update keeps it, so a result does not depend on how
+ * records were grouped on the way. */
+static void agg_fold(const struct agg *a, unsigned char *into, unsigned char *from, bool move)
 {
 	switch (a->fn) {
 	case A_COUNT_STAR:
 	case A_COUNT:
-		*(int64_t *)into += *(int64_t *)from;
+		*(int64_t *)into += *(const int64_t *)from;
 		return;
 	case A_SUM:
 	case A_AVG:
-		sum_merge((struct st_sum *)into, (struct st_sum *)from);
+		sum_merge((struct st_sum *)into, (const struct st_sum *)from);
 		return;
 	case A_STDDEV: {
-		struct st_dev *x = (struct st_dev *)into, *y = (struct st_dev *)from;
+		struct st_dev *x = (struct st_dev *)into;
+		const struct st_dev *y = (const struct st_dev *)from;
 		if (!y->n)
 			return;
 		/* Chan et al.'s pairwise update of the centred second moment */
@@ -906,56 +911,62 @@ static void agg_merge(const struct agg *a, unsigned char *into, unsigned char *f
 		struct st_val *x = (struct st_val *)into, *y = (struct st_val *)from;
 		if (!y->has)
 			return;
-		bool take;
-		if (!x->has)
-			take = true;
-		else if (a->fn == A_FIRST)
-			take = y->seq < x->seq;
-		else if (a->fn == A_LAST)
-			take = y->seq > x->seq;
-		else {
-			struct value yv = kept(y, &S.tmp_arena);
-			take = a->fn == A_MIN ? kept_cmp(x, &yv) > 0 : kept_cmp(x, &yv) < 0;
+		struct value yv = kept(y, &S.tmp_arena);
+		bool take = !x->has;
+		if (!take && (a->fn == A_MIN || a->fn == A_MAX)) {
+			int c = kept_cmp(x, &yv);
+			take = (a->fn == A_MIN ? c > 0 : c < 0) || (c == 0 && y->seq < x->seq);
+		} else if (!take) {
+			take = a->fn == A_FIRST ? y->seq < x->seq : y->seq > x->seq;
 		}
-		if (take) {
+		if (!take)
+			return;
+		if (move) {
 			free(x->own);
 			S.heap_bytes -= x->own_len;
 			*x = *y;
 			memset(y, 0, sizeof *y);
+		} else {
+			keep_value(x, &yv);
+			x->seq = y->seq;
 		}
 		return;
 	}
 	case A_COUNT_DISTINCT: {
-		struct dset **x = (struct dset **)into, *y = *(struct dset **)from;
+		const struct dset *y = *(struct dset *const *)from;
 		if (y)
-			dset_each(y, dset_add_cb, x);
+			dset_each(y, dset_add_cb, (struct dset **)into);
 		return;
 	}
 	case A_APPROX_DISTINCT: {
-		struct hll **x = (struct hll **)into, *y = *(struct hll **)from;
-		if (!y)
+		struct hll **x = (struct hll **)into, **y = (struct hll **)from;
+		if (!*y)
 			return;
-		if (!*x) {
-			*x = y;
-			*(struct hll **)from = NULL;
+		if (!*x && move) {
+			*x = *y;
+			*y = NULL;
 			return;
 		}
+		if (!*x)
+			*x = xcalloc(1, sizeof **x);
 		size_t before = hll_bytes(*x);
-		hll_merge(*x, y);
+		hll_merge(*x, *y);
 		S.heap_bytes += hll_bytes(*x) - before;
 		return;
 	}
 	case A_PERCENTILE: {
-		struct dds **x = (struct dds **)into, *y = *(struct dds **)from;
-		if (!y)
+		struct dds **x = (struct dds **)into, **y = (struct dds **)from;
+		if (!*y)
 			return;
-		if (!*x) {
-			*x = y;
-			*(struct dds **)from = NULL;
+		if (!*x && move) {
+			*x = *y;
+			*y = NULL;
 			return;
 		}
+		if (!*x)
+			*x = xcalloc(1, sizeof **x);
 		size_t before = dds_bytes(*x);
-		dds_merge(*x, y);
+		dds_merge(*x, *y);
 		S.heap_bytes += dds_bytes(*x) - before;
 		return;
 	}
@@ -1755,64 +1766,6 @@ static uint32_t win_find(int64_t start)
 	return NIL;
 }
 
-/* Fold the state of a pane into a window's, leaving the pane as it was. */
-static void agg_combine(const struct agg *a, unsigned char *into, const unsigned char *from)
-{
-	switch (a->fn) {
-	case A_COUNT_STAR:
-	case A_COUNT:
-		*(int64_t *)into += *(const int64_t *)from;
-		return;
-	case A_SUM:
-	case A_AVG:
-		sum_merge((struct st_sum *)into, (const struct st_sum *)from);
-		return;
-	case A_MIN:
-	case A_MAX:
-	case A_FIRST:
-	case A_LAST: {
-		struct st_val *x = (struct st_val *)into;
-		const struct st_val *y = (const struct st_val *)from;
-		if (!y->has)
-			return;
-		struct value yv = kept(y, &S.tmp_arena);
-		bool take = !x->has;
-		if (!take && (a->fn == A_MIN || a->fn == A_MAX)) {
-			/* of equal values, the one that came first, as in arrival order */
-			int c = kept_cmp(x, &yv);
-			take = (a->fn == A_MIN ? c > 0 : c < 0) || (c == 0 && y->seq < x->seq);
-		} else if (!take) {
-			take = a->fn == A_FIRST ? y->seq < x->seq : y->seq > x->seq;
-		}
-		if (take) {
-			keep_value(x, &yv);
-			x->seq = y->seq;
-		}
-		return;
-	}
-	case A_COUNT_DISTINCT: {
-		const struct dset *y = *(struct dset *const *)from;
-		if (y)
-			dset_each(y, dset_add_cb, (struct dset **)into);
-		return;
-	}
-	case A_APPROX_DISTINCT: {
-		struct hll **x = (struct hll **)into;
-		const struct hll *y = *(struct hll *const *)from;
-		if (!y)
-			return;
-		if (!*x)
-			*x = xcalloc(1, sizeof **x);
-		size_t before = hll_bytes(*x);
-		hll_merge(*x, y);
-		S.heap_bytes += hll_bytes(*x) - before;
-		return;
-	}
-	default:
-		return; /* panes_possible keeps the rest away */
-	}
-}
-
 /* leave_panes: the panes set aside while windows are built from them, and
  * each key's list of them */
 static struct win *aside;
@@ -1843,7 +1796,7 @@ static struct entry *combine(uint32_t key, int64_t s)
 		if (p->seq < t->seq)
 			t->seq = p->seq;
 		for (size_t a = 0; a < o.naggs; a++)
-			agg_combine(&o.aggs[a], ST(t) + o.aggs[a].off, ST((struct entry *)p) + o.aggs[a].off);
+			agg_fold(&o.aggs[a], ST(t) + o.aggs[a].off, ST((struct entry *)p) + o.aggs[a].off, false);
 	}
 	return t;
 }
@@ -2210,7 +2163,7 @@ static void session_add(uint32_t key, int64_t t, const struct value *const *args
 		/* [s, e) bridges target and x: fold x into target */
 		struct entry *tg = E(target);
 		for (size_t a = 0; a < o.naggs; a++)
-			agg_merge(&o.aggs[a], ST(tg) + o.aggs[a].off, ST(x) + o.aggs[a].off);
+			agg_fold(&o.aggs[a], ST(tg) + o.aggs[a].off, ST(x) + o.aggs[a].off, true);
 		if (x->end > tg->end)
 			tg->end = x->end;
 		*pp = x->next;
