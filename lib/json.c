@@ -142,19 +142,6 @@ static size_t put_utf8(char *o, unsigned cp)
 	return 4;
 }
 
-/* Bytes of w that are below n (n <= 128), or equal to c: nonzero when any
- * is; may flag extra bytes above a true one, never miss one. */
-#define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-static inline uint64_t below(uint64_t w, unsigned n)
-{
-	return (w - ONES * n) & ~w & HIGHS;
-}
-static inline uint64_t equal(uint64_t w, unsigned c)
-{
-	return below(w ^ (ONES * c), 1);
-}
-
 /* The string whose opening quote is at p. */
 static const char *parse_string(struct parser *ps, const char *p, struct value *v)
 {
@@ -166,7 +153,7 @@ static const char *parse_string(struct parser *ps, const char *p, struct value *
 		while (end - q >= 8) {
 			uint64_t w;
 			memcpy(&w, q, 8);
-			uint64_t m = (w & HIGHS) | below(w, 0x20) | equal(w, '"') | equal(w, '\\');
+			uint64_t m = json_special(w);
 			if (m) {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 				/* the lowest flagged byte is never a false alarm */
@@ -538,10 +525,9 @@ void json_write_string(struct buf *b, const char *s, size_t n)
 	if (n <= 16) {
 		/* the usual short string, all its bytes checked at once (padded
 		 * with spaces, which need no escaping) and copied without a call */
-		uint64_t w[2] = {ONES * ' ', ONES * ' '};
+		uint64_t w[2] = {0x2020202020202020ull, 0x2020202020202020ull};
 		copy_short((char *)w, s, n);
-		if (!((w[0] | w[1]) & HIGHS) && !(below(w[0], 0x20) | equal(w[0], '"') | equal(w[0], '\\') |
-						   below(w[1], 0x20) | equal(w[1], '"') | equal(w[1], '\\'))) {
+		if (!(json_special(w[0]) | json_special(w[1]))) {
 			char *p = b->p + b->len;
 			p[0] = '"';
 			copy_short(p + 1, s, n);
@@ -558,7 +544,7 @@ void json_write_string(struct buf *b, const char *s, size_t n)
 		while (n - run >= 8) {
 			uint64_t w;
 			memcpy(&w, s + run, 8);
-			if ((w & HIGHS) | below(w, 0x20) | equal(w, '"') | equal(w, '\\'))
+			if (json_special(w))
 				break;
 			run += 8;
 		}

@@ -7,6 +7,7 @@
 #define WEIR_JSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "value.h"
@@ -35,6 +36,19 @@ void json_write_string(struct buf *b, const char *s, size_t n);
 /* Doubles: shortest text that reads back to the same double, always with a
  * '.' or exponent so it reads back as a float; NaN/Infinity as strings. */
 void json_write_double(struct buf *b, double d);
+
+/* The high bit of each byte of w (8 bytes of a string, as memcpy loads
+ * them) that a JSON string cannot hold as it is: a control character, '"'
+ * or '\\', or a byte >= 0x80 that needs its UTF-8 sequence checked.
+ * Nonzero when any is; may flag extra bytes above a true one, never miss
+ * one, so the lowest flag on a little-endian machine is a true one.  In
+ * line: writers of short strings check them a word at a time. */
+static inline uint64_t json_special(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	uint64_t q = w ^ (ones * '"'), s = w ^ (ones * '\\');
+	return ((w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((s - ones) & ~s)) & highs);
+}
 
 /* Set *v to a string as value_set_str does, marked VS_PLAIN when its bytes
  * need no escaping: for names set up once and written with every record. */

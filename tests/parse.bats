@@ -611,4 +611,19 @@ IN
 {"d":10203.04050}'
 	run weir-parse -q -s 'd DECIMAL(18,0)' <<<'{"d":"-900719925474099"}'
 	assert_output '{"d":-900719925474099}'
+	# the limits of scale 0, 1 and 38
+	run weir-parse -q -s 'a DECIMAL(38,0), b DECIMAL(3,1), c DECIMAL(38,38)' <<'IN'
+{"a":"99999999999999999999999999999999999999","b":"-0.5","c":"0.99999999999999999999999999999999999999"}
+{"a":"-99999999999999999999999999999999999999","b":0,"c":"-0.00000000000000000000000000000000000001"}
+IN
+	assert_success
+	assert_output '{"a":99999999999999999999999999999999999999,"b":-0.5,"c":0.99999999999999999999999999999999999999}
+{"a":-99999999999999999999999999999999999999,"b":0.0,"c":-0.00000000000000000000000000000000000001}'
+	# values no option reaches (INT128_MIN, scales past a type's): lib/value.c
+	# against a digit-by-digit rendering
+	cc -std=gnu11 -D_GNU_SOURCE -g -fsanitize=address,undefined -Wall -Werror -I"$TOP/lib" -o "$T/decimal-format" \
+		"$TOP/tests/parse/decimal-format.c" "$TOP"/lib/{value,buf,diag}.c -lm
+	run "$T/decimal-format"
+	assert_success
+	assert_output ""
 }
