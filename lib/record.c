@@ -689,6 +689,17 @@ void rec_write_ndjson(struct rec_writer *w, const char *text, size_t n)
 	maybe_flush(w);
 }
 
+struct buf *rec_ndjson_out(struct rec_writer *w)
+{
+	return &w->out;
+}
+
+void rec_ndjson_end(struct rec_writer *w)
+{
+	buf_putc(&w->out, '\n');
+	maybe_flush(w);
+}
+
 void rec_writer_close(struct rec_writer *w)
 {
 	if (!w)

@@ -112,6 +112,14 @@ void rec_forward(struct rec_writer *w, const struct record *rec);
 /* Write one record given as the text of a JSON object (no newline), for a
  * tool that splices records from input text; the writer must not be framed. */
 void rec_write_ndjson(struct rec_writer *w, const char *text, size_t n);
+/* The same without a copy, for a tool that renders its records' text
+ * itself: append the text of one JSON object (no newline) to the buffer
+ * rec_ndjson_out gives, then call rec_ndjson_end, which ends the line and
+ * flushes when the buffer is full: only whole lines go out.
+ * Nothing else may be written to w in between.  The buffer is w's for its
+ * life (its bytes may move as it grows); the writer must not be framed. */
+struct buf *rec_ndjson_out(struct rec_writer *w);
+void rec_ndjson_end(struct rec_writer *w);
 void rec_flush(struct rec_writer *w);
 /* Write all of b to fd and empty it; dies (status 2) on a write error and
  * leaves quietly on EPIPE.  For output that bypasses a rec_writer. */

@@ -216,76 +216,39 @@ const int128_t pow10_table[39] = {
 };
 #undef P19
 
-/* "00".."99": two digits per division, half the divisions */
-static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-				  "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-				  "8081828384858687888990919293949596979899";
-static const uint64_t pow10_u64[20] = {
-	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000, 10000000000ull,
-	100000000000ull, 1000000000000ull, 10000000000000ull, 100000000000000ull, 1000000000000000ull,
-	10000000000000000ull, 100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull,
+const char decimal_pairs[200] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+			       "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+			       "8081828384858687888990919293949596979899";
+const uint32_t pow10_u32[10] = {
+	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000,
 };
 
-/* The n digits of u (u < 10^n; leading zeros when it is smaller) ending
- * at end, two at a time: fixed-size copies, no call. */
-static inline void put_digits(char *end, uint64_t u, int n)
+/* Magnitudes beyond 32 bits and scales beyond 9 digits: all the digits,
+ * then the whole part and the fraction copied out.  128-bit division is a
+ * library call per digit, so only until the rest fits 64 bits. */
+static __attribute__((noinline)) int decimal_format_wide(char *out, unsigned __int128 u, bool neg, int scale)
 {
-	for (; n >= 2; n -= 2) {
-		end -= 2;
-		memcpy(end, digit_pairs + 2 * (u % 100), 2);
-		u /= 100;
-	}
-	if (n)
-		end[-1] = (char)('0' + u);
-}
-
-/* How many digits u has (one for zero): from its bit length, which gives
- * the count or one less. */
-static inline int count_digits(uint64_t u)
-{
-	int t = ((64 - __builtin_clzll(u | 1)) * 1233) >> 12;
-	return t + ((u | 1) >= pow10_u64[t]);
-}
-
-int decimal_format(char *out, int128_t unscaled, int scale)
-{
-	bool neg = unscaled < 0;
-	/* negate as unsigned so the most negative value survives */
-	unsigned __int128 u = neg ? -(unsigned __int128)unscaled : (unsigned __int128)unscaled;
-	int len = neg;
-	out[0] = '-';
-	if (!(u >> 64) && scale <= 19) {
-		/* nearly every decimal: the whole part and the fraction each
-		 * written in place, in 64-bit arithmetic */
-		uint64_t whole = (uint64_t)u, frac = 0;
-		if (scale > 0) {
-			frac = whole % pow10_u64[scale];
-			whole /= pow10_u64[scale];
-		}
-		int n = count_digits(whole);
-		put_digits(out + len + n, whole, n);
-		len += n;
-		if (scale > 0) {
-			out[len++] = '.';
-			put_digits(out + len + scale, frac, scale);
-			len += scale;
-		}
-		out[len] = 0;
-		return len;
-	}
-	/* all the digits, at least one more than the scale; 128-bit division
-	 * is a library call per digit, so only until the rest fits 64 bits */
 	char digits[48], *end = digits + sizeof digits, *q = end;
 	while (u >> 64) {
 		*--q = (char)('0' + (int)(u % 10));
 		u /= 10;
 	}
-	int n = count_digits((uint64_t)u);
-	put_digits(q, (uint64_t)u, n);
-	q -= n;
+	uint64_t u64 = (uint64_t)u;
+	while (u64 >= 100) {
+		q -= 2;
+		memcpy(q, decimal_pairs + 2 * (u64 % 100), 2);
+		u64 /= 100;
+	}
+	if (u64 >= 10) {
+		q -= 2;
+		memcpy(q, decimal_pairs + 2 * u64, 2);
+	} else {
+		*--q = (char)('0' + u64);
+	}
 	while (end - q <= scale)
 		*--q = '0';
-	int nd = (int)(end - q), whole = scale > 0 ? nd - scale : nd;
+	int nd = (int)(end - q), whole = scale > 0 ? nd - scale : nd, len = neg;
+	out[0] = '-';
 	memcpy(out + len, q, (size_t)whole);
 	len += whole;
 	if (scale > 0) {
@@ -295,6 +258,18 @@ int decimal_format(char *out, int128_t unscaled, int scale)
 	}
 	out[len] = 0;
 	return len;
+}
+
+int decimal_format(char *out, int128_t unscaled, int scale)
+{
+	bool neg = unscaled < 0;
+	/* negate as unsigned so the most negative value survives */
+	unsigned __int128 u128 = neg ? -(unsigned __int128)unscaled : (unsigned __int128)unscaled;
+	if (scale < 0)
+		scale = 0;
+	if (u128 > UINT32_MAX || scale > 9)
+		return decimal_format_wide(out, u128, neg, scale);
+	return decimal_format_short(out, (uint32_t)u128, neg, scale);
 }
 
 /* Compare two decimals (or ints as scale 0) exactly, falling back to double

@@ -202,7 +202,47 @@ static inline int128_t pow10_128(int k)
 {
 	return k <= 0 ? 1 : pow10_table[k < 38 ? k : 38];
 }
-/* writes at most 42 bytes; returns the length */
+/* writes at most 42 bytes (the text and a NUL); returns the length */
 int decimal_format(char *out, int128_t unscaled, int scale);
+
+/* "00".."99", and 10^k for k <= 9 */
+extern const char decimal_pairs[200];
+extern const uint32_t pow10_u32[10];
+/* decimal_format of the magnitude u (negative when neg) at scale 0..9,
+ * what most counts and sums are; in line for writers of those.  The
+ * length comes first (the digit count from the bit length, which gives it
+ * or one less), then the digits from the end, two at a time in 32-bit
+ * arithmetic, the point among them: no temporary and no calls. */
+static inline int decimal_format_short(char *out, uint32_t u, bool neg, int scale)
+{
+	int t = ((32 - __builtin_clz(u | 1)) * 1233) >> 12;
+	int nd = t + ((u | 1) >= pow10_u32[t]);
+	int len = neg + (nd > scale ? nd : scale + 1) + (scale > 0);
+	char *q = out + len;
+	*q = 0;
+	out[0] = '-'; /* the first digit when there is no sign */
+	int s = scale;
+	for (; s >= 2; s -= 2) {
+		q -= 2;
+		memcpy(q, decimal_pairs + 2 * (u % 100), 2);
+		u /= 100;
+	}
+	if (s) {
+		*--q = (char)('0' + u % 10);
+		u /= 10;
+	}
+	if (scale > 0)
+		*--q = '.';
+	while (u >= 100) {
+		q -= 2;
+		memcpy(q, decimal_pairs + 2 * (u % 100), 2);
+		u /= 100;
+	}
+	if (u >= 10)
+		memcpy(q - 2, decimal_pairs + 2 * u, 2);
+	else
+		q[-1] = (char)('0' + u);
+	return len;
+}
 
 #endif

@@ -596,3 +596,36 @@ crash_and_resume() {
 	run weir-window --tumble 1m -t t --time-unit s -d 1m -b k -a 'min(x) AS lo, max(x) AS hi, count(*) AS n' "$D/in"
 	assert_line --index 0 '{"window_start":"1970-01-01T00:00:00.000000Z","window_end":"1970-01-01T00:01:00.000000Z","k":"a","lo":1.0,"hi":5,"n":3}'
 }
+
+@test "rows written in place stay whole across the writer's flushes, as json_write writes their values" {
+	# 8000 rows, about 1 MB: the writer flushes at 256 KiB, after whole
+	# lines; keys of every length from 1 to 40, some needing escapes, some
+	# numbers; sums negative, below one, past 32 and 64 bits, NULL.  Each
+	# key has one record, so its row holds the record's values as
+	# weir-parse writes them.
+	awk 'BEGIN { for (i = 0; i < 8000; i++) {
+			k = substr("abcdefghijklmnopqrstuvwxyz0123456789ABCD", 1, 1 + i % 40)
+			k = i % 13 == 0 ? "\"q\\\"" k i "\"" : i % 17 == 0 ? "\"t\\t" k i "\"" : i % 19 == 0 ? i : "\"" k i "\""
+			a = i % 11 == 0 ? "null" : i % 7 == 0 ? "\"-0.05\"" : i % 5 == 0 ? "\"" i "9999999999999999.99\"" \
+			    : i % 3 == 0 ? "\"" 42949672 + i ".9" i % 10 "\"" : "\"" (i - 4000) "." i % 100 "\""
+			printf "{\"ts\":%d,\"key\":%s,\"amount\":%s}\n", i, k, a
+		} }' >"$D/in"
+	local s='ts BIGINT NOT NULL, key STRING, amount DECIMAL(38,2)'
+	weir-parse -q -s "$s" <"$D/in" >"$D/typed"
+	weir-parse -q -s "$s" --framed <"$D/in" >"$D/typed.framed"
+	sed 's/^{"ts":[0-9]*,\(.*\),"amount":\(.*\)}$/{"window_start":"1970-01-01T00:00:00.000000Z","window_end":"1970-01-01T01:00:00.000000Z",\1,"n":1,"s":\2}/' \
+		"$D/typed" >"$D/want"
+	echo '{"@weir":"watermark","t":9223372036854775807}' >>"$D/want"
+	for f in typed typed.framed; do
+		weir-window --tumble 1h -t ts --time-unit ms -b key -a 'count(*) AS n, sum(amount) AS s' "$D/$f" >"$D/rows"
+		[ "$(wc -c <"$D/rows")" -gt 900000 ]
+		diff "$D/want" "$D/rows"
+	done
+	grep -qF '{"window_start":"1970-01-01T00:00:00.000000Z","window_end":"1970-01-01T01:00:00.000000Z","key":"q\"a0","n":1,"s":null}' "$D/rows"
+	grep -qF '"key":"t\tabcdefghijklmnopqr17","n":1,"s":-3983.17}' "$D/rows"
+	grep -qF '"key":"19","n":1,"s":-3981.19}' "$D/rows"
+	grep -qF '"key":"abcdefghijklmnopqrstuv21","n":1,"s":-0.05}' "$D/rows"
+	grep -qF '"key":"abcdefghijklmnop4815","n":1,"s":48159999999999999999.99}' "$D/rows"
+	grep -qF '"key":"abcdefghijklmnopqrstuvwxyz0123456789ABCD6999","n":1,"s":42956671.99}' "$D/rows"
+	grep -qF '"key":"abcd7003","n":1,"s":3003.30}' "$D/rows"
+}

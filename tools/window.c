@@ -333,10 +333,13 @@ static struct st {
 
 	struct arena out_arena, tmp_arena;
 	struct buf scratch;
-	/* NDJSON rows from parts: ',"name":' per column, and the window
-	 * columns of the last row, which the next rows nearly always share */
-	struct buf line, names, prefix;
+	/* NDJSON rows from parts (see emit_ndjson): ',"name":' per column,
+	 * and the window columns of the last row with the first name, which
+	 * the next rows nearly always share; out: the writer's buffer */
+	struct buf names, prefix, *out;
 	size_t *name_off;
+	size_t row_room;
+	bool ndjson; /* S.w is not framed */
 	int64_t prefix_start, prefix_end;
 	bool prefix_ok;
 	struct rec_writer *w, *late;
@@ -1547,33 +1550,76 @@ static void fit_schema(struct value *row)
 	rec_writer_schema(S.w, st);
 }
 
-/* A row as NDJSON, byte for byte what json_write makes of the row object,
- * with the parts every row repeats rendered once. */
-/* A count or an exact sum, the usual results, written as json_write writes
- * it (an integer is a decimal of scale 0) without making it a value; false
- * for the others. */
-static inline bool put_exact(struct buf *b, const struct agg *a, const unsigned char *st)
+/* NDJSON rows are rendered straight into the writer's buffer, byte for
+ * byte what json_write makes of the row object, from parts rendered once
+ * and from the usual values (short plain keys, counts, exact sums) written
+ * without making them values or calling out for short copies. */
+
+/* n bytes from s to d in 32-byte steps, without a call; returns d + n.
+ * Both sides have room for n rounded up to 32: the parts are padded
+ * (pad_text) and rows get room for that (S.row_room). */
+static inline char *put_text(char *d, const char *s, size_t n)
 {
-	int128_t x;
-	int scale = 0;
-	if (a->fn == A_COUNT_STAR || a->fn == A_COUNT) {
-		x = *(const int64_t *)st;
-	} else if (a->fn == A_SUM && (((const struct st_sum *)st)->kind == 1 || ((const struct st_sum *)st)->kind == 2)) {
-		const struct st_sum *s = (const struct st_sum *)st;
-		x = s->i;
-		scale = s->kind == 2 ? s->scale : 0;
-	} else {
-		return false;
+	if (n <= 16) {
+		memcpy(d, s, 16); /* a name, the usual part */
+		return d + n;
 	}
-	buf_grow(b, 48);
-	b->len += (size_t)decimal_format(b->p + b->len, x, scale);
-	return true;
+	for (size_t i = 0; i < n; i += 32)
+		memcpy(d + i, s + i, 32);
+	return d + n;
+}
+
+static void pad_text(struct buf *b)
+{
+	buf_grow(b, 32);
+	memset(b->p + b->len, 0, 32);
+}
+
+/* A string key value of n bytes (0 < n, and it ends within KEY_INLINE) at
+ * p in an inline key k, written quoted at d when it needs no escaping;
+ * returns the end, NULL when it needs escaping.  Its bytes are loaded as
+ * two words from the key's 32, past the string when it is shorter, and
+ * the flags of those bytes ignored; d has room for 18 bytes. */
+static inline char *put_plain_key(char *d, const struct key *k, const unsigned char *p, size_t n)
+{
+	_Static_assert(offsetof(struct key, b) + 2 * KEY_INLINE <= sizeof(struct key), "16 bytes from any inline string");
+	const unsigned char *s = (const unsigned char *)k + offsetof(struct key, b) + (size_t)(p + 2 - k->b.inl);
+	uint64_t lo = load64(s), hi = load64(s + 8);
+	uint64_t keep_lo = n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
+	uint64_t keep_hi = n > 8 ? (1ull << (8 * (n - 8))) - 1 : 0;
+	if ((json_special(lo) & keep_lo) | (json_special(hi) & keep_hi))
+		return NULL;
+	d[0] = '"';
+	memcpy(d + 1, &lo, 8);
+	memcpy(d + 9, &hi, 8);
+	d[n + 1] = '"';
+	return d + n + 2;
+}
+
+/* A count or an exact sum, the usual results, written at d as json_write
+ * writes it (an integer is a decimal of scale 0) without making it a
+ * value; returns the end, NULL for the others.  d has room for 42 bytes. */
+static inline char *put_exact(char *d, const struct agg *a, const unsigned char *st)
+{
+	if (a->fn == A_COUNT_STAR || a->fn == A_COUNT) {
+		int64_t n = *(const int64_t *)st;
+		if (n >= 0 && n <= UINT32_MAX)
+			return d + decimal_format_short(d, (uint32_t)n, false, 0);
+		return d + decimal_format(d, n, 0);
+	}
+	const struct st_sum *s = (const struct st_sum *)st;
+	if (a->fn != A_SUM || (s->kind != 1 && s->kind != 2))
+		return NULL;
+	int scale = s->kind == 2 ? s->scale : 0;
+	if (s->i >= -(int128_t)UINT32_MAX && s->i <= UINT32_MAX && scale <= 9)
+		return d + decimal_format_short(d, (uint32_t)(s->i < 0 ? -s->i : s->i), s->i < 0, scale);
+	return d + decimal_format(d, s->i, scale);
 }
 
 static void emit_ndjson(struct entry *e)
 {
+	size_t ncol = o.nkeys + o.naggs;
 	if (!S.name_off) {
-		size_t ncol = o.nkeys + o.naggs;
 		S.name_off = xmalloc((ncol + 1) * sizeof *S.name_off);
 		for (size_t c = 0; c < ncol; c++) {
 			const char *name = c < o.nkeys ? o.keys[c].text : o.aggs[c - o.nkeys].name;
@@ -1583,6 +1629,13 @@ static void emit_ndjson(struct entry *e)
 			buf_putc(&S.names, ':');
 		}
 		S.name_off[ncol] = S.names.len;
+		pad_text(&S.names);
+		/* what the columns of a row may take written in place: the
+		 * names, and per column a quoted inline key or a decimal (42
+		 * bytes at most) and the 31 a step of put_text may write past
+		 * an end; and the prefix's 31 and the closing brace */
+		S.row_room = S.names.len + ncol * 80 + 48;
+		S.out = rec_ndjson_out(S.w);
 	}
 	if (!S.prefix_ok || e->start != S.prefix_start || e->end != S.prefix_end) {
 		struct value t = value_typed_int(V_TIMESTAMP, e->start);
@@ -1592,41 +1645,66 @@ static void emit_ndjson(struct entry *e)
 		buf_puts(&S.prefix, ",\"window_end\":");
 		t.i = e->end;
 		json_write(&S.prefix, &t);
+		buf_put(&S.prefix, S.names.p, S.name_off[ncol ? 1 : 0]);
+		pad_text(&S.prefix);
 		S.prefix_start = e->start;
 		S.prefix_end = e->end;
 		S.prefix_ok = true;
 	}
-	struct buf *b = &S.line;
-	buf_reset(b);
-	buf_put(b, S.prefix.p, S.prefix.len);
-	struct key *k = &S.keys[e->key];
+	struct buf *b = S.out;
+	buf_grow(b, S.prefix.len + S.row_room);
+	char *d = put_text(b->p + b->len, S.prefix.p, S.prefix.len), *q;
+	const struct key *k = &S.keys[e->key];
 	const unsigned char *p = key_bytes(k), *end = p + k->len;
-	for (size_t c = 0; c < o.nkeys + o.naggs; c++) {
-		buf_put(b, S.names.p + S.name_off[c], S.name_off[c + 1] - S.name_off[c]);
-		if (c < o.nkeys && end - p >= 2 && p[0] == V_STRING && p[1] < 0x80 && p[1] <= end - p - 2) {
+	for (size_t c = 0; c < o.nkeys; c++) {
+		if (c)
+			d = put_text(d, S.names.p + S.name_off[c], S.name_off[c + 1] - S.name_off[c]);
+		if (end - p >= 2 && p[0] == V_STRING && p[1] < 0x80 && p[1] <= end - p - 2) {
 			/* the usual key, a short string, straight from its encoding */
-			json_write_string(b, (const char *)p + 2, p[1]);
-			p += 2 + p[1];
+			size_t n = p[1];
+			if (k->len <= KEY_INLINE && n && (q = put_plain_key(d, k, p, n))) {
+				d = q;
+				p += 2 + n;
+				continue;
+			}
+			b->len = (size_t)(d - b->p);
+			json_write_string(b, (const char *)p + 2, n);
+			p += 2 + n;
+		} else {
+			b->len = (size_t)(d - b->p);
+			struct value v;
+			if (frame_get_value(&S.out_arena, &p, end, &v))
+				v = value_null();
+			json_write(b, &v);
+		}
+		/* room again for the columns left */
+		buf_grow(b, S.row_room);
+		d = b->p + b->len;
+	}
+	for (size_t i = 0, c = o.nkeys; i < o.naggs; i++, c++) {
+		if (c)
+			d = put_text(d, S.names.p + S.name_off[c], S.name_off[c + 1] - S.name_off[c]);
+		const struct agg *a = &o.aggs[i];
+		if ((q = put_exact(d, a, ST(e) + a->off))) {
+			d = q;
 			continue;
 		}
-		if (c >= o.nkeys && put_exact(b, &o.aggs[c - o.nkeys], ST(e) + o.aggs[c - o.nkeys].off))
-			continue;
-		struct value v;
-		if (c >= o.nkeys)
-			v = agg_result(&o.aggs[c - o.nkeys], ST(e) + o.aggs[c - o.nkeys].off, &S.out_arena);
-		else if (frame_get_value(&S.out_arena, &p, end, &v))
-			v = value_null();
+		b->len = (size_t)(d - b->p);
+		struct value v = agg_result(a, ST(e) + a->off, &S.out_arena);
 		json_write(b, &v);
+		buf_grow(b, S.row_room);
+		d = b->p + b->len;
 	}
-	buf_putc(b, '}');
-	rec_write_ndjson(S.w, b->p, b->len);
+	*d++ = '}';
+	b->len = (size_t)(d - b->p);
+	rec_ndjson_end(S.w);
 }
 
 static void emit_entry(struct entry *e)
 {
 	arena_reset(&S.out_arena);
 	arena_reset(&S.tmp_arena);
-	if (!rec_writer_framed(S.w)) {
+	if (S.ndjson) {
 		emit_ndjson(e);
 		S.nrows++;
 		return;
@@ -2896,6 +2974,7 @@ static void read_input(struct rec_reader *r)
 static int run(void)
 {
 	S.w = rec_writer_open(1, rec_want_framed(o.framed));
+	S.ndjson = !rec_writer_framed(S.w);
 	if (o.late_path) {
 		/* appended to, as dedup, join and parse do: a pipeline resumed
 		 * after a crash must not wipe the late records of the run before */
