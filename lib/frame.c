@@ -431,7 +431,7 @@ static inline __attribute__((always_inline)) const unsigned char *canonical_vari
 	if (!(b0 & b1 & 0x80)) {
 		*out = (b0 & 0x7f) | (b1 << 7 & -two);
 		/* the second byte is within the input, and not a needless zero group */
-		return (two & (b1 == 0)) | (q + 1 + two > end) ? NULL : q + 1 + two;
+		return ((two & (b1 == 0)) | (q + 1 + two > end)) ? NULL : q + 1 + two;
 	}
 	/* three (amounts in cents, counters, row numbers): three bytes
 	 * combined cost less than varint8's folding of eight */

@@ -2299,11 +2299,11 @@ static inline __attribute__((always_inline)) uint32_t rkey_intern(const struct r
 	return key_intern((unsigned char *)S.scratch.p, k->n);
 }
 
-/* A plain aggregate (count(*), count, sum, avg) as fast_record updates it:
- * its argument's index in rec->v.a of the layout it knows (the time's for
- * count(*), which reads none), and its state's offset in an entry. */
+/* A plain aggregate as fast_record updates it: a count (count(*) counts the
+ * event time, never null there) or a sum (sum, avg) of the value at index
+ * pos of rec->v.a in the layout it knows, kept at off in an entry. */
 struct fast_op {
-	enum afn fn;
+	bool sum;
 	uint32_t pos;
 	size_t off;
 };
@@ -2345,7 +2345,7 @@ static inline __attribute__((always_inline)) bool fast_record(const struct recor
 		return false;
 	const struct fast_op *ops = S.fast_ops, *end = ops + o.naggs;
 	for (const struct fast_op *op = ops; op < end; op++)
-		if ((op->fn == A_SUM || op->fn == A_AVG) && !(NUMBER_TYPES >> a[op->pos].type & 1))
+		if (op->sum && !(NUMBER_TYPES >> a[op->pos].type & 1))
 			return false; /* slow_record says why */
 	S.rseq++;
 	S.nrecords++;
@@ -2365,13 +2365,9 @@ static inline __attribute__((always_inline)) bool fast_record(const struct recor
 			unsigned char *state = ST(E(kwalk_entry(&kw, st, &created)));
 			for (const struct fast_op *op = ops; op < end; op++) {
 				const struct value *v = &a[op->pos];
-				if (op->fn == A_COUNT_STAR)
-					(*(int64_t *)(state + op->off))++;
-				else if (v->type == V_NULL)
-					continue;
-				else if (op->fn == A_COUNT)
-					(*(int64_t *)(state + op->off))++;
-				else
+				if (!op->sum)
+					*(int64_t *)(state + op->off) += v->type != V_NULL;
+				else if (v->type != V_NULL)
 					sum_add((struct st_sum *)(state + op->off), v);
 			}
 			st -= slide;
@@ -2396,10 +2392,10 @@ static void fast_learn(const struct record *rec)
 	for (size_t i = 0; i < o.naggs; i++) {
 		const struct rec_field *f = &o.aggs[i].arg.top;
 		struct fast_op *op = &S.fast_ops[i];
-		op->fn = o.aggs[i].fn;
+		op->sum = o.aggs[i].fn == A_SUM || o.aggs[i].fn == A_AVG;
 		op->off = o.aggs[i].off;
 		op->pos = S.fast_time;
-		if (op->fn == A_COUNT_STAR)
+		if (o.aggs[i].fn == A_COUNT_STAR)
 			continue;
 		if (f->layout != rec->layout || f->pos == UINT32_MAX)
 			return; /* absent: slow_record passes NULL */
