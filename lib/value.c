@@ -226,7 +226,7 @@ const uint32_t pow10_u32[10] = {
 /* Magnitudes beyond 32 bits and scales beyond 9 digits: all the digits,
  * then the whole part and the fraction copied out.  128-bit division is a
  * library call per digit, so only until the rest fits 64 bits. */
-static __attribute__((noinline)) int decimal_format_wide(char *out, unsigned __int128 u, bool neg, int scale)
+int decimal_format_wide(char *out, unsigned __int128 u, bool neg, int scale)
 {
 	char digits[48], *end = digits + sizeof digits, *q = end;
 	while (u >> 64) {
@@ -258,18 +258,6 @@ static __attribute__((noinline)) int decimal_format_wide(char *out, unsigned __i
 	}
 	out[len] = 0;
 	return len;
-}
-
-int decimal_format(char *out, int128_t unscaled, int scale)
-{
-	bool neg = unscaled < 0;
-	/* negate as unsigned so the most negative value survives */
-	unsigned __int128 u128 = neg ? -(unsigned __int128)unscaled : (unsigned __int128)unscaled;
-	if (scale < 0)
-		scale = 0;
-	if (u128 > UINT32_MAX || scale > 9)
-		return decimal_format_wide(out, u128, neg, scale);
-	return decimal_format_short(out, (uint32_t)u128, neg, scale);
 }
 
 /* Compare two decimals (or ints as scale 0) exactly, falling back to double

@@ -202,9 +202,6 @@ static inline int128_t pow10_128(int k)
 {
 	return k <= 0 ? 1 : pow10_table[k < 38 ? k : 38];
 }
-/* writes at most 42 bytes (the text and a NUL); returns the length */
-int decimal_format(char *out, int128_t unscaled, int scale);
-
 /* "00".."99", and 10^k for k <= 9 */
 extern const char decimal_pairs[200];
 extern const uint32_t pow10_u32[10];
@@ -243,6 +240,25 @@ static inline int decimal_format_short(char *out, uint32_t u, bool neg, int scal
 	else
 		q[-1] = (char)('0' + u);
 	return len;
+}
+
+/* decimal_format of the magnitude u beyond decimal_format_short's reach:
+ * all the digits, then the whole part and the fraction copied out. */
+int decimal_format_wide(char *out, unsigned __int128 u, bool neg, int scale);
+
+/* A decimal (an integer at scale 0) as JSON and Delta write it; writes at
+ * most 42 bytes (the text and a NUL) and returns the length.  In line, so
+ * that writers of counts and sums get the short path without a call. */
+static inline int decimal_format(char *out, int128_t unscaled, int scale)
+{
+	bool neg = unscaled < 0;
+	/* negate as unsigned so the most negative value survives */
+	unsigned __int128 u = neg ? -(unsigned __int128)unscaled : (unsigned __int128)unscaled;
+	if (scale < 0)
+		scale = 0;
+	if (u > UINT32_MAX || scale > 9)
+		return decimal_format_wide(out, u, neg, scale);
+	return decimal_format_short(out, (uint32_t)u, neg, scale);
 }
 
 #endif

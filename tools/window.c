@@ -335,11 +335,11 @@ static struct st {
 	struct buf scratch;
 	/* NDJSON rows from parts (see emit_ndjson): ',"name":' per column,
 	 * and the window columns of the last row with the first name, which
-	 * the next rows nearly always share; out: the writer's buffer */
+	 * the next rows nearly always share; out: the writer's buffer, NULL
+	 * when the output is framed */
 	struct buf names, prefix, *out;
 	size_t *name_off;
 	size_t row_room;
-	bool ndjson; /* S.w is not framed */
 	int64_t prefix_start, prefix_end;
 	bool prefix_ok;
 	struct rec_writer *w, *late;
@@ -352,7 +352,7 @@ static struct st {
 	bool fast_ok;
 	uint64_t fast_layout;
 	uint32_t fast_time, fast_key;
-	struct fast_op *fast_ops;
+	uint32_t *fast_pos; /* each aggregate's argument (count(*): none) */
 } S;
 
 static inline struct entry *E(uint32_t i)
@@ -1601,19 +1601,12 @@ static inline char *put_plain_key(char *d, const struct key *k, const unsigned c
  * value; returns the end, NULL for the others.  d has room for 42 bytes. */
 static inline char *put_exact(char *d, const struct agg *a, const unsigned char *st)
 {
-	if (a->fn == A_COUNT_STAR || a->fn == A_COUNT) {
-		int64_t n = *(const int64_t *)st;
-		if (n >= 0 && n <= UINT32_MAX)
-			return d + decimal_format_short(d, (uint32_t)n, false, 0);
-		return d + decimal_format(d, n, 0);
-	}
+	if (a->fn == A_COUNT_STAR || a->fn == A_COUNT)
+		return d + decimal_format(d, *(const int64_t *)st, 0);
 	const struct st_sum *s = (const struct st_sum *)st;
 	if (a->fn != A_SUM || (s->kind != 1 && s->kind != 2))
 		return NULL;
-	int scale = s->kind == 2 ? s->scale : 0;
-	if (s->i >= -(int128_t)UINT32_MAX && s->i <= UINT32_MAX && scale <= 9)
-		return d + decimal_format_short(d, (uint32_t)(s->i < 0 ? -s->i : s->i), s->i < 0, scale);
-	return d + decimal_format(d, s->i, scale);
+	return d + decimal_format(d, s->i, s->kind == 2 ? s->scale : 0);
 }
 
 static void emit_ndjson(struct entry *e)
@@ -1635,7 +1628,6 @@ static void emit_ndjson(struct entry *e)
 		 * bytes at most) and the 31 a step of put_text may write past
 		 * an end; and the prefix's 31 and the closing brace */
 		S.row_room = S.names.len + ncol * 80 + 48;
-		S.out = rec_ndjson_out(S.w);
 	}
 	if (!S.prefix_ok || e->start != S.prefix_start || e->end != S.prefix_end) {
 		struct value t = value_typed_int(V_TIMESTAMP, e->start);
@@ -1704,7 +1696,7 @@ static void emit_entry(struct entry *e)
 {
 	arena_reset(&S.out_arena);
 	arena_reset(&S.tmp_arena);
-	if (S.ndjson) {
+	if (S.out) {
 		emit_ndjson(e);
 		S.nrows++;
 		return;
@@ -2299,15 +2291,6 @@ static inline __attribute__((always_inline)) uint32_t rkey_intern(const struct r
 	return key_intern((unsigned char *)S.scratch.p, k->n);
 }
 
-/* A plain aggregate as fast_record updates it: a count (count(*) counts the
- * event time, never null there) or a sum (sum, avg) of the value at index
- * pos of rec->v.a in the layout it knows, kept at off in an entry. */
-struct fast_op {
-	bool sum;
-	uint32_t pos;
-	size_t off;
-};
-
 /* What every data record ends with: a late one is counted, state that grew
  * is checked against --max-state, and a new latest time may move the
  * watermark and so output rows (update mode: every record does). */
@@ -2330,6 +2313,28 @@ static inline __attribute__((always_inline)) void record_done(const struct recor
 
 #define NUMBER_TYPES (1u << V_NULL | 1u << V_INT | 1u << V_FLOAT | 1u << V_DECIMAL)
 
+/* A record at ts into every tumbling or sliding window (not panes) that
+ * holds it and is not final under wm; false when there is none (late).
+ * The key is interned only then. */
+static inline __attribute__((always_inline)) bool add_windows(int64_t ts, int64_t wm, const struct rkey *rk,
+							      const struct value *const *args)
+{
+	/* locals: the aggregates' stores could alias the options */
+	int64_t size = o.size, slide = o.slide;
+	int64_t st = align(ts, slide, &S.last_window);
+	/* the latest window holding ts ends last: when it is final, all are */
+	if (wm != WM_NONE && st + size <= wm)
+		return false;
+	struct kwalk kw;
+	kwalk_init(&kw, rkey_intern(rk));
+	do {
+		bool created;
+		add_to(kwalk_entry(&kw, st, &created), args);
+		st -= slide;
+	} while (st > ts - size && (wm == WM_NONE || st + size > wm));
+	return true;
+}
+
 /* The usual record on a short path: its event time already a timestamp (a
  * typed stream's), one short string key, only plain aggregates, tumbling or
  * sliding windows without panes, and every field where the last record of
@@ -2343,37 +2348,18 @@ static inline __attribute__((always_inline)) bool fast_record(const struct recor
 	const struct value *a = rec->v.a, *tv = &a[S.fast_time], *kv = &a[S.fast_key];
 	if (tv->type != V_TIMESTAMP || kv->type != V_STRING || kv->n > KEY_INLINE - 2)
 		return false;
-	const struct fast_op *ops = S.fast_ops, *end = ops + o.naggs;
-	for (const struct fast_op *op = ops; op < end; op++)
-		if (op->sum && !(NUMBER_TYPES >> a[op->pos].type & 1))
+	const struct value **args = S.args;
+	for (size_t i = 0; i < o.naggs; i++) {
+		args[i] = o.aggs[i].arg.n ? &a[S.fast_pos[i]] : NULL;
+		if (o.aggs[i].number && !(NUMBER_TYPES >> args[i]->type & 1))
 			return false; /* slow_record says why */
+	}
 	S.rseq++;
 	S.nrecords++;
-	/* locals: the aggregates' stores could alias the options */
-	int64_t ts = tv->i, size = o.size, slide = o.slide;
-	int64_t wm = o.emit == EMIT_COMPLETE ? WM_NONE : S.wm.wm;
-	int64_t st = align(ts, slide, &S.last_window);
-	/* the latest window holding ts ends last: when it is final, all are */
-	bool any = wm == WM_NONE || st + size > wm;
-	if (any) {
-		uint64_t w[2];
-		string_key_words(kv->s, kv->n, w);
-		struct kwalk kw;
-		kwalk_init(&kw, key_intern_short(w, kv->n + 2));
-		do {
-			bool created;
-			unsigned char *state = ST(E(kwalk_entry(&kw, st, &created)));
-			for (const struct fast_op *op = ops; op < end; op++) {
-				const struct value *v = &a[op->pos];
-				if (!op->sum)
-					*(int64_t *)(state + op->off) += v->type != V_NULL;
-				else if (v->type != V_NULL)
-					sum_add((struct st_sum *)(state + op->off), v);
-			}
-			st -= slide;
-		} while (st > ts - size && (wm == WM_NONE || st + size > wm));
-	}
-	record_done(rec, ts, any);
+	struct rkey rk = {.n = kv->n + 2};
+	string_key_words(kv->s, kv->n, rk.w);
+	int64_t ts = tv->i;
+	record_done(rec, ts, add_windows(ts, o.emit == EMIT_COMPLETE ? WM_NONE : S.wm.wm, &rk, args));
 	return true;
 }
 
@@ -2382,25 +2368,21 @@ static inline __attribute__((always_inline)) bool fast_record(const struct recor
 static void fast_learn(const struct record *rec)
 {
 	S.fast_layout = 0;
-	if (!S.fast_ok || !rec->layout)
+	if (S.panes || !rec->layout)
 		return;
 	const struct rec_field *t = &o.time.top, *k = &o.keys[0].top;
 	if (t->layout != rec->layout || t->pos == UINT32_MAX || k->layout != rec->layout || k->pos == UINT32_MAX)
 		return;
-	S.fast_time = 2 * t->pos + 1;
-	S.fast_key = 2 * k->pos + 1;
 	for (size_t i = 0; i < o.naggs; i++) {
 		const struct rec_field *f = &o.aggs[i].arg.top;
-		struct fast_op *op = &S.fast_ops[i];
-		op->sum = o.aggs[i].fn == A_SUM || o.aggs[i].fn == A_AVG;
-		op->off = o.aggs[i].off;
-		op->pos = S.fast_time;
-		if (o.aggs[i].fn == A_COUNT_STAR)
-			continue;
+		if (!o.aggs[i].arg.n)
+			continue; /* count(*) */
 		if (f->layout != rec->layout || f->pos == UINT32_MAX)
 			return; /* absent: slow_record passes NULL */
-		op->pos = 2 * f->pos + 1;
+		S.fast_pos[i] = 2 * f->pos + 1;
 	}
+	S.fast_time = 2 * t->pos + 1;
+	S.fast_key = 2 * k->pos + 1;
 	S.fast_layout = rec->layout;
 }
 
@@ -2432,10 +2414,11 @@ static void slow_record(const struct rec_reader *r, const struct record *rec)
 	}
 	S.rseq++;
 	S.nrecords++;
-	bool complete = o.emit == EMIT_COMPLETE;
-	int64_t wm = complete ? WM_NONE : S.wm.wm;
-	/* before the key goes in the scratch buffer, which this may use */
-	if (S.panes && (wm == WM_NONE || align(ts, o.slide, &S.last_window) + o.size > wm) && !sums_exact(args))
+	int64_t wm = o.emit == EMIT_COMPLETE ? WM_NONE : S.wm.wm;
+	/* panes: whether the latest window holding ts is still open; before
+	 * the key goes in the scratch buffer, which leave_panes may use */
+	bool open = S.panes && (wm == WM_NONE || align(ts, o.slide, &S.last_window) + o.size > wm);
+	if (open && !sums_exact(args))
 		leave_panes();
 
 	struct rkey rk;
@@ -2449,7 +2432,7 @@ static void slow_record(const struct rec_reader *r, const struct record *rec)
 			any = true;
 		}
 	} else if (S.panes) {
-		if (wm == WM_NONE || align(ts, o.slide, &S.last_window) + o.size > wm) {
+		if (open) {
 			int64_t p = align(ts, S.pane, &S.last_pane);
 			struct kwalk kw;
 			bool created;
@@ -2458,26 +2441,16 @@ static void slow_record(const struct rec_reader *r, const struct record *rec)
 			any = true;
 		}
 	} else {
-		/* locals: the aggregates' stores could alias the options */
-		int64_t size = o.size, slide = o.slide;
-		struct kwalk kw = {.key = NIL};
-		for (int64_t st = align(ts, slide, &S.last_window); st > ts - size; st -= slide) {
-			if (wm != WM_NONE && st + size <= wm)
-				break; /* this window and every earlier one are final */
-			if (kw.key == NIL)
-				kwalk_init(&kw, rkey_intern(&rk));
-			bool created;
-			uint32_t idx = kwalk_entry(&kw, st, &created);
-			add_to(idx, args);
-			any = true;
-		}
+		any = add_windows(ts, wm, &rk, args);
 	}
 	record_done(rec, ts, any);
 }
 
 static void data_record(const struct rec_reader *r, const struct record *rec)
 {
-	if (!fast_record(rec)) {
+	if (!S.fast_ok) {
+		slow_record(r, rec);
+	} else if (!fast_record(rec)) {
 		slow_record(r, rec);
 		fast_learn(rec);
 	}
@@ -2970,7 +2943,8 @@ static void read_input(struct rec_reader *r)
 static int run(void)
 {
 	S.w = rec_writer_open(1, rec_want_framed(o.framed));
-	S.ndjson = !rec_writer_framed(S.w);
+	if (!rec_writer_framed(S.w))
+		S.out = rec_ndjson_out(S.w);
 	if (o.late_path) {
 		/* appended to, as dedup, join and parse do: a pipeline resumed
 		 * after a crash must not wipe the late records of the run before */
@@ -2984,8 +2958,9 @@ static int run(void)
 		if (state_dir_init(o.state_dir, err, sizeof err))
 			die(EXIT_TROUBLE, "%s", err);
 	}
-	/* offsets from the entry, which the slab aligns to 64 bytes */
+	/* offsets from the entry, which the stride keeps on 16 bytes */
 	size_t at = ST_OFF;
+	S.plain = true;
 	for (size_t i = 0; i < o.naggs; i++) {
 		size_t align = agg_align(o.aggs[i].fn);
 		at = (at + align - 1) & ~(align - 1);
@@ -2993,13 +2968,10 @@ static int run(void)
 		at += agg_size(o.aggs[i].fn);
 		/* counts, sums and stddev live in their slots; the rest may not */
 		enum afn fn = o.aggs[i].fn;
-		S.owning |= !(fn == A_COUNT_STAR || fn == A_COUNT || fn == A_SUM || fn == A_AVG || fn == A_STDDEV);
+		bool plain = fn == A_COUNT_STAR || fn == A_COUNT || fn == A_SUM || fn == A_AVG;
+		S.plain &= plain;
+		S.owning |= !plain && fn != A_STDDEV;
 		o.aggs[i].number = needs_number(fn);
-	}
-	S.plain = true;
-	for (size_t i = 0; i < o.naggs; i++) {
-		enum afn fn = o.aggs[i].fn;
-		S.plain &= fn == A_COUNT_STAR || fn == A_COUNT || fn == A_SUM || fn == A_AVG;
 	}
 	S.stride = (at + 15) & ~(size_t)15;
 	S.tmp_ent = xmalloc(S.stride);
@@ -3009,7 +2981,7 @@ static int run(void)
 		    o.time.n == 1 && o.keys[0].n == 1;
 	for (size_t i = 0; i < o.naggs; i++)
 		S.fast_ok &= o.aggs[i].arg.n <= 1;
-	S.fast_ops = xmalloc(o.naggs * sizeof *S.fast_ops);
+	S.fast_pos = xcalloc(o.naggs ? o.naggs : 1, sizeof *S.fast_pos);
 	if (o.kind != W_SESSION) {
 		S.pane = o.slide;
 		for (int64_t b = o.size % S.pane; b;) {
