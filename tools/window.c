@@ -1081,10 +1081,10 @@ static inline void key_words(const unsigned char *p, uint32_t n, uint64_t w[2])
 	w[0] = load64(p);
 	w[1] = load64(p + 8);
 	if (n < 8) {
-		w[0] &= (1ull << (8 * n)) - 1;
+		w[0] &= first_bytes_mask(n);
 		w[1] = 0;
-	} else {
-		w[1] = n == 8 ? 0 : w[1] & (~0ull >> (128 - 8 * n));
+	} else if (n < 16) {
+		w[1] &= first_bytes_mask(n - 8);
 	}
 }
 
@@ -1585,8 +1585,8 @@ static inline char *put_plain_key(char *d, const struct key *k, const unsigned c
 	_Static_assert(offsetof(struct key, b) + 2 * KEY_INLINE <= sizeof(struct key), "16 bytes from any inline string");
 	const unsigned char *s = (const unsigned char *)k + offsetof(struct key, b) + (size_t)(p + 2 - k->b.inl);
 	uint64_t lo = load64(s), hi = load64(s + 8);
-	uint64_t keep_lo = n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
-	uint64_t keep_hi = n > 8 ? (1ull << (8 * (n - 8))) - 1 : 0;
+	uint64_t keep_lo = n >= 8 ? ~0ull : first_bytes_mask(n);
+	uint64_t keep_hi = n > 8 ? first_bytes_mask(n - 8) : 0;
 	if ((json_special(lo) & keep_lo) | (json_special(hi) & keep_hi))
 		return NULL;
 	d[0] = '"';
