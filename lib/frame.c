@@ -5,13 +5,6 @@
 
 #include "json.h"
 
-void frame_put(struct buf *b, enum frame_kind kind, const void *payload, size_t n)
-{
-	buf_putc(b, (char)kind);
-	buf_uvarint(b, n);
-	buf_put(b, payload, n);
-}
-
 /* Encoders write through a pointer into room reserved once per value:
  * records are written value by value, and a size check per byte showed. */
 static inline unsigned char *put_varint(unsigned char *p, uint64_t u)
@@ -141,12 +134,12 @@ static inline const unsigned char *varint8(const unsigned char *q, uint64_t *out
  * is a constant at every call, so each decoder is compiled both ways. */
 #define ROOM8(q, end, pad) ((pad) ? (q) < (end) : (end) - (q) >= 8)
 
-/* Most varints in records (lengths, counts, small numbers) are one byte:
- * decode those here, longer ones from one load when the input allows, and
- * the rest byte by byte. */
-/* The decoder passes the read position by value and returns the new one
- * (NULL on malformed input): kept in a register, it is not reloaded after
- * every byte-sized store into a value, which C must assume could alias it. */
+/* Most varints in records (lengths, counts, small numbers) are one or two
+ * bytes: decode those here, longer ones from one load when the input
+ * allows, and the rest byte by byte.  The position goes by value and the
+ * new one comes back (NULL on malformed input): kept in a register, it is
+ * not reloaded after every byte-sized store into a value, which C must
+ * assume could alias it. */
 static inline __attribute__((always_inline)) const unsigned char *varint(const unsigned char *q,
 									  const unsigned char *end, uint64_t *out,
 									  bool pad)

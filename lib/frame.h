@@ -46,7 +46,23 @@ void frame_put_row(struct buf *b, const struct value *obj);
 int frame_get_row(struct arena *a, struct value *items, uint32_t n, const unsigned char *p,
 		  const unsigned char *end);
 
-/* Append a whole frame (kind, length, payload). */
-void frame_put(struct buf *b, enum frame_kind kind, const void *payload, size_t n);
+/* Append a whole frame (kind, length, payload).  In line: writers copying
+ * rows through call it per record, and most lengths are one byte. */
+static inline void frame_put(struct buf *b, enum frame_kind kind, const void *payload, size_t n)
+{
+	if (n < 0x80) {
+		buf_grow(b, 2 + n);
+		char *p = b->p + b->len;
+		p[0] = (char)kind;
+		p[1] = (char)n;
+		if (n) /* an empty payload may be NULL */
+			memcpy(p + 2, payload, n);
+		b->len += 2 + n;
+		return;
+	}
+	buf_putc(b, (char)kind);
+	buf_uvarint(b, n);
+	buf_put(b, payload, n);
+}
 
 #endif

@@ -42,9 +42,9 @@ struct rec_writer {
 	struct buf out;
 	struct buf scratch;
 	struct type *schema;
-	/* the schema's top-level field names: records with exactly these keys
-	 * go out as row frames; row_names NULL when the schema is no struct */
-	const char **row_names;
+	/* the lengths of the schema's top-level field names: records with
+	 * exactly these keys go out as row frames; NULL when the schema is no
+	 * struct */
 	uint32_t *row_len;
 	uint32_t row_n;
 	uint64_t row_layout; /* a layout id seen to have exactly those keys */
@@ -295,7 +295,9 @@ static enum rec_kind read_ndjson(struct rec_reader *r, struct record *rec)
 }
 
 /* The record row frames fill in: the schema's top-level field names as
- * keys.  Records with these keys, from row or data frames, get one layout. */
+ * keys, and one layout id for every row frame under this schema (a data
+ * frame with the same keys may get another, which costs its tools one
+ * lookup by name). */
 static void set_row(struct rec_reader *r)
 {
 	const struct type *t = r->schema;
@@ -498,32 +500,27 @@ void rec_writer_schema(struct rec_writer *w, const struct type *t)
 	type_free(w->schema);
 	w->schema = type_clone(t);
 	w->schema_pending = w->framed;
-	free(w->row_names);
 	free(w->row_len);
-	w->row_names = NULL;
 	w->row_len = NULL;
 	w->row_layout = 0;
 	t = w->schema;
 	if (!w->framed || !t || t->kind != T_STRUCT || t->nfields > UINT32_MAX)
 		return;
 	w->row_n = (uint32_t)t->nfields;
-	w->row_names = xmalloc((t->nfields ? t->nfields : 1) * sizeof *w->row_names);
 	w->row_len = xmalloc((t->nfields ? t->nfields : 1) * sizeof *w->row_len);
-	for (size_t i = 0; i < t->nfields; i++) {
-		w->row_names[i] = t->fields[i].name;
+	for (size_t i = 0; i < t->nfields; i++)
 		w->row_len[i] = (uint32_t)strlen(t->fields[i].name);
-	}
 }
 
 /* Whether v (of the layout given, 0 when not known) has the announced
  * schema's top-level keys, in order, by comparing them. */
 static __attribute__((noinline)) bool row_keys(struct rec_writer *w, const struct value *v, uint64_t layout)
 {
-	if (!w->row_names || v->type != V_OBJECT || v->n != w->row_n)
+	if (!w->row_len || v->type != V_OBJECT || v->n != w->row_n)
 		return false;
 	for (uint32_t i = 0; i < v->n; i++) {
 		const struct value *k = &v->a[2 * i];
-		if (k->n != w->row_len[i] || (k->n && memcmp(k->s, w->row_names[i], k->n)))
+		if (k->n != w->row_len[i] || (k->n && memcmp(k->s, w->schema->fields[i].name, k->n)))
 			return false;
 	}
 	if (layout)
@@ -555,13 +552,13 @@ static inline __attribute__((always_inline)) void put_frame(struct rec_writer *w
 		b->p[at] = (char)n;
 		return;
 	}
-	char len[10];
-	size_t k = 0;
-	for (uint64_t u = n; u; u >>= 7)
-		len[k++] = (char)((u & 0x7f) | (u >> 7 ? 0x80 : 0));
+	/* the longer length, encoded aside, then the payload moved for it */
+	buf_reset(&w->scratch);
+	buf_uvarint(&w->scratch, n);
+	size_t k = w->scratch.len;
 	buf_grow(b, k - 1);
 	memmove(b->p + at + k, b->p + at + 1, n);
-	memcpy(b->p + at, len, k);
+	memcpy(b->p + at, w->scratch.p, k);
 	b->len += k - 1;
 }
 
@@ -608,12 +605,10 @@ static void maybe_flush(struct rec_writer *w)
 		rec_flush(w);
 }
 
-void rec_write(struct rec_writer *w, const struct value *v)
-{
-	rec_write_layout(w, v, 0);
-}
-
-void rec_write_layout(struct rec_writer *w, const struct value *v, uint64_t layout)
+/* rec_write for a record v whose layout id (struct record's) is known, 0
+ * when not: a framed writer then checks once per layout whether v's keys
+ * are those of the announced schema (a row frame) instead of per record. */
+static void write_value(struct rec_writer *w, const struct value *v, uint64_t layout)
 {
 	if (w->framed) {
 		start_frames(w);
@@ -628,29 +623,21 @@ void rec_write_layout(struct rec_writer *w, const struct value *v, uint64_t layo
 	maybe_flush(w);
 }
 
+void rec_write(struct rec_writer *w, const struct value *v)
+{
+	write_value(w, v, 0);
+}
+
 void rec_write_record(struct rec_writer *w, const struct record *rec)
 {
 	if (w->framed && rec->raw_row && is_row(w, &rec->v, rec->layout)) {
 		if (!w->magic_done || w->schema_pending)
 			start_frames(w);
-		struct buf *b = &w->out;
-		const char *raw = rec->raw;
-		size_t n = rec->rawlen;
-		if (n < 0x80) {
-			/* the usual length, one byte: no varint to encode */
-			buf_grow(b, 2 + n);
-			char *p = b->p + b->len;
-			p[0] = FRAME_ROW;
-			p[1] = (char)n;
-			memcpy(p + 2, raw, n);
-			b->len += 2 + n;
-		} else {
-			frame_put(b, FRAME_ROW, raw, n);
-		}
+		frame_put(&w->out, FRAME_ROW, rec->raw, rec->rawlen);
 		maybe_flush(w);
 		return;
 	}
-	rec_write_layout(w, &rec->v, rec->layout);
+	write_value(w, &rec->v, rec->layout);
 }
 
 void rec_write_control(struct rec_writer *w, const struct value *v)
@@ -710,7 +697,6 @@ void rec_writer_close(struct rec_writer *w)
 	buf_free(&w->out);
 	buf_free(&w->scratch);
 	type_free(w->schema);
-	free(w->row_names);
 	free(w->row_len);
 	free(w);
 }

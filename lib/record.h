@@ -97,12 +97,8 @@ bool rec_writer_framed(const struct rec_writer *w);
 /* Announce the schema of the records that follow (framed: a schema frame). */
 void rec_writer_schema(struct rec_writer *w, const struct type *t);
 void rec_write(struct rec_writer *w, const struct value *v);
-/* The same for a record v whose layout id (struct record's) is known, 0
- * when not: a framed writer then checks once per layout whether v's keys
- * are those of the announced schema (a row frame) instead of per record. */
-void rec_write_layout(struct rec_writer *w, const struct value *v, uint64_t layout);
-/* Write a data record as read (rec->v unchanged), as rec_write_layout
- * would: a framed writer copies a row frame's payload when it is what the
+/* Write a data record as read (rec->v unchanged), as rec_write would, its
+ * layout saving the check of its keys per record: a framed writer copies a row frame's payload when it is what the
  * writer would encode (rec->raw_row, keys the announced schema's). */
 void rec_write_record(struct rec_writer *w, const struct record *rec);
 void rec_write_control(struct rec_writer *w, const struct value *v);

@@ -684,7 +684,7 @@ static void handle_data(struct typer *ty, struct rec_writer *w, struct source *s
 	if (row == &src->rec->v)
 		rec_write_record(w, src->rec);
 	else
-		rec_write_layout(w, row, 0);
+		rec_write(w, row);
 	return;
 bad:
 	bad_record(w, src, reason, field);
