@@ -1293,8 +1293,6 @@ static void write_watermark(void)
 	st.wm_sent = st.wm;
 }
 
-/* Barrier N has arrived on every input that is still open: the cut is
- * complete. */
 /* An input at its end that holds no barrier back: it never carried
  * barriers, or it ended for good.  One that carried barriers and just
  * stopped (its upstream died) must not let barriers pass without it: its
@@ -1304,6 +1302,8 @@ static bool gone(const struct side *s)
 	return s->eof && (!s->checkpointed || s->ended);
 }
 
+/* Barrier N has arrived on every input that is still open: the cut is
+ * complete. */
 static void complete_barrier(int64_t id)
 {
 	if (opt.advance_barrier) {
@@ -1321,11 +1321,12 @@ static void complete_barrier(int64_t id)
 	bool have = false;
 	int64_t committed = INT64_MAX, c;
 	/* the inputs that delivered the barrier, then one that ended for good
-	 * after its last barrier: the cut holds its final offsets too */
+	 * after an earlier barrier (held in barrier_rec): the cut holds its
+	 * final offsets too */
 	for (int k = 0; k < 4; k++) {
 		struct side *s = &st.s[k % 2];
 		bool ours = s->barrier == id;
-		if (k < 2 ? !ours : ours || !gone(s) || !s->checkpointed || !s->barrier_rec.len)
+		if (k < 2 ? !ours : ours || !s->eof || !s->ended || !s->barrier_rec.len)
 			continue;
 		struct value v;
 		struct json_error je;

@@ -86,7 +86,6 @@ struct item {
 	size_t *seglen;
 	size_t nseg;
 	char *name;
-	size_t namelen;
 	struct value key;     /* name as the string value written per row */
 	enum meta_field meta; /* --meta items */
 	long *idx;            /* typed --select: field index at each step */
@@ -198,8 +197,7 @@ static struct item *parse_list(const char *s, const char *what, size_t *count)
 				it->name = xstrdup(it->seg[it->nseg - 1]);
 			}
 		}
-		it->namelen = strlen(it->name);
-		json_set_str(&it->key, it->name, it->namelen);
+		json_set_str(&it->key, it->name, strlen(it->name));
 		skip_space(&p);
 		if (!*p)
 			break;
@@ -661,7 +659,7 @@ static void handle_data(struct typer *ty, struct rec_writer *w, struct source *s
 		struct value *a = arena_alloc(&ty->arena, 2 * n * sizeof *a);
 		memcpy(a, row->a, 2 * (size_t)row->n * sizeof *a);
 		for (size_t i = 0; i < opt.nmeta; i++) {
-			value_set_str(&a[2 * (row->n + i)], opt.meta[i].name, opt.meta[i].namelen);
+			a[2 * (row->n + i)] = opt.meta[i].key;
 			a[2 * (row->n + i) + 1] = meta_value(ty->envelope ? &env : NULL, opt.meta[i].meta, &ty->arena);
 		}
 		full.type = V_OBJECT;
@@ -728,12 +726,15 @@ static void parse_stream(struct typer *ty, struct rec_writer *w, const char *nam
 	}
 	struct record rec;
 	struct source src = {.input = name, .rec = &rec};
+	bool detected = false;
 	for (;;) {
 		enum rec_kind k = rec_read(r, &rec);
 		if (k == REC_EOF)
 			break;
-		if (!src.framed) /* known from the first bytes; a call per record showed */
+		if (!detected) { /* from the first bytes; a call per record showed */
 			src.framed = rec_reader_framed(r);
+			detected = true;
+		}
 		src.envelope = false;
 		if (k == REC_CONTROL) {
 			cnt.control++;
