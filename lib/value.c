@@ -24,12 +24,13 @@ void *arena_alloc_slow(struct arena *a, size_t n)
 	struct arena_block *nb = xmalloc(sizeof *nb + size);
 	nb->size = size;
 	nb->next = b;
+	if (b)
+		a->older += (size_t)(a->cur - a->base);
 	a->chained = b != NULL;
 	a->head = nb;
 	a->base = nb->data;
 	a->cur = nb->data + n;
 	a->lim = nb->data + size;
-	a->used_total += n;
 	return nb->data;
 }
 
@@ -54,7 +55,7 @@ void arena_reset_slow(struct arena *a)
 	b->next = NULL;
 	a->chained = false;
 	a->cur = a->base;
-	a->used_total = 0;
+	a->older = 0;
 }
 
 void arena_free(struct arena *a)

@@ -61,7 +61,7 @@ struct value {
  * block.  Both are in line: readers allocate and reset per record. */
 struct arena {
 	struct arena_block *head;
-	size_t used_total; /* bytes handed out since the last reset */
+	size_t older; /* bytes handed out from blocks before head since the last reset */
 	unsigned char *base, *cur, *lim; /* head's data, its free part */
 	bool chained;      /* head has older blocks, which reset frees */
 };
@@ -76,8 +76,12 @@ static inline void *arena_alloc(struct arena *a, size_t n)
 		return arena_alloc_slow(a, n);
 	void *p = a->cur;
 	a->cur += n;
-	a->used_total += n;
 	return p;
+}
+/* Bytes handed out since the last reset (as rounded). */
+static inline size_t arena_used(const struct arena *a)
+{
+	return a->older + (size_t)(a->cur - a->base);
 }
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 static inline void arena_reset(struct arena *a)
@@ -87,7 +91,6 @@ static inline void arena_reset(struct arena *a)
 		return;
 	}
 	a->cur = a->base;
-	a->used_total = 0;
 }
 void arena_free(struct arena *a);
 

@@ -706,7 +706,7 @@ static void table_add(const struct value *row)
 	g->last = sr;
 	g->nrows++;
 	s->rows++;
-	if (opt.max_state && (int64_t)(st.table.used_total + keytab_bytes(&s->tab)) > opt.max_state)
+	if (opt.max_state && (int64_t)(arena_used(&st.table) + keytab_bytes(&s->tab)) > opt.max_state)
 		die(EXIT_TROUBLE, "table '%s' exceeds --max-state", opt.right);
 }
 
@@ -777,7 +777,7 @@ static void load_table(void)
 	else
 		load_file();
 	compile_table();
-	st.s[R].bytes += st.table.used_total + keytab_bytes(&st.s[R].tab);
+	st.s[R].bytes += arena_used(&st.table) + keytab_bytes(&st.s[R].tab);
 	announce_schema();
 	verbose(1, "loaded %zu rows from '%s'", st.s[R].rows, opt.right);
 }
