@@ -518,6 +518,16 @@ int json_parse_record(struct arena *a, const char *p, size_t n, struct value *ou
 
 /* ---- writing ---- */
 
+/* "s" at p, for n bytes that need no escaping; returns the end.  Room for
+ * n + 2 bytes is the caller's. */
+static inline char *put_quoted(char *p, const char *s, size_t n)
+{
+	*p = '"';
+	copy_short(p + 1, s, n);
+	p[n + 1] = '"';
+	return p + n + 2;
+}
+
 void json_write_string(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -528,11 +538,7 @@ void json_write_string(struct buf *b, const char *s, size_t n)
 		uint64_t w[2] = {0x2020202020202020ull, 0x2020202020202020ull};
 		copy_short((char *)w, s, n);
 		if (!(json_special(w[0]) | json_special(w[1]))) {
-			char *p = b->p + b->len;
-			p[0] = '"';
-			copy_short(p + 1, s, n);
-			p[n + 1] = '"';
-			b->len += n + 2;
+			b->len = (size_t)(put_quoted(b->p + b->len, s, n) - b->p);
 			return;
 		}
 	}
@@ -629,11 +635,7 @@ void json_set_str(struct value *v, const char *s, size_t n)
 static inline void write_plain(struct buf *b, const struct value *v)
 {
 	buf_grow(b, (size_t)v->n + 2);
-	char *p = b->p + b->len;
-	*p = '"';
-	copy_short(p + 1, v->s, v->n);
-	p[v->n + 1] = '"';
-	b->len += (size_t)v->n + 2;
+	b->len = (size_t)(put_quoted(b->p + b->len, v->s, v->n) - b->p);
 }
 
 static void write_key(struct buf *b, const struct value *k)
@@ -750,10 +752,7 @@ void json_write(struct buf *b, const struct value *v)
 				char *p = b->p + b->len;
 				if (i)
 					*p++ = ',';
-				*p++ = '"';
-				copy_short(p, k->s, k->n);
-				p += k->n;
-				*p++ = '"';
+				p = put_quoted(p, k->s, k->n);
 				*p++ = ':';
 				b->len = (size_t)(p - b->p);
 			} else {
