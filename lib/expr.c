@@ -811,42 +811,23 @@ static int64_t temporal_micros(const struct value *v)
 	return v->type == V_DATE ? v->i * 86400 * 1000000 : v->i;
 }
 
-/* Integers and decimals whose unscaled values fit 64 bits compare exactly
- * in 128 bits once the one with fewer decimals is scaled up: what
- * value_cmp says, in a few instructions.  Timestamps (either kind) are
- * their microseconds, as compare has them.  False when this does not
- * apply. */
+/* Integers and decimals, and timestamps of either kind, compared as
+ * value_cmp would, in a few instructions; false for other types. */
 static inline bool cmp_fixed(const struct value *a, const struct value *b, int *out)
 {
-	int128_t x, y;
-	int sx = 0, sy = 0;
-	if (a->type == V_INT) {
-		x = a->i;
-	} else if (a->type == V_DECIMAL && a->d >= INT64_MIN && a->d <= INT64_MAX) {
-		x = a->d, sx = a->scale;
-	} else if ((a->type == V_TIMESTAMP || a->type == V_TIMESTAMP_NTZ) &&
-		   (b->type == V_TIMESTAMP || b->type == V_TIMESTAMP_NTZ)) {
+	if (a->type == V_INT || a->type == V_DECIMAL) {
+		if (b->type != V_INT && b->type != V_DECIMAL)
+			return false;
+		*out = decimal_cmp(a->type == V_INT ? a->i : a->d, a->type == V_INT ? 0 : a->scale,
+				   b->type == V_INT ? b->i : b->d, b->type == V_INT ? 0 : b->scale);
+		return true;
+	}
+	if ((a->type == V_TIMESTAMP || a->type == V_TIMESTAMP_NTZ) &&
+	    (b->type == V_TIMESTAMP || b->type == V_TIMESTAMP_NTZ)) {
 		*out = (a->i > b->i) - (a->i < b->i);
 		return true;
-	} else {
-		return false;
 	}
-	if (b->type == V_INT)
-		y = b->i;
-	else if (b->type == V_DECIMAL && b->d >= INT64_MIN && b->d <= INT64_MAX)
-		y = b->d, sy = b->scale;
-	else
-		return false;
-	/* |x| < 2^63 < 10^19: scaled by at most 10^17 it stays below 10^36,
-	 * where value_cmp scales exactly too */
-	if (sx < sy && sy - sx <= 17)
-		x *= pow10_128(sy - sx);
-	else if (sy < sx && sx - sy <= 17)
-		y *= pow10_128(sx - sy);
-	else if (sx != sy)
-		return false;
-	*out = (x > y) - (x < y);
-	return true;
+	return false;
 }
 
 /* Compare a and b (alts: literal forms of string literals, or NULL); false

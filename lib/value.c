@@ -261,31 +261,12 @@ int decimal_format_wide(char *out, unsigned __int128 u, bool neg, int scale)
 	return len;
 }
 
-/* Compare two decimals (or ints as scale 0) exactly, falling back to double
- * when rescaling would overflow. */
-static int cmp_exact(int128_t a, int sa, int128_t b, int sb)
-{
-	int128_t lim = pow10_128(36);
-	while (sa < sb && a < lim && a > -lim) {
-		a *= 10;
-		sa++;
-	}
-	while (sb < sa && b < lim && b > -lim) {
-		b *= 10;
-		sb++;
-	}
-	if (sa == sb)
-		return (a > b) - (a < b);
-	double da = (double)a / (double)pow10_128(sa), db = (double)b / (double)pow10_128(sb);
-	return (da > db) - (da < db);
-}
-
 static int cmp_num(const struct value *x, const struct value *y)
 {
 	if (x->type != V_FLOAT && y->type != V_FLOAT) {
 		int128_t a = x->type == V_INT ? x->i : x->d, b = y->type == V_INT ? y->i : y->d;
 		int sa = x->type == V_INT ? 0 : x->scale, sb = y->type == V_INT ? 0 : y->scale;
-		return cmp_exact(a, sa, b, sb);
+		return decimal_cmp(a, sa, b, sb);
 	}
 	double a, b;
 	value_to_double(x, &a);

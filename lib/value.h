@@ -205,6 +205,22 @@ static inline int128_t pow10_128(int k)
 {
 	return k <= 0 ? 1 : pow10_table[k < 38 ? k : 38];
 }
+/* Decimals a (scale sa) and b (scale sb), integers at scale 0, compared
+ * exactly: the one with the smaller scale is brought to the other's by one
+ * multiplication when that stays below 10^37, the two compare as doubles
+ * otherwise.  In line: filters compare a column with a literal per record. */
+static inline int decimal_cmp(int128_t a, int sa, int128_t b, int sb)
+{
+	int d = sa < sb ? sb - sa : sa - sb;
+	int128_t *fewer = sa < sb ? &a : &b, lim = d <= 37 ? pow10_128(37 - d) : 1;
+	if (d == 0 || (*fewer < lim && *fewer > -lim)) {
+		*fewer *= pow10_128(d);
+		return (a > b) - (a < b);
+	}
+	double da = (double)a / (double)pow10_128(sa), db = (double)b / (double)pow10_128(sb);
+	return (da > db) - (da < db);
+}
+
 /* "00".."99", and 10^k for k <= 9 */
 extern const char decimal_pairs[200];
 extern const uint32_t pow10_u32[10];

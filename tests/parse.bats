@@ -627,3 +627,23 @@ IN
 	assert_success
 	assert_output ""
 }
+
+@test "decimals of different scales compare exactly, as filters and sorts see them" {
+	# a filter's literal against a column at another scale takes decimal_cmp
+	run weir-parse -q -s 'd DECIMAL(38,2)' --where 'd > 0.005' <<'IN'
+{"d":"0.01"}
+{"d":"0.00"}
+{"d":"-0.01"}
+{"d":"999999999999999999999999999999999999.99"}
+IN
+	assert_success
+	assert_output '{"d":0.01}
+{"d":999999999999999999999999999999999999.99}'
+	# every pair of scales, edge values and 400k random ones: lib/value.h
+	# against an exact comparison of their text
+	cc -std=gnu11 -D_GNU_SOURCE -g -fsanitize=address,undefined -Wall -Werror -I"$TOP/lib" -o "$T/decimal-cmp" \
+		"$TOP/tests/parse/decimal-cmp.c" "$TOP"/lib/{value,buf,diag}.c -lm
+	run "$T/decimal-cmp"
+	assert_success
+	assert_output ""
+}
