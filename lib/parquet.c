@@ -28,6 +28,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "base64.h"
 #include "codec.h"
@@ -1479,7 +1480,8 @@ struct page_hdr {
 	int32_t num_values, num_nulls, num_rows;
 	int32_t encoding, def_enc, rep_enc;
 	int32_t def_len, rep_len;
-	bool is_compressed;
+	uint32_t crc;
+	bool have_crc, is_compressed;
 	bool have_data, have_v2, have_dict;
 };
 
@@ -1501,6 +1503,12 @@ static bool read_page_header(struct tc_reader *r, struct page_hdr *h)
 			break;
 		case 2: tc_i32(r, t, &h->uncomp); break;
 		case 3: tc_i32(r, t, &h->comp); break;
+		case 4:
+			if (tc_i32(r, t, &v)) {
+				h->crc = (uint32_t)v;
+				h->have_crc = true;
+			}
+			break;
 		case 5:
 		case 7:
 		case 8: {
@@ -1732,6 +1740,14 @@ static int next_page(struct colrd *c, char *err, size_t errlen)
 		if (h.comp < 0 || h.uncomp < 0 || (size_t)h.comp > (size_t)(c->end - body))
 			return cerr(err, errlen, c, "page of %d bytes does not fit in its column chunk", h.comp);
 		c->pos = body + h.comp;
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION /* fuzzed pages would all fail here */
+		if (h.have_crc) {
+			uint32_t crc = (uint32_t)crc32(0, body, (uInt)h.comp);
+			if (crc != h.crc)
+				return cerr(err, errlen, c, "page checksum mismatch (stored %08x, computed %08x): the file is damaged",
+					    h.crc, crc);
+		}
+#endif
 		if (h.type == PAGE_DICT) {
 			if (!h.have_dict)
 				return cerr(err, errlen, c, "dictionary page without its header");
@@ -3166,6 +3182,9 @@ static void write_stats(struct tc_writer *tw, int16_t id, const struct wstat *s)
 
 /* Pages a writer may have in flight before it waits for the oldest. */
 #define MAX_JOBS 4
+/* how much a page header can outgrow hdr_min: its compressed size and CRC
+ * are 1-byte varints there, 5 bytes at most once known */
+#define HDR_GROWTH 8
 
 struct cjob {
 	struct cjob *next;      /* in the writer's list */
@@ -3179,7 +3198,7 @@ struct cjob {
 	struct buf body;        /* a data page, uncompressed */
 	const struct buf *in;   /* what is compressed: body, or the leaf's dictionary */
 	struct buf hdr, comp;   /* the result */
-	size_t hdr_min;         /* the header's size with a 1-byte compressed size */
+	size_t hdr_min;         /* the header's size with a 1-byte compressed size and CRC */
 	int done;               /* atomic: hdr and comp are ready */
 	int rc;
 	char err[160];
@@ -3194,7 +3213,10 @@ static struct {
 } helper = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL,
 	    PTHREAD_ONCE_INIT, false};
 
-static void page_header(struct buf *hdr, const struct cjob *j, size_t comp)
+/* The page header; crc is the CRC-32 of the page's bytes as written (after
+ * compression), which readers that check it (parquet-mr, weir) use to find
+ * a damaged page instead of decoding garbage. */
+static void page_header(struct buf *hdr, const struct cjob *j, size_t comp, uint32_t crc)
 {
 	buf_reset(hdr);
 	struct tc_writer tw;
@@ -3203,6 +3225,7 @@ static void page_header(struct buf *hdr, const struct cjob *j, size_t comp)
 	tc_w_i32(&tw, 1, j->dict ? PAGE_DICT : PAGE_DATA);
 	tc_w_i32(&tw, 2, (int32_t)j->in->len);
 	tc_w_i32(&tw, 3, (int32_t)comp);
+	tc_w_i32(&tw, 4, (int32_t)crc);
 	if (j->dict) {
 		tc_w_struct_begin(&tw, 7);
 		tc_w_i32(&tw, 1, (int32_t)j->entries);
@@ -3226,7 +3249,8 @@ static void run_job(struct cjob *j)
 	buf_reset(&j->comp);
 	j->rc = codec_compress(j->codec, j->level, (const uint8_t *)j->in->p, j->in->len, &j->comp, j->err,
 			       sizeof j->err);
-	page_header(&j->hdr, j, j->comp.len);
+	if (!j->rc)
+		page_header(&j->hdr, j, j->comp.len, (uint32_t)crc32(0, (const Bytef *)j->comp.p, (uInt)j->comp.len));
 	__atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
 }
 
@@ -3350,7 +3374,7 @@ static int job_retire(struct pq_writer *w, char *err, size_t errlen)
 	size_t bound = codec_bound(w->codec, j->in->len);
 	w->jobs_uncomp -= (int64_t)(j->hdr_min + j->in->len);
 	w->jobs_min -= (int64_t)j->hdr_min;
-	w->jobs_max -= (int64_t)(j->hdr_min + 4 + bound);
+	w->jobs_max -= (int64_t)(j->hdr_min + HDR_GROWTH + bound);
 	int rc = 0;
 	if (j->rc) {
 		if (!w->job_err[0])
@@ -3385,11 +3409,11 @@ static int jobs_drain(struct pq_writer *w, char *err, size_t errlen)
 
 static int job_submit(struct pq_writer *w, struct cjob *j, char *err, size_t errlen)
 {
-	page_header(&j->hdr, j, 0);
+	page_header(&j->hdr, j, 0, 0);
 	j->hdr_min = j->hdr.len;
 	w->jobs_uncomp += (int64_t)(j->hdr_min + j->in->len);
 	w->jobs_min += (int64_t)j->hdr_min;
-	w->jobs_max += (int64_t)(j->hdr_min + 4 + codec_bound(w->codec, j->in->len));
+	w->jobs_max += (int64_t)(j->hdr_min + HDR_GROWTH + codec_bound(w->codec, j->in->len));
 	if (w->jobs_last)
 		w->jobs_last->next = j;
 	else

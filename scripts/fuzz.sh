@@ -23,7 +23,7 @@ out=build-fuzz
 pkgs="rdkafka libarchive libzstd snappy zlib liblz4 libbrotlienc libbrotlidec"
 command -v "$cc" >/dev/null || { echo "fuzz: $cc not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
 # shellcheck disable=SC2086
-cflags="-std=gnu11 -g -O1 -D_GNU_SOURCE -Ilib -fno-omit-frame-pointer -fsanitize=address,undefined \
+cflags="-std=gnu11 -g -O1 -D_GNU_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -Ilib -fno-omit-frame-pointer -fsanitize=address,undefined \
 -fno-sanitize-recover=undefined $(pkg-config --cflags $pkgs 2>/dev/null)"
 # shellcheck disable=SC2086
 libs="$(pkg-config --libs $pkgs 2>/dev/null) -lm -lpthread"

@@ -70,6 +70,28 @@ ROWS
 	assert_output --partial "no PAR1 magic"
 }
 
+@test "a damaged page is refused by its checksum, in the files we write and in parquet-mr's" {
+	# one uncompressed page of 700 kB: its middle byte is page data
+	seq 1 20000 | awk '{ printf "{\"s\":\"value-%08d-abcdefghijklmnop\"}\n", $1 }' |
+		weir-lake-cat --write-parquet "$BATS_TEST_TMPDIR/ours.parquet" --schema 's STRING' --codec none --no-dictionary
+	run weir-lake-cat --parquet "$BATS_TEST_TMPDIR/ours.parquet"
+	assert_success
+	[ "${#lines[@]}" -eq 20000 ]
+	printf X | dd of="$BATS_TEST_TMPDIR/ours.parquet" bs=1 seek=350000 conv=notrunc 2>/dev/null
+	run weir-lake-cat --parquet "$BATS_TEST_TMPDIR/ours.parquet"
+	assert_failure 2
+	assert_output "weir-lake-cat: cannot read '$BATS_TEST_TMPDIR/ours.parquet': column 's': page checksum mismatch (stored 2353a3a8, computed 4a1410a8): the file is damaged"
+	need_fixtures
+	# parquet-mr's dictionary page of binary_field holds its bytes 80 to 121:
+	# a changed letter there would change every row's value, silently
+	cp "$WEIR_FIXTURES/parquet/rle-dict-snappy-checksum.parquet" "$BATS_TEST_TMPDIR/mr.parquet"
+	chmod u+w "$BATS_TEST_TMPDIR/mr.parquet"
+	printf Z | dd of="$BATS_TEST_TMPDIR/mr.parquet" bs=1 seek=100 conv=notrunc 2>/dev/null
+	run weir-lake-cat --parquet "$BATS_TEST_TMPDIR/mr.parquet"
+	assert_failure 2
+	assert_output --partial "column 'binary_field': page checksum mismatch (stored b47f772e, computed 3d1cbaaa)"
+}
+
 @test "schema as DDL and as Delta JSON; legacy shapes normalised" {
 	need_fixtures
 	run weir-lake-cat --parquet "$WEIR_FIXTURES/parquet/alltypes_plain.parquet" --schema
