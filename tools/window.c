@@ -2458,20 +2458,25 @@ static void data_record(const struct rec_reader *r, const struct record *rec)
 
 /* ---- snapshots ---- */
 
-#define SNAP_MAGIC "WEIRWIN1"
-#define SNAP_MAGIC_PANES "WEIRWINP" /* entries are panes; their fields follow the header */
+#define SNAP_MAGIC "WEIRWIN2"
 
 /* Everything that shapes the state: a snapshot is only loaded by a run with
  * the same windows, keys and aggregates. */
 static void fingerprint(struct buf *b)
 {
-	buf_printf(b, "%d %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %d|", (int)o.kind, o.size, o.slide, o.gap,
-		   o.offset, (int)o.emit);
+	static const char *const kinds[] = {"tumble", "slide", "session"}, *const emits[] = {"append", "update", "complete"};
+	buf_printf(b, "%s size=%" PRId64 "us slide=%" PRId64 "us gap=%" PRId64 "us offset=%" PRId64 "us emit=%s by=",
+		   kinds[o.kind], o.size, o.slide, o.gap, o.offset, emits[o.emit]);
 	for (size_t i = 0; i < o.nkeys; i++)
-		buf_printf(b, "%s,", o.keys[i].text);
-	buf_putc(b, '|');
-	for (size_t i = 0; i < o.naggs; i++)
-		buf_printf(b, "%d(%s,%.17g),", (int)o.aggs[i].fn, o.aggs[i].arg.n ? o.aggs[i].arg.text : "*", o.aggs[i].p);
+		buf_printf(b, "%s%s", i ? "," : "", o.keys[i].text);
+	buf_puts(b, " aggregates=");
+	for (size_t i = 0; i < o.naggs; i++) {
+		const struct agg *a = &o.aggs[i];
+		buf_printf(b, "%s%s(%s", i ? "," : "", afn_names[a->fn], a->arg.n ? a->arg.text : "*");
+		if (a->fn == A_PERCENTILE)
+			buf_printf(b, ",%.17g", a->p);
+		buf_putc(b, ')');
+	}
 }
 
 static void put_i64(struct buf *b, int64_t v)
@@ -2658,10 +2663,10 @@ static int cmp_seq(const void *x, const void *y)
 static void save_state(int64_t id)
 {
 	struct buf b = BUF_INIT, fp = BUF_INIT;
-	buf_put(&b, S.panes ? SNAP_MAGIC_PANES : SNAP_MAGIC, 8);
 	fingerprint(&fp);
-	buf_uvarint(&b, fp.len);
-	buf_put(&b, fp.p, fp.len);
+	buf_putc(&fp, 0);
+	snap_put_header(&b, SNAP_MAGIC, fp.p);
+	buf_putc(&b, S.panes); /* entries are panes; their fields follow */
 	put_i64(&b, S.wm.max_seen);
 	put_i64(&b, S.wm.wm);
 	put_i64(&b, S.upstream);
@@ -2741,29 +2746,21 @@ static void load_state(int64_t id)
 		return;
 	}
 	struct buf b = BUF_INIT, fp = BUF_INIT;
-	char err[512];
-	int rc = state_load(o.state_dir, id, &b, err, sizeof err);
-	if (rc < 0)
+	struct snap_reader sr;
+	char err[2048]; /* room for the fingerprint in a mismatch */
+	fingerprint(&fp);
+	buf_putc(&fp, 0);
+	if (snap_open(o.state_dir, id, SNAP_MAGIC, fp.p, &b, &sr, err, sizeof err))
 		die(EXIT_TROUBLE, "%s", err);
-	if (rc > 0)
-		die(EXIT_TROUBLE, "cannot restore: no state snapshot %" PRId64 " in '%s'", id, o.state_dir);
 	reset_state();
-	const unsigned char *p = (const unsigned char *)b.p, *end = p + b.len;
+	const unsigned char *p = sr.p, *end = sr.end;
 	uint64_t len, seq, rseq, n;
-	uint8_t have_next = 0, sum_seen = 0;
-	if (b.len < 8 || (memcmp(p, SNAP_MAGIC, 8) && (memcmp(p, SNAP_MAGIC_PANES, 8) || !panes_possible())))
+	uint8_t panes, have_next = 0, sum_seen = 0;
+	if (get_raw(&p, end, &panes, 1) || panes > 1 || (panes && !panes_possible()))
 		corrupt(id);
 	panes_reset();
-	S.panes = !memcmp(p, SNAP_MAGIC_PANES, 8);
+	S.panes = panes;
 	S.span = S.panes ? S.pane : o.size;
-	p += 8;
-	fingerprint(&fp);
-	if (get_uvarint(&p, end, &len) || len > (uint64_t)(end - p))
-		corrupt(id);
-	if (len != fp.len || memcmp(p, fp.p, len))
-		die(EXIT_TROUBLE, "state snapshot %" PRId64 " in '%s' was written with other window, key or aggregate options",
-		    id, o.state_dir);
-	p += len;
 	if (get_i64(&p, end, &S.wm.max_seen) || get_i64(&p, end, &S.wm.wm) || get_i64(&p, end, &S.upstream) ||
 	    get_i64(&p, end, &S.announced) || get_uvarint(&p, end, &seq) || get_uvarint(&p, end, &rseq) ||
 	    (S.panes && (get_raw(&p, end, &have_next, 1) || have_next > 1 || get_i64(&p, end, &S.next_emit) ||
