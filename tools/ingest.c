@@ -20,7 +20,6 @@
 #include <librdkafka/rdkafka.h>
 
 #include "buf.h"
-#include "delta.h"
 #include "diag.h"
 #include "envelope.h"
 #include "json.h"
@@ -29,6 +28,7 @@
 #include "lines.h"
 #include "opt.h"
 #include "record.h"
+#include "resume.h"
 #include "timeutil.h"
 
 static const char help[] =
@@ -521,72 +521,11 @@ struct ingest {
 	bool assigned;             /* -G: an assignment has been received */
 	struct env_header *hdrs;
 	size_t hdrs_cap;
-	struct value resume;       /* --resume-from: the restored barrier's sources */
-	struct arena resume_arena;
-	int64_t committed;         /* the newest barrier the sink is known to have committed */
-	int64_t table_version;     /* --resume-from TABLE: the newest version looked at, -1 none */
+	struct resume res;         /* --resume-from: the restored barrier, its sources, and
+				      the newest barrier the sink is known to have committed */
 };
 
 /* ---- --resume-from: where the table's last barrier cut the sources ---- */
-
-/* The txn action of the app id among a commit's actions, and its
- * commitInfo; NULL when the commit has none. */
-static const struct value *our_txn(const struct options *o, const struct value *acts, size_t n,
-				   const struct value **info)
-{
-	const struct value *txn = NULL;
-	*info = NULL;
-	for (size_t i = 0; i < n; i++) {
-		const struct value *t = value_getz(&acts[i], "txn"), *app = t ? value_getz(t, "appId") : NULL;
-		if (app && app->type == V_STRING && app->n == strlen(o->app_id) && !memcmp(app->s, o->app_id, app->n))
-			txn = t;
-		if (value_getz(&acts[i], "commitInfo"))
-			*info = value_getz(&acts[i], "commitInfo");
-	}
-	return txn;
-}
-
-/* The commit of barrier `id` for the app id, found newest first: its
- * commitInfo.weir.sources (as weir-lake-write records them) into x->resume.
- * 1 found, 0 not in the log (or the log no longer goes back that far). */
-static int find_barrier_commit(struct ingest *x, int64_t latest, int64_t *id)
-{
-	const struct options *o = x->o;
-	struct arena a = {0};
-	char err[1024];
-	int found = 0;
-	for (int64_t v = latest; v >= 0 && !found; v--) {
-		struct value *acts;
-		size_t n;
-		arena_reset(&a);
-		int rc = delta_read_commit(o->resume_from, v, &a, &acts, &n, err, sizeof err);
-		if (rc < 0)
-			die(EXIT_TROUBLE, "cannot resume from '%s': %s", o->resume_from, err);
-		if (rc > 0)
-			break; /* older commits were cleaned up */
-		const struct value *info;
-		const struct value *txn = our_txn(o, acts, n, &info);
-		if (!txn)
-			continue;
-		const struct value *ver = value_getz(txn, "version");
-		const struct value *src = info ? value_path(info, "weir.sources") : NULL;
-		if (!ver || ver->type != V_INT || ver->i < 0)
-			die(EXIT_TROUBLE, "cannot resume from '%s': version %lld has a txn for app id '%s' without a valid version",
-			    o->resume_from, (long long)v, o->app_id);
-		if (!src || src->type != V_OBJECT)
-			die(EXIT_TROUBLE,
-			    "cannot resume from '%s': version %lld commits barrier %lld for app id '%s' but records no "
-			    "sources (not written by weir-lake-write from a barrier)",
-			    o->resume_from, (long long)v, (long long)ver->i, o->app_id);
-		*id = ver->i;
-		value_copy(&x->resume_arena, &x->resume, src);
-		verbose(1, "resuming from barrier %lld, committed in version %lld of '%s'", (long long)ver->i, (long long)v,
-			o->resume_from);
-		found = 1;
-	}
-	arena_free(&a);
-	return found;
-}
 
 /* The last checkpoint of the app id in a checkpoint topic, as a
  * transactional -P writes them (key: the app id; value:
@@ -691,33 +630,21 @@ static void load_resume(struct ingest *x)
 {
 	const struct options *o = x->o;
 	char err[1024];
-	x->resume = (struct value){.type = V_OBJECT};
-	x->barrier_id = 0;
-	x->table_version = -1;
 	if (!strncmp(o->resume_from, "kafka:", 6)) {
-		x->barrier_id = x->committed = kafka_checkpoint(x, o->resume_from + 6, &x->resume_arena, &x->resume);
+		x->res = (struct resume){.table = o->resume_from, .app_id = o->app_id, .version = -1, .seen = -1};
+		x->barrier_id = x->res.barrier = x->res.committed =
+			kafka_checkpoint(x, o->resume_from + 6, &x->res.arena, &x->res.sources);
 		verbose(1, "resuming from barrier %lld of checkpoint topic '%s'", (long long)x->barrier_id, o->resume_from + 6);
 		return;
 	}
-	int64_t latest = delta_latest_version(o->resume_from, err, sizeof err);
-	if (latest == -2)
+	if (resume_load(&x->res, o->resume_from, o->app_id, err, sizeof err) < 0)
 		die(EXIT_TROUBLE, "cannot resume from '%s': %s", o->resume_from, err);
-	x->table_version = latest;
-	if (latest < 0 || find_barrier_commit(x, latest, &x->barrier_id)) {
-		x->committed = x->barrier_id;
-		return;
-	}
-	/* not in the commits still listed: a checkpoint may hold the txn,
-	 * but not the offsets, which only the commit's commitInfo has */
-	struct delta_snapshot *s = delta_open(o->resume_from, DELTA_LATEST, err, sizeof err);
-	if (!s)
-		die(EXIT_TROUBLE, "cannot resume from '%s': %s", o->resume_from, err);
-	int64_t committed = delta_txn_version(s, o->app_id);
-	delta_snapshot_free(s);
-	if (committed >= 0)
-		die(EXIT_TROUBLE, "cannot resume from '%s': the commit of barrier %lld for app id '%s' is no longer in its log",
-		    o->resume_from, (long long)committed, o->app_id);
-	verbose(1, "no barrier of app id '%s' in '%s' yet: starting afresh", o->app_id, o->resume_from);
+	x->barrier_id = x->res.barrier;
+	if (x->res.version >= 0)
+		verbose(1, "resuming from barrier %lld, committed in version %lld of '%s'", (long long)x->res.barrier,
+			(long long)x->res.version, o->resume_from);
+	else if (x->res.seen >= 0)
+		verbose(1, "no barrier of app id '%s' in '%s' yet: starting afresh", o->app_id, o->resume_from);
 }
 
 /* The restored offset of a partition; false when the barrier did not cover
@@ -726,17 +653,11 @@ static bool resume_offset(const struct ingest *x, const char *topic, int32_t par
 {
 	if (!x->o->resume_from)
 		return false;
-	const struct value *t = value_getz(&x->resume, topic);
-	char key[16];
-	snprintf(key, sizeof key, "%d", (int)part);
-	const struct value *v = t && t->type == V_OBJECT ? value_getz(t, key) : NULL;
-	if (!v)
-		return false;
-	if (v->type != V_INT || v->i < 0)
+	int rc = resume_position(&x->res, topic, part, off);
+	if (rc < 0)
 		die(EXIT_TROUBLE, "cannot resume from '%s': barrier %lld has a bad offset for topic '%s' partition %d",
 		    x->o->resume_from, (long long)x->barrier_id, topic, (int)part);
-	*off = v->i;
-	return true;
+	return rc > 0;
 }
 
 /* The first record of a resumed run: stateful stages load snapshot N (or,
@@ -748,38 +669,18 @@ static void emit_restore(struct ingest *x)
 	out_control(&x->out, rec);
 }
 
-/* --resume-from a table: the commits made since it was last looked at,
- * for the newest barrier of ours.  The barriers carry it as "committed", so
- * that stateful stages can drop the snapshots no restart will ask for. */
-static void refresh_committed(struct ingest *x)
-{
-	const struct options *o = x->o;
-	if (!o->resume_from || !strncmp(o->resume_from, "kafka:", 6))
-		return;
-	struct arena a = {0};
-	char err[512];
-	struct value *acts;
-	size_t n;
-	/* not there yet, or not readable: the next barrier looks again */
-	while (!delta_read_commit(o->resume_from, x->table_version + 1, &a, &acts, &n, err, sizeof err)) {
-		const struct value *info, *txn = our_txn(o, acts, n, &info);
-		const struct value *ver = txn ? value_getz(txn, "version") : NULL;
-		if (ver && ver->type == V_INT && ver->i > x->committed)
-			x->committed = ver->i;
-		x->table_version++;
-		arena_reset(&a);
-	}
-	arena_free(&a);
-}
-
 static void barrier(struct ingest *x)
 {
 	struct buf b = BUF_INIT;
 	buf_printf(&b, "{\"@weir\":\"barrier\",\"id\":%lld,\"sources\":", (long long)++x->barrier_id);
 	sources_json(&x->pos, &b);
-	refresh_committed(x);
-	if (x->committed > 0)
-		buf_printf(&b, ",\"committed\":%lld", (long long)x->committed);
+	/* --resume-from a table: the newest barrier of ours among the commits
+	 * made since the last look, so that stateful stages can drop the
+	 * snapshots no restart will ask for */
+	if (x->o->resume_from && strncmp(x->o->resume_from, "kafka:", 6))
+		resume_refresh(&x->res);
+	if (x->res.committed > 0)
+		buf_printf(&b, ",\"committed\":%lld", (long long)x->res.committed);
 	buf_putc(&b, '}');
 	out_control(&x->out, buf_cstr(&b));
 	buf_free(&b);
@@ -2301,6 +2202,7 @@ int main(int argc, char **argv)
 	}
 	if (x.out.w)
 		rec_writer_close(x.out.w);
+	resume_free(&x.res);
 	if (x.rk)
 		kafka_destroy_bounded(x.rk, 10, status);
 	return finish_stdout(status);
