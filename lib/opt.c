@@ -108,6 +108,17 @@ int64_t parse_duration(const char *s, const char *what)
 	return us;
 }
 
+void parse_checkpoint_interval(const char *s, int64_t *records, int64_t *us)
+{
+	if (*s && strspn(s, "0123456789") == strlen(s)) {
+		*records = parse_int(s, "checkpoint interval", 1, INT64_MAX);
+		return;
+	}
+	*us = parse_duration(s, "checkpoint interval");
+	if (*us <= 0)
+		die(EXIT_TROUBLE, "invalid checkpoint interval: '%s'", s);
+}
+
 int64_t parse_size(const char *s, const char *what)
 {
 	char *end;

@@ -30,6 +30,9 @@ double parse_double(const char *s, const char *what);
 int64_t parse_duration(const char *s, const char *what);
 /* Same, returning -1 instead of dying; for parsers that report their own errors. */
 int64_t duration_us(const char *s);
+/* --checkpoint-interval N|DURATION: a barrier every N records, which sets
+ * *records, or every DURATION, which sets *us (in microseconds). */
+void parse_checkpoint_interval(const char *s, int64_t *records, int64_t *us);
 /* "128M", "4k", "1G", "100" (bytes); binary multiples. */
 int64_t parse_size(const char *s, const char *what);
 

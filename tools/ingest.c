@@ -240,17 +240,6 @@ static void parse_offset(struct options *o, const char *s)
 	}
 }
 
-static void parse_checkpoint(struct options *o, const char *s)
-{
-	if (*s && strspn(s, "0123456789") == strlen(s)) {
-		o->cp_records = parse_int(s, "checkpoint interval", 1, INT64_MAX);
-		return;
-	}
-	o->cp_us = parse_duration(s, "checkpoint interval");
-	if (o->cp_us <= 0)
-		die(EXIT_TROUBLE, "invalid checkpoint interval: '%s'", s);
-}
-
 /* ---- Kafka configuration ---- */
 
 static void add_conf_arg(struct options *o, char kind, const char *arg)
@@ -2059,7 +2048,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 			buf_free(&b);
 			break;
 		}
-		case OPT_CHECKPOINT: parse_checkpoint(o, optarg); break;
+		case OPT_CHECKPOINT: parse_checkpoint_interval(optarg, &o->cp_records, &o->cp_us); break;
 		case OPT_FRAMED: o->framed = true; break;
 		case OPT_RESUME_FROM: o->resume_from = optarg; break;
 		case OPT_APP_ID: o->app_id = optarg; break;
