@@ -4,7 +4,11 @@
  * A table reads as the rows of its snapshot at a version (lib/delta*.c
  * replays the log), or as a stream of the rows each new commit adds
  * (--follow), which makes a table a source for the next pipeline: a commit
- * appears whole (put-if-absent), so a reader never sees half of one.
+ * appears whole (put-if-absent), so a reader never sees half of one.  With
+ * --checkpoint-interval such a stream carries barriers, always between two
+ * commits, whose source is the next version to read; --resume-from goes on
+ * from the version the sink recorded (lib/resume.c), so a table-to-table
+ * chain is exactly-once across restarts, as one that starts at weir-ingest.
  *
  * The Parquet modes exist so the Parquet library (lib/parquet.c) can be
  * exercised and checked against other engines from the shell: --parquet
@@ -27,6 +31,7 @@
 #include "opt.h"
 #include "parquet.h"
 #include "record.h"
+#include "resume.h"
 #include "schema.h"
 #include "timeutil.h"
 
@@ -34,7 +39,9 @@ static const char help[] =
 	"usage: weir-lake-cat [-V N | -T TIME] [--columns LIST] [--where PRED] [--framed] [-v] TABLE\n"
 	"       weir-lake-cat --describe [-V N | -T TIME] TABLE\n"
 	"       weir-lake-cat --history [--limit N] TABLE\n"
-	"       weir-lake-cat (-f [--interval TIME] | --changes-since N) [--columns LIST] [--where PRED] TABLE\n"
+	"       weir-lake-cat (-f [--interval TIME] | --changes-since N) [--columns LIST] [--where PRED]\n"
+	"              [--checkpoint-interval N|DURATION [--resume-from SINK --app-id ID] [--end-of-stream]]\n"
+	"              [--framed] TABLE\n"
 	"       weir-lake-cat --parquet FILE [--columns LIST] [--row-groups LIST] [--framed]\n"
 	"       weir-lake-cat --parquet FILE --schema [--json]\n"
 	"       weir-lake-cat --parquet FILE --meta\n"
@@ -56,7 +63,16 @@ static const char help[] =
 	"  -f, --follow              after the rows, stream the rows of each new commit\n"
 	"      --interval TIME       how often --follow looks for commits (default 100ms)\n"
 	"      --changes-since N     only the rows added by commits after version N\n"
-	"  -v, --verbose             report files skipped by --where on stderr\n"
+	"      --checkpoint-interval N|DURATION\n"
+	"                            with -f or --changes-since: a barrier after the commit\n"
+	"                            that brings N rows or DURATION since the last one\n"
+	"      --resume-from SINK    go on from the version the last barrier of --app-id ID\n"
+	"                            committed to the table SINK recorded, after a restore\n"
+	"      --app-id ID           the application id the sink commits as\n"
+	"      --end-of-stream       --changes-since without -f: the end is the end of the\n"
+	"                            stream for good: a watermark at infinity, a last barrier\n"
+	"  -v, --verbose             report files skipped by --where, and where a resumed\n"
+	"                            run starts, on stderr\n"
 	"\n"
 	"Parquet files:\n"
 	"  -p, --parquet FILE        print the rows of a Parquet file as records\n"
@@ -80,7 +96,8 @@ static const char help[] =
 	"      --version             show the version\n";
 
 enum { OPT_JSON = OPT_TOOL_FIRST, OPT_META, OPT_FRAMED, OPT_CODEC, OPT_RG_SIZE, OPT_PAGE_SIZE, OPT_NO_DICT,
-       OPT_ROW_GROUPS, OPT_WHERE, OPT_HISTORY, OPT_DESCRIBE, OPT_CHANGES, OPT_LIMIT, OPT_INTERVAL };
+       OPT_ROW_GROUPS, OPT_WHERE, OPT_HISTORY, OPT_DESCRIBE, OPT_CHANGES, OPT_LIMIT, OPT_INTERVAL, OPT_CHECKPOINT,
+       OPT_RESUME_FROM, OPT_APP_ID, OPT_END_OF_STREAM };
 
 struct opts {
 	/* a Parquet file, read or written */
@@ -102,6 +119,9 @@ struct opts {
 	int64_t changes_since; /* -1: no */
 	int64_t limit;         /* --history entries, 0 all */
 	int64_t interval_us;   /* --follow polling */
+	int64_t cp_rows, cp_us; /* --checkpoint-interval: by rows or by time, 0 not */
+	const char *resume_from, *app_id;
+	bool end_of_stream;
 };
 
 /* Comma-separated list into a NULL-terminated array (the strings point into
@@ -230,6 +250,12 @@ struct table_reader {
 	struct rec_writer *out;
 	struct arena arena;
 	int64_t rows, skipped;
+	/* --checkpoint-interval */
+	int64_t barrier_id;      /* the last barrier written (or restored) */
+	int64_t since_barrier;   /* rows written since then */
+	int64_t next_barrier_us; /* monotonic deadline of a time interval, set by
+				    the first row after a barrier */
+	struct resume res;       /* --resume-from */
 };
 
 /* Write the rows of files (of snapshot s). */
@@ -260,6 +286,8 @@ static void emit_files(struct table_reader *tr, const struct delta_snapshot *s, 
 	while ((rc = delta_scan_next(sc, &tr->arena, &row, err, sizeof err)) > 0) {
 		rec_write(tr->out, &row);
 		tr->rows++;
+		if (++tr->since_barrier == 1 && tr->o->cp_us)
+			tr->next_barrier_us = mono_micros() + tr->o->cp_us;
 	}
 	if (rc < 0)
 		table_die(tr->o->table, err);
@@ -462,6 +490,148 @@ static void emit_commit(struct table_reader *tr, struct delta_snapshot **snap, i
 	free(adds);
 }
 
+/* ---- barriers and resuming (--checkpoint-interval, --resume-from) ---- */
+
+/* {"@weir":KIND,"KEY":VAL}: a restore or a watermark */
+static void write_control(struct table_reader *tr, const char *kind, const char *key, int64_t val)
+{
+	struct value pairs[4] = {value_str("@weir", 5), value_str(kind, strlen(kind)), value_str(key, strlen(key)),
+				 value_int(val)};
+	struct value v = {.type = V_OBJECT, .n = 2, .a = pairs};
+	rec_write_control(tr->out, &v);
+}
+
+/* The cut before version `next`: every row written so far comes from an
+ * earlier version, every row after it from `next` on.  The source is the
+ * table as named on the command line (as weir-ingest -B names a file by its
+ * path) with one partition, 0, whose position is the next version. */
+static void barrier(struct table_reader *tr, int64_t next)
+{
+	const struct opts *o = tr->o;
+	struct value part[2] = {value_str("0", 1), value_int(next)};
+	struct value src[2] = {value_str(o->table, strlen(o->table)), {.type = V_OBJECT, .n = 1, .a = part}};
+	struct value pairs[8] = {value_str("@weir", 5), value_str("barrier", 7), value_str("id", 2),
+				 value_int(++tr->barrier_id), value_str("sources", 7), {.type = V_OBJECT, .n = 1, .a = src}};
+	uint32_t n = 3;
+	if (o->resume_from) {
+		/* the newest barrier the sink has committed, so that stateful
+		 * stages drop the snapshots no restart will ask for */
+		resume_refresh(&tr->res);
+		if (tr->res.committed > 0) {
+			pairs[6] = value_str("committed", 9);
+			pairs[7] = value_int(tr->res.committed);
+			n = 4;
+		}
+	}
+	struct value v = {.type = V_OBJECT, .n = n, .a = pairs};
+	rec_write_control(tr->out, &v);
+	tr->since_barrier = 0;
+}
+
+/* After a commit, or at a poll that found none: a barrier when the
+ * interval is up.  The clock of a time interval starts at the first row
+ * after a barrier, so an idle table writes no empty barriers. */
+static void barrier_if_due(struct table_reader *tr, int64_t next)
+{
+	const struct opts *o = tr->o;
+	if (tr->since_barrier &&
+	    ((o->cp_rows && tr->since_barrier >= o->cp_rows) || (o->cp_us && mono_micros() >= tr->next_barrier_us)))
+		barrier(tr, next);
+}
+
+/* The end of a run (the log read to its end without --follow, or a
+ * signal): a barrier for the rows since the last one, so that none stays
+ * uncommitted.  With --end-of-stream, when the log `ended` (not a signal),
+ * first a watermark at infinity, and the barrier even without rows, so
+ * that stateful stages close every window into the last commit. */
+static void last_barrier(struct table_reader *tr, int64_t next, bool ended)
+{
+	if (!tr->o->cp_rows && !tr->o->cp_us)
+		return;
+	if (tr->o->end_of_stream && ended) {
+		write_control(tr, "watermark", "t", INT64_MAX);
+		barrier(tr, next);
+	} else if (tr->since_barrier) {
+		barrier(tr, next);
+	}
+}
+
+/* --resume-from: the last barrier of the app id the sink committed, and the
+ * version of this table it recorded as the next to read, checked against
+ * the log before anything is written.  Writes restore N (0 when there is
+ * none yet: a fresh start) and returns that version, or -1 to start
+ * afresh. */
+static int64_t resume(struct table_reader *tr, int64_t latest)
+{
+	const struct opts *o = tr->o;
+	char err[1024];
+	if (!strncmp(o->resume_from, "kafka:", 6))
+		die(EXIT_TROUBLE,
+		    "cannot resume from '%s': a checkpoint topic holds the barriers of weir-ingest -P; weir-lake-cat "
+		    "resumes from the Delta table its barriers are committed to",
+		    o->resume_from);
+	if (resume_load(&tr->res, o->resume_from, o->app_id, err, sizeof err) < 0)
+		die(EXIT_TROUBLE, "cannot resume from '%s': %s", o->resume_from, err);
+	long long id = (long long)tr->res.barrier;
+	int64_t next = -1;
+	if (tr->res.version >= 0) {
+		int rc = resume_position(&tr->res, o->table, 0, &next);
+		if (rc == 0) {
+			/* a table named otherwise then ("./t" for "t"), or another
+			 * pipeline's sink: what it read helps to tell */
+			struct buf names = BUF_INIT;
+			const struct value *src = &tr->res.sources;
+			for (uint32_t i = 0; i < src->n; i++)
+				buf_printf(&names, "%s'%.*s'", i ? ", " : "", (int)src->a[2 * i].n, src->a[2 * i].s);
+			die(EXIT_TROUBLE, "cannot resume from '%s': barrier %lld has no version of table '%s' (its sources: %s)",
+			    o->resume_from, id, o->table, names.len ? buf_cstr(&names) : "none");
+		}
+		if (rc < 0)
+			die(EXIT_TROUBLE, "cannot resume from '%s': barrier %lld has a bad version for table '%s'", o->resume_from,
+			    id, o->table);
+		/* past the end: not the table the barrier was cut from */
+		if (next > latest + 1 && latest < 0)
+			die(EXIT_TROUBLE, "cannot resume from '%s': barrier %lld read '%s' up to version %lld, but '%s' is not a "
+			    "Delta table", o->resume_from, id, o->table, (long long)next - 1, o->table);
+		if (next > latest + 1)
+			die(EXIT_TROUBLE, "cannot resume from '%s': barrier %lld read '%s' up to version %lld, past its latest "
+			    "version %lld", o->resume_from, id, o->table, (long long)next - 1, (long long)latest);
+		/* cleaned up behind a checkpoint, which keeps the files but not
+		 * which commit added them */
+		if (next <= latest) {
+			struct arena a = {0};
+			struct value *acts;
+			size_t n;
+			int gone = delta_read_commit(o->table, next, &a, &acts, &n, err, sizeof err);
+			arena_free(&a);
+			if (gone < 0)
+				table_die(o->table, err);
+			if (gone)
+				die(EXIT_TROUBLE, "cannot resume from '%s': barrier %lld goes on at version %lld of '%s', which is "
+				    "no longer in its log", o->resume_from, id, (long long)next, o->table);
+		}
+		verbose(1, "resuming from barrier %lld, committed in version %lld of '%s': '%s' from version %lld", id,
+			(long long)tr->res.version, o->resume_from, o->table, (long long)next);
+	} else if (tr->res.seen >= 0) {
+		verbose(1, "no barrier of app id '%s' in '%s' yet: starting afresh", o->app_id, o->resume_from);
+	}
+	write_control(tr, "restore", "id", tr->res.barrier);
+	tr->barrier_id = tr->res.barrier;
+	return next;
+}
+
+/* The commits after *done up to version `to`, each followed by a barrier
+ * when the interval is up; a signal stops it between two commits. */
+static void emit_commits(struct table_reader *tr, struct delta_snapshot **snap, int64_t *done, int64_t to)
+{
+	for (int64_t v = *done + 1; v <= to && !table_stop; v++) {
+		emit_commit(tr, snap, v);
+		*done = v;
+		barrier_if_due(tr, v + 1);
+	}
+	rec_flush(tr->out);
+}
+
 static int table_main(const struct opts *o)
 {
 	char err[1024];
@@ -488,9 +658,20 @@ static int table_main(const struct opts *o)
 	if (o->columns)
 		tr.cols = split_list(o->columns, &tr.ncols);
 	tr.out = rec_writer_open(1, rec_want_framed(o->framed));
+	bool streaming = o->follow || o->changes_since >= 0;
+	if (streaming) {
+		/* no SA_RESTART: the sleep between polls gives way */
+		struct sigaction sa = {0};
+		sa.sa_handler = table_on_signal;
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
+	int64_t from = o->resume_from ? resume(&tr, latest) : -1;
 	struct delta_snapshot *s = NULL;
 	int64_t done = -1; /* the last version whose rows are out */
-	if (latest >= 0 && (o->describe || o->changes_since < 0)) {
+	if (from >= 0) {
+		done = from - 1;
+	} else if (latest >= 0 && (o->describe || o->changes_since < 0)) {
 		s = delta_open(o->table, version, err, sizeof err);
 		if (!s)
 			table_die(o->table, err);
@@ -507,41 +688,39 @@ static int table_main(const struct opts *o)
 		if (latest >= 0 && done > latest)
 			die(EXIT_TROUBLE, "--changes-since %lld is past the latest version %lld", (long long)done,
 			    (long long)latest);
-		for (int64_t v = done + 1; v <= latest; v++) {
-			emit_commit(&tr, &s, v);
-			done = v;
-		}
 	}
+	if (streaming)
+		emit_commits(&tr, &s, &done, latest);
+	/* one barrier after the snapshot or the catch-up, which without
+	 * --follow is the last */
+	if (!o->follow)
+		last_barrier(&tr, done + 1, !table_stop);
+	else if ((o->cp_rows || o->cp_us) && tr.since_barrier)
+		barrier(&tr, done + 1);
 	rec_flush(tr.out);
-	if (o->follow) {
-		struct sigaction sa = {0};
-		sa.sa_handler = table_on_signal;
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGINT, &sa, NULL);
-		while (!table_stop) {
-			/* a commit is one file that appears whole (link()), so a
-			 * version that is listed is complete */
-			int64_t now = delta_latest_version(o->table, err, sizeof err);
-			if (now == -2)
-				table_die(o->table, err);
-			if (now > done) {
-				for (int64_t v = done + 1; v <= now; v++) {
-					emit_commit(&tr, &s, v);
-					done = v;
-				}
-				rec_flush(tr.out);
-				continue;
-			}
-			struct timespec ts = {o->interval_us / 1000000, (o->interval_us % 1000000) * 1000};
-			nanosleep(&ts, NULL);
+	while (o->follow && !table_stop) {
+		/* a commit is one file that appears whole (link()), so a version
+		 * that is listed is complete */
+		int64_t now = delta_latest_version(o->table, err, sizeof err);
+		if (now == -2)
+			table_die(o->table, err);
+		if (now > done) {
+			emit_commits(&tr, &s, &done, now);
+			continue;
 		}
+		barrier_if_due(&tr, done + 1);
+		struct timespec ts = {o->interval_us / 1000000, (o->interval_us % 1000000) * 1000};
+		nanosleep(&ts, NULL);
 	}
+	if (o->follow)
+		last_barrier(&tr, done + 1, false);
 	if (tr.skipped)
 		verbose(1, "%lld files skipped by partition pruning and statistics", (long long)tr.skipped);
 	delta_snapshot_free(s);
 	delta_pred_free(tr.pred);
 	free_list(tr.cols);
 	arena_free(&tr.arena);
+	resume_free(&tr.res);
 	rec_writer_close(tr.out);
 	return EXIT_OK;
 }
@@ -631,6 +810,10 @@ int main(int argc, char **argv)
 		{"follow", no_argument, NULL, 'f'},
 		{"interval", required_argument, NULL, OPT_INTERVAL},
 		{"changes-since", required_argument, NULL, OPT_CHANGES},
+		{"checkpoint-interval", required_argument, NULL, OPT_CHECKPOINT},
+		{"resume-from", required_argument, NULL, OPT_RESUME_FROM},
+		{"app-id", required_argument, NULL, OPT_APP_ID},
+		{"end-of-stream", no_argument, NULL, OPT_END_OF_STREAM},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, OPT_HELP},
 		{"version", no_argument, NULL, OPT_VERSION},
@@ -667,6 +850,10 @@ int main(int argc, char **argv)
 		case 'f': o.follow = true; break;
 		case OPT_INTERVAL: o.interval_us = parse_duration(optarg, "--interval"); break;
 		case OPT_CHANGES: o.changes_since = parse_int(optarg, "--changes-since", 0, INT64_MAX); break;
+		case OPT_CHECKPOINT: parse_checkpoint_interval(optarg, &o.cp_rows, &o.cp_us); break;
+		case OPT_RESUME_FROM: o.resume_from = optarg; break;
+		case OPT_APP_ID: o.app_id = optarg; break;
+		case OPT_END_OF_STREAM: o.end_of_stream = true; break;
 		case 'v': diag_verbose++; break;
 		default: opt_common(c, help);
 		}
@@ -685,6 +872,19 @@ int main(int argc, char **argv)
 			usage_error(help, "--limit goes with --history");
 		if (o.follow && (o.version >= 0 || o.as_of))
 			usage_error(help, "--follow starts at the latest version or at --changes-since");
+		bool checkpoints = o.cp_rows || o.cp_us;
+		if (checkpoints && !o.follow && o.changes_since < 0)
+			usage_error(help, "--checkpoint-interval goes with --follow or --changes-since");
+		if (!o.resume_from != !o.app_id)
+			usage_error(help, "--resume-from and --app-id go together");
+		if (o.app_id && !*o.app_id)
+			usage_error(help, "--app-id must not be empty");
+		if (o.resume_from && !checkpoints)
+			usage_error(help, "--resume-from needs --checkpoint-interval: only barriers are committed");
+		if (o.end_of_stream && !checkpoints)
+			usage_error(help, "--end-of-stream goes with --checkpoint-interval");
+		if (o.end_of_stream && o.follow)
+			usage_error(help, "--end-of-stream needs an end: --changes-since without --follow");
 		o.table = argv[optind];
 		return finish_stdout(table_main(&o));
 	}
