@@ -115,6 +115,29 @@ check_synopsis() {
 			grep -v '^\.\(nf\|fi\|PP\|br\)' | sed 's/\\f[BIRP]//g; s/\\-/-/g; s/\\\\/\\/g; s/\\(em/—/g')
 }
 
+# Run every "$ command" of the example blocks (.EX) of man page $1, in the
+# current directory, and check that it succeeds and prints the lines after
+# it (up to a blank line or the end of the block); MAN_EXAMPLES counts them.
+check_man_examples() {
+	local cmd="" expect="" line
+	MAN_EXAMPLES=0
+	while IFS= read -r line; do
+		if [ "${line#\$ }" != "$line" ] || [ -z "$line" ]; then
+			if [ -n "$cmd" ]; then
+				run bash -c "$cmd" </dev/null
+				assert_success
+				assert_output "$expect"
+				MAN_EXAMPLES=$((MAN_EXAMPLES + 1))
+			fi
+			cmd="" expect=""
+			[ -z "$line" ] || cmd="${line#\$ }"
+		elif [ -n "$cmd" ]; then
+			expect="${expect:+$expect
+}$line"
+		fi
+	done < <(awk '/^\.EX/ { ex = 1; next } /^\.EE/ { ex = 0; print ""; next } ex' "$1" | sed 's/\\e/\\/g; s/\\-/-/g')
+}
+
 # Compare two NDJSON files as sets of rows with keys sorted (the fixtures'
 # comparison rule: numbers compare numerically).
 same_rows() {

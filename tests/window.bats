@@ -529,29 +529,8 @@ crash_and_resume() {
 
 @test "the man page examples run as printed" {
 	cd "$D"
-	# each "$ command" in an .EX block, with the lines after it as its output
-	awk '/^\.EX/ { ex = 1; next } /^\.EE/ { ex = 0; print ""; next } ex' "$TOP/man/weir-window.1" |
-		sed 's/\\e/\\/g; s/\\-/-/g' >"$D/examples"
-	local n=0 cmd="" expect="" line
-	check() {
-		[ -n "$cmd" ] || return 0
-		run bash -c "$cmd"
-		assert_output "$expect"
-		n=$((n + 1))
-	}
-	while IFS= read -r line; do
-		if [ "${line#\$ }" != "$line" ]; then
-			check
-			cmd="${line#\$ }" expect=""
-		elif [ -z "$line" ]; then
-			check
-			cmd="" expect=""
-		elif [ -n "$cmd" ]; then
-			expect="${expect:+$expect
-}$line"
-		fi
-	done <"$D/examples"
-	[ "$n" -eq 5 ]
+	check_man_examples "$TOP/man/weir-window.1"
+	[ "$MAN_EXAMPLES" -eq 5 ]
 }
 
 @test "typed input, which takes the short path, gives the rows NDJSON input gives" {
