@@ -2,10 +2,13 @@
 # The exactly-once promise of weir(7) under SIGKILL, broker faults and a
 # full disk: tests/crash/harness.sh runs the pipeline
 #   weir-ingest | weir-parse | weir-dedup | weir-window | weir-lake-write
+# (or, with --lake, the table-to-table chain
+#   weir-lake-cat bronze | weir-window | weir-lake-write silver)
 # again and again, breaks it at random, and compares the table it ends with
 # against the same computation done in one batch run.  make check runs the
-# short versions; make soak (WEIR_SOAK=1) 200 kills over 200k events, and
-# WEIR_CRASH_FULL=1 the 20 kills over 200k events of the issue.
+# short versions; make soak (WEIR_SOAK=1) 200 kills over 200k events and
+# 100 kills of the chain, and WEIR_CRASH_FULL=1 the 20 kills over 200k
+# events of the issue and 20 kills of the chain over 60k events.
 
 load ../helper
 
@@ -36,6 +39,18 @@ harness() {
 	assert_line --regexp '^harness: 5 runs stopped by a full disk \([1-9][0-9]* in weir-lake-write'
 }
 
+@test "crash: a table-to-table chain (weir-lake-cat | weir-window | weir-lake-write) killed at random: the batch run's table" {
+	[ -z "${WEIR_SOAK:-}" ] || skip "make soak runs the long version"
+	# 600 commits of 15 rows, a barrier after the commit that makes 100
+	harness --lake -n 9000 -k 8 -s 21
+	assert_line --regexp '^harness: [0-9]+ kills in [0-9]+ runs over [0-9]+ rounds; bronze at version 600$'
+}
+
+@test "crash: a table-to-table chain, 60k events, 20 kills" {
+	[ -n "${WEIR_CRASH_FULL:-}" ] || skip "WEIR_CRASH_FULL=1 runs it"
+	harness --lake -n 60000 -k 20
+}
+
 @test "crash: 200k events, 20 kills" {
 	[ -n "${WEIR_CRASH_FULL:-}" ] || skip "WEIR_CRASH_FULL=1 runs it (about 2 minutes)"
 	harness -n 200000 -k 20 --rtt 10
@@ -44,4 +59,9 @@ harness() {
 @test "soak: 200k events, 200 kills" {
 	[ -n "${WEIR_SOAK:-}" ] || skip "make soak runs it"
 	harness -n 200000 -k 200 --rtt 10
+}
+
+@test "soak: a table-to-table chain, 60k events, 100 kills" {
+	[ -n "${WEIR_SOAK:-}" ] || skip "make soak runs it"
+	harness --lake -n 60000 -k 100
 }

@@ -9,12 +9,20 @@
 #    | weir-parse | weir-dedup --state | weir-window --state
 #    | weir-lake-write gold --app-id gold
 #
-# A round starts from an empty table and state and is killed again and
-# again until one run reaches the end of the topic unkilled; its table must
-# then equal the batch result row for row (sorted), with no row twice and
-# none missing.  Rounds repeat until the number of kills is reached.
+# or, with --lake, a table-to-table chain that starts at a bronze Delta
+# table written first in small commits:
 #
-# usage: harness.sh [-n EVENTS] [-k KILLS] [-p PARTITIONS] [-s SEED]
+#   weir-lake-cat --changes-since 0 --checkpoint-interval ... --end-of-stream
+#      --resume-from silver bronze
+#    | weir-window --state | weir-lake-write silver --app-id silver
+#
+# A round starts from an empty table and state and is killed again and
+# again until one run reaches the end of the topic (or of bronze's log)
+# unkilled; its table must then equal the batch result row for row
+# (sorted), with no row twice and none missing.  Rounds repeat until the
+# number of kills is reached.
+#
+# usage: harness.sh [-n EVENTS] [-k KILLS] [-p PARTITIONS] [-s SEED] [--lake]
 #                   [--faults] [--disk-full] [--max-delay SECONDS] [--rtt MS] DIR
 #   --faults   while runs go on, also take the broker down for a while,
 #              inject request errors and add latency (weir-broker commands)
@@ -27,11 +35,14 @@
 #              uninterrupted run takes, measured first)
 #   --rtt MS   the broker answers every request MS late, so that a small
 #              topic takes long enough to be killed in the middle
+#   --lake     the table-to-table chain: no broker (so no --faults or
+#              --rtt, and -p does not apply); the events go into bronze 15
+#              to a commit
 # Prints what it did; exit 0 when every round's table was identical, 1 when
 # one was not (the diff is in DIR), 2 on trouble.
 set -u
 
-events=200000 kills=20 parts=8 seed=$RANDOM faults=0 diskfull=0 max_delay= rtt=0
+events=200000 kills=20 parts=8 seed=$RANDOM faults=0 diskfull=0 max_delay= rtt=0 lake=0
 while [ $# -gt 1 ]; do
 	case $1 in
 	-n) events=$2; shift 2 ;;
@@ -42,17 +53,19 @@ while [ $# -gt 1 ]; do
 	--disk-full) diskfull=1; shift ;;
 	--max-delay) max_delay=$2; shift 2 ;;
 	--rtt) rtt=$2; shift 2 ;;
+	--lake) lake=1; shift ;;
 	*) echo "harness.sh: unknown option '$1'" >&2; exit 2 ;;
 	esac
 done
-[ $# -eq 1 ] || { echo "usage: harness.sh [-n EVENTS] [-k KILLS] [-p PARTITIONS] [-s SEED] [--faults] [--disk-full] [--max-delay S] [--rtt MS] DIR" >&2; exit 2; }
+[ $# -eq 1 ] || { echo "usage: harness.sh [-n EVENTS] [-k KILLS] [-p PARTITIONS] [-s SEED] [--lake] [--faults] [--disk-full] [--max-delay S] [--rtt MS] DIR" >&2; exit 2; }
+[ "$lake" = 0 ] || [ "$faults$rtt" = 00 ] || { echo "harness.sh: --lake has no broker for --faults or --rtt" >&2; exit 2; }
 dir=$1
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 RANDOM=$seed
 mkdir -p "$dir" && cd "$dir" || exit 2
 [ ! -d disk ] || ! mountpoint -q disk || umount disk
-rm -rf lake state runs ref* broker disk
+rm -rf lake state runs ref* broker disk bronze
 mkdir -p runs broker
 
 . "$here/gold.sh"
@@ -60,6 +73,9 @@ mkdir -p runs broker
 # (-e) leaves the windows the watermark has not closed in its snapshot for
 # the next run, as Spark's Trigger.AvailableNow does; they are not in its table
 window_opts=(--tumble 10s --time ts --delay 30s --by device --agg "$AGG")
+# the table the pipeline writes
+sink=gold
+[ "$lake" = 0 ] || sink=silver
 # the mock answers an empty fetch only after fetch.wait.max.ms: keep the end
 # of each -e run short
 printf 'fetch.wait.max.ms=20\n' >kafka.properties
@@ -83,32 +99,45 @@ cleanup() {
 	broker_pid=
 }
 trap 'cleanup' EXIT
-mkfifo broker/ctl
-weir-broker --topic "ev:$parts" <broker/ctl >broker/out 2>broker/err &
-broker_pid=$!
-exec 7>broker/ctl
-for _ in $(seq 200); do [ -s broker/out ] && break; sleep 0.05; done
-B=$(head -n 1 broker/out)
-[ -n "$B" ] || trouble "weir-broker did not start: $(cat broker/err)"
-# one command, answered by one line
-bcmd() {
-	local before
-	before=$(wc -l <broker/out)
-	echo "$*" >&7
-	for _ in $(seq 200); do [ "$(wc -l <broker/out)" -gt "$before" ] && return 0; sleep 0.02; done
-	return 1
-}
 
-# ---- the events: duplicates, late and broken ones, keyed by user ----
-# about 7 minutes of event time whatever the count
-"$top/scripts/gen-events" -n "$events" --rate "$(( events / 400 + 1 ))" --users 2000 --dup 0.03 --late 0.02 --lateness 120 \
-	--bad 0.002 --envelope ev --partitions "$parts" >events.ndjson || trouble "gen-events failed"
-# lz4 batches keep every partition under the mock's ~5 MiB retention cap
-weir-ingest -P -b "$B" -z lz4 -X batch.num.messages=100 events.ndjson || trouble "producing failed"
-low=$(weir-ingest -Q -b "$B" -t ev:beginning | awk '{ s += $4 } END { print s }')
-[ "$low" = 0 ] || trouble "the broker dropped records (log start offsets sum to $low): fewer events or more partitions"
-end_offsets=$(weir-ingest -Q -b "$B" -t ev:end | awk '{ printf "%s%s:%s", n++ ? "," : "", $2, $4 }')
-[ "$rtt" = 0 ] || bcmd rtt all "$rtt" || trouble "the broker did not take 'rtt all $rtt'"
+# ---- the source ----
+# --lake: the events, typed, in small commits of a bronze table; its first
+# version holds no rows, since the pipeline reads --changes-since 0
+if [ "$lake" = 1 ]; then
+	"$top/scripts/gen-events" -n "$events" --rate "$(( events / 400 + 1 ))" --users 2000 --dup 0.03 --late 0.02 \
+		--lateness 120 >events.ndjson || trouble "gen-events failed"
+	weir-lake-write -s "$EVENT" bronze </dev/null &&
+		weir-parse -q --schema "$EVENT" --dlq /dev/null --framed <events.ndjson |
+		weir-lake-write --max-rows 15 bronze >/dev/null || trouble "writing bronze failed"
+	end_offsets="bronze at version $(weir-lake-cat --describe bronze | jq .version)"
+else
+	mkfifo broker/ctl
+	weir-broker --topic "ev:$parts" <broker/ctl >broker/out 2>broker/err &
+	broker_pid=$!
+	exec 7>broker/ctl
+	for _ in $(seq 200); do [ -s broker/out ] && break; sleep 0.05; done
+	B=$(head -n 1 broker/out)
+	[ -n "$B" ] || trouble "weir-broker did not start: $(cat broker/err)"
+	# one command, answered by one line
+	bcmd() {
+		local before
+		before=$(wc -l <broker/out)
+		echo "$*" >&7
+		for _ in $(seq 200); do [ "$(wc -l <broker/out)" -gt "$before" ] && return 0; sleep 0.02; done
+		return 1
+	}
+
+	# ---- the events: duplicates, late and broken ones, keyed by user ----
+	# about 7 minutes of event time whatever the count
+	"$top/scripts/gen-events" -n "$events" --rate "$(( events / 400 + 1 ))" --users 2000 --dup 0.03 --late 0.02 --lateness 120 \
+		--bad 0.002 --envelope ev --partitions "$parts" >events.ndjson || trouble "gen-events failed"
+	# lz4 batches keep every partition under the mock's ~5 MiB retention cap
+	weir-ingest -P -b "$B" -z lz4 -X batch.num.messages=100 events.ndjson || trouble "producing failed"
+	low=$(weir-ingest -Q -b "$B" -t ev:beginning | awk '{ s += $4 } END { print s }')
+	[ "$low" = 0 ] || trouble "the broker dropped records (log start offsets sum to $low): fewer events or more partitions"
+	end_offsets="end offsets $(weir-ingest -Q -b "$B" -t ev:end | awk '{ printf "%s%s:%s", n++ ? "," : "", $2, $4 }')"
+	[ "$rtt" = 0 ] || bcmd rtt all "$rtt" || trouble "the broker did not take 'rtt all $rtt'"
+fi
 
 # ---- the batch run: no Kafka, no barriers, no kills ----
 # The order weir-ingest --ordered reads the topic in: partitions merged by
@@ -130,11 +159,19 @@ merge_order() {
 		}
 	}' "$@"
 }
-merge_order events.ndjson |
-	weir-parse -q --schema "$EVENT" --dlq /dev/null --framed |
-	weir-dedup --key event_id --within 10m --time ts --framed |
-	weir-window "${window_opts[@]}" --no-flush --framed |
-	weir-lake-write --schema "$GOLD" ref >/dev/null 2>ref.err || trouble "the batch run failed: $(cat ref.err)"
+# --lake: bronze's rows in commit order, and the windows flushed at the
+# end, as --end-of-stream does.
+if [ "$lake" = 1 ]; then
+	weir-lake-cat --changes-since 0 bronze |
+		weir-window "${window_opts[@]}" --framed |
+		weir-lake-write --schema "$GOLD" ref >/dev/null 2>ref.err
+else
+	merge_order events.ndjson |
+		weir-parse -q --schema "$EVENT" --dlq /dev/null --framed |
+		weir-dedup --key event_id --within 10m --time ts --framed |
+		weir-window "${window_opts[@]}" --no-flush --framed |
+		weir-lake-write --schema "$GOLD" ref >/dev/null 2>ref.err
+fi || trouble "the batch run failed: $(cat ref.err)"
 weir-lake-cat ref | sort >ref.rows
 [ -s ref.rows ] || trouble "the batch run wrote no rows"
 
@@ -151,6 +188,13 @@ stage() {
 }
 pipeline() {
 	ulimit -f "$fsize"
+	if [ "$lake" = 1 ]; then
+		stage cat weir-lake-cat --changes-since 0 --checkpoint-interval 100 --end-of-stream \
+			--resume-from lake/silver --app-id silver --framed bronze |
+			stage window weir-window "${window_opts[@]}" --state state/window --framed |
+			stage write weir-lake-write --schema "$GOLD" lake/silver --app-id silver >/dev/null
+		return
+	fi
 	stage ingest weir-ingest -C -b "$B" -t ev -e --ordered --checkpoint-interval 100ms \
 		--resume-from lake/gold --app-id gold |
 		stage parse weir-parse -q --schema "$EVENT" --dlq "$dlq" --framed |
@@ -159,6 +203,7 @@ pipeline() {
 		stage write weir-lake-write --schema "$GOLD" lake/gold --app-id gold >/dev/null
 }
 STAGES=(ingest parse dedup window write)
+[ "$lake" = 0 ] || STAGES=(cat window write)
 # dead letters are at-least-once (weir(7)); a file size limit would stop
 # weir-parse on them before the table or the state see a full disk
 dlq=dead.ndjson
@@ -175,7 +220,7 @@ alive() {
 # the barrier the table has committed, - before it exists
 committed() {
 	local b
-	b=$(weir-lake-cat --history --limit 1 lake/gold 2>/dev/null | grep -o '"barrier":[0-9]*' | cut -d: -f2)
+	b=$(weir-lake-cat --history --limit 1 lake/$sink 2>/dev/null | grep -o '"barrier":[0-9]*' | cut -d: -f2)
 	echo "${b:--}"
 }
 
@@ -255,7 +300,8 @@ disk_layout() {
 }
 
 nkill=0 nrun=0 nround=0 failed=0 nfull_write=0 nfull_state=0
-say "harness: $events events on $parts partitions, seed $seed, broker $B$([ "$faults" = 1 ] && echo ", with broker faults")$([ "$diskfull" = 1 ] && echo ", disk full by $diskmode")"
+[ "$lake" = 1 ] && say "harness: $events events in bronze, a table-to-table chain, seed $seed$([ "$diskfull" = 1 ] && echo ", disk full by $diskmode")"
+[ "$lake" = 1 ] || say "harness: $events events on $parts partitions, seed $seed, broker $B$([ "$faults" = 1 ] && echo ", with broker faults")$([ "$diskfull" = 1 ] && echo ", disk full by $diskmode")"
 say "harness: batch run: $(wc -l <ref.rows) rows"
 
 # A run that never crashed, timed: kills strike anywhere within that time.
@@ -264,7 +310,7 @@ mkdir -p "$run"
 t0=$(date +%s.%N)
 pipeline
 t1=$(date +%s.%N)
-weir-lake-cat lake/gold | sort >gold.rows
+weir-lake-cat lake/$sink | sort >gold.rows
 if cmp -s gold.rows ref.rows; then
 	say "harness: an uninterrupted run: identical, in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s"
 else
@@ -364,11 +410,11 @@ while [ "$nkill" -lt "$kills" ]; do
 		[ "$faults" = 1 ] || [ -n "$full" ] || failed=1
 	done
 	# a rerun after the end changes nothing
-	weir-lake-cat lake/gold | sort >gold.rows
+	weir-lake-cat lake/$sink | sort >gold.rows
 	nrun=$((nrun + 1)) run=runs/$nrun
 	mkdir -p "$run"
 	pipeline
-	weir-lake-cat lake/gold | sort >gold.again
+	weir-lake-cat lake/$sink | sort >gold.again
 	if ! cmp -s gold.rows gold.again; then
 		say "harness: round $nround: a rerun after the end changed the table"
 		failed=1
@@ -387,7 +433,7 @@ done
 if [ "$diskfull" = 1 ]; then
 	say "harness: $nkill runs stopped by a full disk ($nfull_write in weir-lake-write, $nfull_state in a snapshot) in $nrun runs over $nround rounds"
 else
-	say "harness: $nkill kills in $nrun runs over $nround rounds; end offsets $end_offsets"
+	say "harness: $nkill kills in $nrun runs over $nround rounds; $end_offsets"
 fi
 [ "$failed" = 0 ] && say "harness: every table identical to the batch run" && exit 0
 exit 1
