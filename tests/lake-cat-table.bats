@@ -261,6 +261,34 @@ $(weir-lake-cat --changes-since 0 --checkpoint-interval 2 t)"
 {"@weir":"barrier","id":1,"sources":{"t":{"0":5}}}'
 }
 
+@test "--checkpoint-interval on a read of the latest version: the snapshot, a barrier, and resumed the commits since" {
+	five_commits
+	# a cron job copying t, run after each batch of commits: the first run
+	# is the snapshot (version 0 included), the next ones only what came since
+	run weir-lake-cat --checkpoint-interval 100 --resume-from s --app-id A t
+	assert_success
+	assert_equal "$(sed -n '1p;10p' <<<"$output")" '{"@weir":"restore","id":0}
+{"@weir":"barrier","id":1,"sources":{"t":{"0":5}}}'
+	assert_equal "$(sed -n '2,9p' <<<"$output" | jq .v | sort -n | paste -sd ' ')" "1 2 3 4 5 6 7 8"
+	weir-lake-write -s 'v INT' s --app-id A <<<"$output" >/dev/null
+	printf '{"v":9}\n{"v":10}\n' | weir-lake-write t
+	run weir-lake-cat --checkpoint-interval 100 --resume-from s --app-id A t
+	assert_output '{"@weir":"restore","id":1}
+{"v":9}
+{"v":10}
+{"@weir":"barrier","id":2,"sources":{"t":{"0":6}},"committed":1}'
+	weir-lake-write s --app-id A <<<"$output" >/dev/null
+	# nothing new: no barrier, unless the end is the end of the stream
+	run weir-lake-cat --checkpoint-interval 100 --resume-from s --app-id A t
+	assert_output '{"@weir":"restore","id":2}'
+	run weir-lake-cat --checkpoint-interval 100 --resume-from s --app-id A --end-of-stream t
+	assert_output '{"@weir":"restore","id":2}
+{"@weir":"watermark","t":9223372036854775807}
+{"@weir":"barrier","id":3,"sources":{"t":{"0":6}},"committed":2}'
+	run bash -c "weir-lake-cat s | jq .v | sort -n | paste -sd ' '"
+	assert_output "1 2 3 4 5 6 7 8 9 10"
+}
+
 @test "--resume-from: a barrier that does not name the table, a bad or lost version, a lost commit and kafka: are errors" {
 	five_commits
 	# a sink whose last commit for app id A is the barrier $2
@@ -322,9 +350,9 @@ $(weir-lake-cat --changes-since 0 --checkpoint-interval 2 t)"
 }
 
 @test "--checkpoint-interval, --resume-from, --app-id, --end-of-stream: usage errors" {
-	run weir-lake-cat --checkpoint-interval 10 t
+	run weir-lake-cat --checkpoint-interval 10 --at-version 1 t
 	assert_failure 2
-	assert_line --index 0 "weir-lake-cat: --checkpoint-interval goes with --follow or --changes-since"
+	assert_line --index 0 "weir-lake-cat: --checkpoint-interval reads the latest version, --changes-since or --follow"
 	run weir-lake-cat --changes-since 0 --checkpoint-interval 0 t
 	assert_failure 2
 	assert_line --index 0 "weir-lake-cat: checkpoint interval out of range: '0' (1 to 9223372036854775807)"
@@ -344,7 +372,7 @@ $(weir-lake-cat --changes-since 0 --checkpoint-interval 2 t)"
 	assert_line --index 0 "weir-lake-cat: --end-of-stream goes with --checkpoint-interval"
 	run weir-lake-cat --follow --checkpoint-interval 1 --end-of-stream t
 	assert_failure 2
-	assert_line --index 0 "weir-lake-cat: --end-of-stream needs an end: --changes-since without --follow"
+	assert_line --index 0 "weir-lake-cat: --end-of-stream needs an end: not with --follow"
 	run weir-lake-cat --parquet x.parquet --checkpoint-interval 1
 	assert_failure 2
 	assert_line --index 0 "weir-lake-cat: table options need a TABLE"

@@ -39,7 +39,7 @@ static const char help[] =
 	"usage: weir-lake-cat [-V N | -T TIME] [--columns LIST] [--where PRED] [--framed] [-v] TABLE\n"
 	"       weir-lake-cat --describe [-V N | -T TIME] TABLE\n"
 	"       weir-lake-cat --history [--limit N] TABLE\n"
-	"       weir-lake-cat (-f [--interval TIME] | --changes-since N) [--columns LIST] [--where PRED]\n"
+	"       weir-lake-cat [-f [--interval TIME] | --changes-since N] [--columns LIST] [--where PRED]\n"
 	"              [--checkpoint-interval N|DURATION [--resume-from SINK --app-id ID] [--end-of-stream]]\n"
 	"              [--framed] TABLE\n"
 	"       weir-lake-cat --parquet FILE [--columns LIST] [--row-groups LIST] [--framed]\n"
@@ -64,13 +64,13 @@ static const char help[] =
 	"      --interval TIME       how often --follow looks for commits (default 100ms)\n"
 	"      --changes-since N     only the rows added by commits after version N\n"
 	"      --checkpoint-interval N|DURATION\n"
-	"                            with -f or --changes-since: a barrier after the commit\n"
-	"                            that brings N rows or DURATION since the last one\n"
+	"                            barriers: after the snapshot (or --changes-since), then\n"
+	"                            after the commit that brings N rows or DURATION\n"
 	"      --resume-from SINK    go on from the version the last barrier of --app-id ID\n"
 	"                            committed to the table SINK recorded, after a restore\n"
 	"      --app-id ID           the application id the sink commits as\n"
-	"      --end-of-stream       --changes-since without -f: the end is the end of the\n"
-	"                            stream for good: a watermark at infinity, a last barrier\n"
+	"      --end-of-stream       without -f: the end of the log is the end of the stream\n"
+	"                            for good: a watermark at infinity, a last barrier\n"
 	"  -v, --verbose             report files skipped by --where, and where a resumed\n"
 	"                            run starts, on stderr\n"
 	"\n"
@@ -658,7 +658,9 @@ static int table_main(const struct opts *o)
 	if (o->columns)
 		tr.cols = split_list(o->columns, &tr.ncols);
 	tr.out = rec_writer_open(1, rec_want_framed(o->framed));
-	bool streaming = o->follow || o->changes_since >= 0;
+	/* with barriers a snapshot read is a stream too: it ends with one, and
+	 * resumed it is the commits since the version the sink recorded */
+	bool streaming = o->follow || o->changes_since >= 0 || o->cp_rows || o->cp_us;
 	if (streaming) {
 		/* no SA_RESTART: the sleep between polls gives way */
 		struct sigaction sa = {0};
@@ -873,8 +875,8 @@ int main(int argc, char **argv)
 		if (o.follow && (o.version >= 0 || o.as_of))
 			usage_error(help, "--follow starts at the latest version or at --changes-since");
 		bool checkpoints = o.cp_rows || o.cp_us;
-		if (checkpoints && !o.follow && o.changes_since < 0)
-			usage_error(help, "--checkpoint-interval goes with --follow or --changes-since");
+		if (checkpoints && (o.version >= 0 || o.as_of || o.history || o.describe))
+			usage_error(help, "--checkpoint-interval reads the latest version, --changes-since or --follow");
 		if (!o.resume_from != !o.app_id)
 			usage_error(help, "--resume-from and --app-id go together");
 		if (o.app_id && !*o.app_id)
@@ -884,7 +886,7 @@ int main(int argc, char **argv)
 		if (o.end_of_stream && !checkpoints)
 			usage_error(help, "--end-of-stream goes with --checkpoint-interval");
 		if (o.end_of_stream && o.follow)
-			usage_error(help, "--end-of-stream needs an end: --changes-since without --follow");
+			usage_error(help, "--end-of-stream needs an end: not with --follow");
 		o.table = argv[optind];
 		return finish_stdout(table_main(&o));
 	}
