@@ -112,14 +112,48 @@ restore3'
 	assert_equal "$stderr" "weir-ingest: cannot resume from 't': the commit of barrier 2 for app id 'A' is no longer in its log"
 }
 
+@test "resume: -B goes on after the lines each file's and member's barrier recorded; a file that shrank is reported" {
+	printf 'a\nb\nc\n' >f1.txt
+	printf 'd\ne\n' >f2.txt
+	tar cf both.tar f1.txt f2.txt
+	backfill() { weir-ingest -B --raw f1.txt both.tar --checkpoint-interval 2 --resume-from s --app-id A; }
+	local envelope='topic STRING, partition INT, offset BIGINT, timestamp TIMESTAMP, timestamp_type STRING, key STRING, value STRING'
+	# a run cut after barrier 2: f1.txt whole and the first line of the
+	# tar's first member committed
+	backfill | head -n 7 | weir-lake-write -s "$envelope" s --app-id A >/dev/null
+	run bash -c "$(declare -f backfill); backfill | jq -c 'if .value then [.topic, .partition, .offset, .value] else . end'"
+	assert_success
+	assert_output '{"@weir":"restore","id":2}
+["both.tar",0,1,"b"]
+["both.tar",0,2,"c"]
+{"@weir":"barrier","id":3,"sources":{"both.tar":{"0":3},"f1.txt":{"0":3}},"committed":2}
+["both.tar",1,0,"d"]
+["both.tar",1,1,"e"]
+{"@weir":"barrier","id":4,"sources":{"both.tar":{"0":3,"1":2},"f1.txt":{"0":3}},"committed":2}'
+	backfill | weir-lake-write s --app-id A >/dev/null
+	run bash -c "weir-lake-cat s | jq -r '[.topic, .partition, .offset, .value] | @tsv' | sort"
+	assert_output "$(printf 'both.tar\t0\t0\ta\nboth.tar\t0\t1\tb\nboth.tar\t0\t2\tc\nboth.tar\t1\t0\td\nboth.tar\t1\t1\te\nf1.txt\t0\t0\ta\nf1.txt\t0\t1\tb\nf1.txt\t0\t2\tc')"
+	# everything committed: a rerun writes nothing but the restore
+	run backfill
+	assert_success
+	assert_output '{"@weir":"restore","id":4}'
+	printf 'a\n' >f1.txt
+	run --separate-stderr backfill
+	assert_failure 1
+	assert_output '{"@weir":"restore","id":4}'
+	assert_equal "$stderr" "weir-ingest: cannot resume 'f1.txt' partition 0 after line 3 (barrier 4): it now ends at line 1; it has changed since"
+}
+
 @test "resume: usage errors" {
 	run weir-ingest -C -b x -t t --resume-from t
 	assert_failure 2
 	assert_line --index 0 "weir-ingest: --resume-from and --app-id go together"
 	run weir-ingest -C -b x -t t --resume-from t --app-id A
 	assert_line --index 0 "weir-ingest: --resume-from needs --checkpoint-interval: only barriers are committed"
-	run weir-ingest -B --resume-from t --app-id A --checkpoint-interval 1
-	assert_line --index 0 "weir-ingest: --resume-from is for -C and -G"
+	run weir-ingest -L -b x --resume-from t --app-id A --checkpoint-interval 1
+	assert_line --index 0 "weir-ingest: --checkpoint-interval is for -C, -G and -B"
+	run weir-ingest -Q -b x -t t:0:1 --resume-from t --app-id A
+	assert_line --index 0 "weir-ingest: --resume-from is for -C, -G and -B"
 	run weir-ingest -C -b x -t t --resume-from t --app-id '' --checkpoint-interval 1
 	assert_line --index 0 "weir-ingest: --app-id must not be empty"
 	run weir-ingest -G g -b x --ordered t
@@ -314,7 +348,7 @@ k2k() {
 	run weir-ingest -C -b x -t t --checkpoint-topic c
 	assert_line --index 0 "weir-ingest: --checkpoint-topic is for -P"
 	run weir-ingest -P -b x --resume-from t --app-id A --checkpoint-topic c
-	assert_line --index 0 "weir-ingest: --resume-from is for -C and -G"
+	assert_line --index 0 "weir-ingest: --resume-from is for -C, -G and -B"
 }
 
 @test "-P --app-id: a source that did not resume from the checkpoints is refused before anything goes out twice" {

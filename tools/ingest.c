@@ -44,7 +44,8 @@ static const char help[] =
 	"       weir-ingest -L -b BROKERS [-t TOPIC]... [-J]\n"
 	"       weir-ingest -Q -b BROKERS -t TOPIC[:PARTITION]:TIME... [-J]\n"
 	"       weir-ingest -B [--raw] [-K DELIM] [-D DELIM] [-c COUNT]\n"
-	"       [--checkpoint-interval N|DURATION] [--end-of-stream] [--framed] [FILE...]\n"
+	"       [--checkpoint-interval N|DURATION] [--resume-from TABLE --app-id ID]\n"
+	"       [--end-of-stream] [--framed] [FILE...]\n"
 	"\n"
 	"Consume, produce, inspect Kafka topics, and backfill from dumps, as Kafka envelopes.\n"
 	"\n"
@@ -404,6 +405,9 @@ struct part {
 	bool done;     /* -e reached the end, or e@ passed */
 	bool dirty;    /* records written since the offset was last stored */
 	int64_t next;  /* offset of the next record to read */
+	/* -B --resume-from: the lines the restored barrier covered */
+	bool resume_known;
+	int64_t resume_upto;
 };
 
 struct topic {
@@ -1317,6 +1321,40 @@ static void where(struct buf *b, const struct lines_rec *r)
 		buf_printf(b, "'%s' line %llu", r->source, (unsigned long long)r->number);
 }
 
+/* -B --resume-from: whether line r of its file or member is one the
+ * restored barrier covered, which an earlier run read and the sink
+ * committed. */
+static bool read_before(struct ingest *x, struct part *p, const struct lines_rec *r)
+{
+	if (!x->o->resume_from)
+		return false;
+	if (!p->resume_known) {
+		int64_t n;
+		p->resume_upto = resume_offset(x, r->source, r->member_index, &n) ? n : 0;
+		p->resume_known = true;
+	}
+	return (int64_t)r->number <= p->resume_upto;
+}
+
+/* After a resumed backfill read its inputs to the end: a file or member
+ * with fewer lines than the barrier covered has changed since, and what
+ * was committed from it is no longer what it holds. */
+static void check_resumed_lengths(struct ingest *x)
+{
+	for (size_t i = 0; i < x->pos.ntopics; i++) {
+		const struct topic *t = &x->pos.topics[i];
+		for (int32_t m = 0; m < t->nparts; m++) {
+			const struct part *p = &t->parts[m];
+			if (!p->resume_known || p->next >= p->resume_upto)
+				continue;
+			warnx("cannot resume '%s' partition %d after line %lld (barrier %lld): it now ends at line %lld; it has "
+			      "changed since",
+			      t->name, (int)m, (long long)p->resume_upto, (long long)x->res.barrier, (long long)p->next);
+			x->failed = true;
+		}
+	}
+}
+
 static int run_backfill(struct ingest *x)
 {
 	const struct options *o = x->o;
@@ -1336,6 +1374,10 @@ static int run_backfill(struct ingest *x)
 		}
 		struct part *p = part_get(topic_get(&x->pos, r.source), r.member_index);
 		p->active = true;
+		if (read_before(x, p, &r)) {
+			p->next = (int64_t)r.number;
+			continue;
+		}
 		buf_reset(&msg);
 		if (r.err) {
 			where(&msg, &r);
@@ -1380,6 +1422,8 @@ static int run_backfill(struct ingest *x)
 		p->next = (int64_t)r.number;
 		written(x);
 	}
+	if (o->resume_from && !stop_signal)
+		check_resumed_lengths(x);
 	last_barrier(x, !stop_signal);
 	out_flush(&x->out);
 	lines_close(in);
@@ -2093,10 +2137,10 @@ static void validate(const struct options *o, const struct kconf *kc)
 		usage_error(help, "--checkpoint-interval is for -C, -G and -B");
 	if ((o->cp_records || o->cp_us) && o->raw && o->mode != M_BACKFILL)
 		usage_error(help, "--checkpoint-interval needs envelopes, not --raw");
-	if (o->resume_from && o->mode != M_CONSUME && o->mode != M_GROUP)
-		usage_error(help, "--resume-from is for -C and -G");
-	if (o->app_id && o->mode != M_CONSUME && o->mode != M_GROUP && o->mode != M_PRODUCE)
-		usage_error(help, "--app-id is for -C, -G and -P");
+	if (o->resume_from && !consuming)
+		usage_error(help, "--resume-from is for -C, -G and -B");
+	if (o->app_id && !consuming && o->mode != M_PRODUCE)
+		usage_error(help, "--app-id is for -C, -G, -B and -P");
 	if (o->mode != M_PRODUCE && !o->resume_from != !o->app_id)
 		usage_error(help, "--resume-from and --app-id go together");
 	if (o->mode == M_PRODUCE && !o->app_id != !o->checkpoint_topic)
