@@ -3,12 +3,14 @@
 # full disk: tests/crash/harness.sh runs the pipeline
 #   weir-ingest | weir-parse | weir-dedup | weir-window | weir-lake-write
 # (or, with --lake, the table-to-table chain
-#   weir-lake-cat bronze | weir-window | weir-lake-write silver)
+#   weir-lake-cat bronze | weir-window | weir-lake-write silver;
+# with --backfill, weir-ingest -B over dumps of the topic as the source)
 # again and again, breaks it at random, and compares the table it ends with
 # against the same computation done in one batch run.  make check runs the
-# short versions; make soak (WEIR_SOAK=1) 200 kills over 200k events and
-# 100 kills of the chain, and WEIR_CRASH_FULL=1 the 20 kills over 200k
-# events of the issue and 20 kills of the chain over 60k events.
+# short versions; make soak (WEIR_SOAK=1) 200 kills over 200k events, 100
+# kills of the chain and 100 of the backfill, and WEIR_CRASH_FULL=1 the 20
+# kills over 200k events of the issue, 20 kills of the chain over 60k events
+# and 20 of the backfill over 200k.
 
 load ../helper
 
@@ -44,6 +46,22 @@ harness() {
 	# 600 commits of 15 rows, a barrier after the commit that makes 100
 	harness --lake -n 9000 -k 8 -s 21
 	assert_line --regexp '^harness: [0-9]+ kills in [0-9]+ runs over [0-9]+ rounds; bronze at version 600$'
+}
+
+@test "crash: a backfill from dumps (weir-ingest -B) killed at random and resumed: the batch run's table" {
+	[ -z "${WEIR_SOAK:-}" ] || skip "make soak runs the long version"
+	harness --backfill -n 20000 -k 6 -s 31
+	assert_line --regexp '^harness: [0-9]+ kills in [0-9]+ runs over [0-9]+ rounds; dumps of 20000 lines$'
+}
+
+@test "crash: a backfill from dumps, 200k events, 20 kills" {
+	[ -n "${WEIR_CRASH_FULL:-}" ] || skip "WEIR_CRASH_FULL=1 runs it"
+	harness --backfill -n 200000 -k 20
+}
+
+@test "soak: a backfill from dumps, 200k events, 100 kills" {
+	[ -n "${WEIR_SOAK:-}" ] || skip "make soak runs it"
+	harness --backfill -n 200000 -k 100
 }
 
 @test "crash: a table-to-table chain, 60k events, 20 kills" {

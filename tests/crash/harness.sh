@@ -38,11 +38,14 @@
 #   --lake     the table-to-table chain: no broker (so no --faults or
 #              --rtt, and -p does not apply); the events go into bronze 15
 #              to a commit
+#   --backfill the source is weir-ingest -B over dumps of the events (two
+#              files and a tar.gz of two more) instead of the topic; no
+#              broker either
 # Prints what it did; exit 0 when every round's table was identical, 1 when
 # one was not (the diff is in DIR), 2 on trouble.
 set -u
 
-events=200000 kills=20 parts=8 seed=$RANDOM faults=0 diskfull=0 max_delay= rtt=0 lake=0
+events=200000 kills=20 parts=8 seed=$RANDOM faults=0 diskfull=0 max_delay= rtt=0 lake=0 backfill=0
 while [ $# -gt 1 ]; do
 	case $1 in
 	-n) events=$2; shift 2 ;;
@@ -54,18 +57,20 @@ while [ $# -gt 1 ]; do
 	--max-delay) max_delay=$2; shift 2 ;;
 	--rtt) rtt=$2; shift 2 ;;
 	--lake) lake=1; shift ;;
+	--backfill) backfill=1; shift ;;
 	*) echo "harness.sh: unknown option '$1'" >&2; exit 2 ;;
 	esac
 done
 [ $# -eq 1 ] || { echo "usage: harness.sh [-n EVENTS] [-k KILLS] [-p PARTITIONS] [-s SEED] [--lake] [--faults] [--disk-full] [--max-delay S] [--rtt MS] DIR" >&2; exit 2; }
-[ "$lake" = 0 ] || [ "$faults$rtt" = 00 ] || { echo "harness.sh: --lake has no broker for --faults or --rtt" >&2; exit 2; }
+[ "$lake$backfill" = 00 ] || [ "$faults$rtt" = 00 ] || { echo "harness.sh: --lake and --backfill have no broker for --faults or --rtt" >&2; exit 2; }
+[ "$lake$backfill" != 11 ] || { echo "harness.sh: --lake or --backfill, not both" >&2; exit 2; }
 dir=$1
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 RANDOM=$seed
 mkdir -p "$dir" && cd "$dir" || exit 2
 [ ! -d disk ] || ! mountpoint -q disk || umount disk
-rm -rf lake state runs ref* broker disk bronze
+rm -rf lake state runs ref* broker disk bronze dumps
 mkdir -p runs broker
 
 . "$here/gold.sh"
@@ -110,6 +115,16 @@ if [ "$lake" = 1 ]; then
 		weir-parse -q --schema "$EVENT" --dlq /dev/null --framed <events.ndjson |
 		weir-lake-write --max-rows 15 bronze >/dev/null || trouble "writing bronze failed"
 	end_offsets="bronze at version $(weir-lake-cat --describe bronze | jq .version)"
+elif [ "$backfill" = 1 ]; then
+	# the topic's dumps as a cron job archives them: envelopes, in four
+	# pieces, the last two in one tar.gz, read in the order given
+	"$top/scripts/gen-events" -n "$events" --rate "$(( events / 400 + 1 ))" --users 2000 --dup 0.03 --late 0.02 --lateness 120 \
+		--bad 0.002 --envelope ev --partitions "$parts" >events.ndjson || trouble "gen-events failed"
+	mkdir dumps
+	split -n l/4 -d events.ndjson dumps/part || trouble "split failed"
+	tar czf dumps/late.tgz -C dumps part02 part03 || trouble "tar failed"
+	dumps=(dumps/part00 dumps/part01 dumps/late.tgz)
+	end_offsets="dumps of $(wc -l <events.ndjson) lines"
 else
 	mkfifo broker/ctl
 	weir-broker --topic "ev:$parts" <broker/ctl >broker/out 2>broker/err &
@@ -166,7 +181,7 @@ if [ "$lake" = 1 ]; then
 		weir-window "${window_opts[@]}" --framed |
 		weir-lake-write --schema "$GOLD" ref >/dev/null 2>ref.err
 else
-	merge_order events.ndjson |
+	if [ "$backfill" = 1 ]; then cat events.ndjson; else merge_order events.ndjson; fi |
 		weir-parse -q --schema "$EVENT" --dlq /dev/null --framed |
 		weir-dedup --key event_id --within 10m --time ts --framed |
 		weir-window "${window_opts[@]}" --no-flush --framed |
@@ -195,8 +210,12 @@ pipeline() {
 			stage write weir-lake-write --schema "$GOLD" lake/silver --app-id silver >/dev/null
 		return
 	fi
-	stage ingest weir-ingest -C -b "$B" -t ev -e --ordered --checkpoint-interval 100ms \
-		--resume-from lake/gold --app-id gold |
+	if [ "$backfill" = 1 ]; then
+		stage ingest weir-ingest -B --checkpoint-interval 100 --resume-from lake/gold --app-id gold "${dumps[@]}"
+	else
+		stage ingest weir-ingest -C -b "$B" -t ev -e --ordered --checkpoint-interval 100ms \
+			--resume-from lake/gold --app-id gold
+	fi |
 		stage parse weir-parse -q --schema "$EVENT" --dlq "$dlq" --framed |
 		stage dedup weir-dedup --key event_id --within 10m --time ts --state state/dedup --framed |
 		stage window weir-window "${window_opts[@]}" --state state/window --framed |
@@ -301,7 +320,8 @@ disk_layout() {
 
 nkill=0 nrun=0 nround=0 failed=0 nfull_write=0 nfull_state=0
 [ "$lake" = 1 ] && say "harness: $events events in bronze, a table-to-table chain, seed $seed$([ "$diskfull" = 1 ] && echo ", disk full by $diskmode")"
-[ "$lake" = 1 ] || say "harness: $events events on $parts partitions, seed $seed, broker $B$([ "$faults" = 1 ] && echo ", with broker faults")$([ "$diskfull" = 1 ] && echo ", disk full by $diskmode")"
+[ "$backfill" = 1 ] && say "harness: $events events in dumps read by weir-ingest -B, seed $seed$([ "$diskfull" = 1 ] && echo ", disk full by $diskmode")"
+[ "$lake$backfill" = 00 ] && say "harness: $events events on $parts partitions, seed $seed, broker $B$([ "$faults" = 1 ] && echo ", with broker faults")$([ "$diskfull" = 1 ] && echo ", disk full by $diskmode")"
 say "harness: batch run: $(wc -l <ref.rows) rows"
 
 # A run that never crashed, timed: kills strike anywhere within that time.
