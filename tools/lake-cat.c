@@ -539,12 +539,13 @@ static void barrier_if_due(struct table_reader *tr, int64_t next)
 		barrier(tr, next);
 }
 
-/* The end of a run (the log read to its end without --follow, or a
- * signal): a barrier for the rows since the last one, so that none stays
- * uncommitted.  With --end-of-stream, when the log `ended` (not a signal),
- * first a watermark at infinity, and the barrier even without rows, so
- * that stateful stages close every window into the last commit. */
-static void last_barrier(struct table_reader *tr, int64_t next, bool ended)
+/* A barrier for the rows since the last one, after the snapshot or
+ * catch-up and at the end of a run, so that none waits for the interval or
+ * stays uncommitted.  With --end-of-stream, when the log `ended` (not a
+ * signal, not --follow), first a watermark at infinity, and the barrier
+ * even without rows, so that stateful stages close every window into the
+ * last commit. */
+static void barrier_for_rest(struct table_reader *tr, int64_t next, bool ended)
 {
 	if (!tr->o->cp_rows && !tr->o->cp_us)
 		return;
@@ -695,10 +696,7 @@ static int table_main(const struct opts *o)
 		emit_commits(&tr, &s, &done, latest);
 	/* one barrier after the snapshot or the catch-up, which without
 	 * --follow is the last */
-	if (!o->follow)
-		last_barrier(&tr, done + 1, !table_stop);
-	else if ((o->cp_rows || o->cp_us) && tr.since_barrier)
-		barrier(&tr, done + 1);
+	barrier_for_rest(&tr, done + 1, !o->follow && !table_stop);
 	rec_flush(tr.out);
 	while (o->follow && !table_stop) {
 		/* a commit is one file that appears whole (link()), so a version
@@ -715,7 +713,7 @@ static int table_main(const struct opts *o)
 		nanosleep(&ts, NULL);
 	}
 	if (o->follow)
-		last_barrier(&tr, done + 1, false);
+		barrier_for_rest(&tr, done + 1, false);
 	if (tr.skipped)
 		verbose(1, "%lld files skipped by partition pruning and statistics", (long long)tr.skipped);
 	delta_snapshot_free(s);

@@ -61,7 +61,7 @@ while [ $# -gt 1 ]; do
 	*) echo "harness.sh: unknown option '$1'" >&2; exit 2 ;;
 	esac
 done
-[ $# -eq 1 ] || { echo "usage: harness.sh [-n EVENTS] [-k KILLS] [-p PARTITIONS] [-s SEED] [--lake] [--faults] [--disk-full] [--max-delay S] [--rtt MS] DIR" >&2; exit 2; }
+[ $# -eq 1 ] || { echo "usage: harness.sh [-n EVENTS] [-k KILLS] [-p PARTITIONS] [-s SEED] [--lake | --backfill] [--faults] [--disk-full] [--max-delay S] [--rtt MS] DIR" >&2; exit 2; }
 [ "$lake$backfill" = 00 ] || [ "$faults$rtt" = 00 ] || { echo "harness.sh: --lake and --backfill have no broker for --faults or --rtt" >&2; exit 2; }
 [ "$lake$backfill" != 11 ] || { echo "harness.sh: --lake or --backfill, not both" >&2; exit 2; }
 dir=$1
@@ -115,17 +115,23 @@ if [ "$lake" = 1 ]; then
 		weir-parse -q --schema "$EVENT" --dlq /dev/null --framed <events.ndjson |
 		weir-lake-write --max-rows 15 bronze >/dev/null || trouble "writing bronze failed"
 	end_offsets="bronze at version $(weir-lake-cat --describe bronze | jq .version)"
-elif [ "$backfill" = 1 ]; then
-	# the topic's dumps as a cron job archives them: envelopes, in four
-	# pieces, the last two in one tar.gz, read in the order given
+	input="$events events in bronze, a table-to-table chain"
+else
+	# ---- the events: duplicates, late and broken ones, keyed by user ----
+	# about 7 minutes of event time whatever the count
 	"$top/scripts/gen-events" -n "$events" --rate "$(( events / 400 + 1 ))" --users 2000 --dup 0.03 --late 0.02 --lateness 120 \
 		--bad 0.002 --envelope ev --partitions "$parts" >events.ndjson || trouble "gen-events failed"
+fi
+if [ "$backfill" = 1 ]; then
+	# the topic's dumps as a cron job archives them: envelopes, in four
+	# pieces, the last two in one tar.gz, read in the order given
 	mkdir dumps
 	split -n l/4 -d events.ndjson dumps/part || trouble "split failed"
 	tar czf dumps/late.tgz -C dumps part02 part03 || trouble "tar failed"
 	dumps=(dumps/part00 dumps/part01 dumps/late.tgz)
 	end_offsets="dumps of $(wc -l <events.ndjson) lines"
-else
+	input="$events events in dumps read by weir-ingest -B"
+elif [ "$lake" = 0 ]; then
 	mkfifo broker/ctl
 	weir-broker --topic "ev:$parts" <broker/ctl >broker/out 2>broker/err &
 	broker_pid=$!
@@ -141,17 +147,13 @@ else
 		for _ in $(seq 200); do [ "$(wc -l <broker/out)" -gt "$before" ] && return 0; sleep 0.02; done
 		return 1
 	}
-
-	# ---- the events: duplicates, late and broken ones, keyed by user ----
-	# about 7 minutes of event time whatever the count
-	"$top/scripts/gen-events" -n "$events" --rate "$(( events / 400 + 1 ))" --users 2000 --dup 0.03 --late 0.02 --lateness 120 \
-		--bad 0.002 --envelope ev --partitions "$parts" >events.ndjson || trouble "gen-events failed"
 	# lz4 batches keep every partition under the mock's ~5 MiB retention cap
 	weir-ingest -P -b "$B" -z lz4 -X batch.num.messages=100 events.ndjson || trouble "producing failed"
 	low=$(weir-ingest -Q -b "$B" -t ev:beginning | awk '{ s += $4 } END { print s }')
 	[ "$low" = 0 ] || trouble "the broker dropped records (log start offsets sum to $low): fewer events or more partitions"
 	end_offsets="end offsets $(weir-ingest -Q -b "$B" -t ev:end | awk '{ printf "%s%s:%s", n++ ? "," : "", $2, $4 }')"
 	[ "$rtt" = 0 ] || bcmd rtt all "$rtt" || trouble "the broker did not take 'rtt all $rtt'"
+	input="$events events on $parts partitions, broker $B$([ "$faults" = 1 ] && echo ", with broker faults")"
 fi
 
 # ---- the batch run: no Kafka, no barriers, no kills ----
@@ -319,9 +321,7 @@ disk_layout() {
 }
 
 nkill=0 nrun=0 nround=0 failed=0 nfull_write=0 nfull_state=0
-[ "$lake" = 1 ] && say "harness: $events events in bronze, a table-to-table chain, seed $seed$([ "$diskfull" = 1 ] && echo ", disk full by $diskmode")"
-[ "$backfill" = 1 ] && say "harness: $events events in dumps read by weir-ingest -B, seed $seed$([ "$diskfull" = 1 ] && echo ", disk full by $diskmode")"
-[ "$lake$backfill" = 00 ] && say "harness: $events events on $parts partitions, seed $seed, broker $B$([ "$faults" = 1 ] && echo ", with broker faults")$([ "$diskfull" = 1 ] && echo ", disk full by $diskmode")"
+say "harness: $input, seed $seed$([ "$diskfull" = 1 ] && echo ", disk full by $diskmode")"
 say "harness: batch run: $(wc -l <ref.rows) rows"
 
 # A run that never crashed, timed: kills strike anywhere within that time.
