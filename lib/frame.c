@@ -7,16 +7,6 @@
 
 /* Encoders write through a pointer into room reserved once per value:
  * records are written value by value, and a size check per byte showed. */
-static inline unsigned char *put_varint(unsigned char *p, uint64_t u)
-{
-	while (u >= 0x80) {
-		*p++ = (unsigned char)(u | 0x80);
-		u >>= 7;
-	}
-	*p++ = (unsigned char)u;
-	return p;
-}
-
 static inline unsigned char *put_i128(unsigned char *p, int128_t d)
 {
 	/* zigzag over 128 bits, then LEB128 (at most 19 bytes) */
@@ -48,7 +38,7 @@ void frame_put_value(struct buf *b, const struct value *v)
 	case V_DATE:
 	case V_TIMESTAMP:
 	case V_TIMESTAMP_NTZ:
-		p = put_varint(p, zigzag64(v->i));
+		p = frame_varint_at(p, zigzag64(v->i));
 		break;
 	case V_FLOAT: {
 		/* IEEE 754 binary64, little-endian whatever the host */
@@ -64,26 +54,26 @@ void frame_put_value(struct buf *b, const struct value *v)
 		break;
 	case V_STRING:
 	case V_BINARY:
-		p = put_varint(p, v->n);
+		p = frame_varint_at(p, v->n);
 		if (v->n)
 			memcpy(p, v->s, v->n);
 		p += v->n;
 		break;
 	case V_ARRAY:
 	case V_MAP:
-		p = put_varint(p, v->n);
+		p = frame_varint_at(p, v->n);
 		b->len = (size_t)(p - (unsigned char *)b->p);
 		for (uint32_t i = 0; i < (v->type == V_MAP ? 2 * v->n : v->n); i++)
 			frame_put_value(b, &v->a[i]);
 		return;
 	case V_OBJECT:
 		/* keys without their tag: they are always strings */
-		p = put_varint(p, v->n);
+		p = frame_varint_at(p, v->n);
 		b->len = (size_t)(p - (unsigned char *)b->p);
 		for (uint32_t i = 0; i < v->n; i++) {
 			const struct value *k = &v->a[2 * i];
 			buf_grow(b, 10 + k->n);
-			p = put_varint((unsigned char *)b->p + b->len, k->n);
+			p = frame_varint_at((unsigned char *)b->p + b->len, k->n);
 			if (k->n)
 				memcpy(p, k->s, k->n);
 			b->len = (size_t)(p + k->n - (unsigned char *)b->p);
@@ -411,7 +401,7 @@ static __attribute__((noinline)) const unsigned char *get_any(struct arena *a, c
 	return container ? get_value(a, q, end, v, 1) : r;
 }
 
-/* A varint of at most 8 bytes as put_varint writes it (no needless high
+/* A varint of at most 8 bytes as frame_varint_at writes it (no needless high
  * zero group), from q < end in padded input; NULL otherwise. */
 static inline __attribute__((always_inline)) const unsigned char *canonical_varint(const unsigned char *q,
 										    const unsigned char *end,

@@ -22,6 +22,17 @@ enum frame_kind { FRAME_SCHEMA = 'S', FRAME_DATA = 'D', FRAME_ROW = 'R', FRAME_C
 #define FRAME_MAX_DEPTH 256
 
 void frame_put_value(struct buf *b, const struct value *v);
+/* A varint (LEB128) at p, which has room for 10 bytes; returns the end.
+ * In line: encoders write rows value by value, and most are one byte. */
+static inline unsigned char *frame_varint_at(unsigned char *p, uint64_t u)
+{
+	while (u >= 0x80) {
+		*p++ = (unsigned char)(u | 0x80);
+		u >>= 7;
+	}
+	*p++ = (unsigned char)u;
+	return p;
+}
 /* Decode one value from [*p, end); strings point into the input.  Returns 0,
  * or -1 on malformed input (never reads outside the range). */
 int frame_get_value(struct arena *a, const unsigned char **p, const unsigned char *end, struct value *v);

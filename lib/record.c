@@ -628,13 +628,18 @@ void rec_write(struct rec_writer *w, const struct value *v)
 	write_value(w, v, 0);
 }
 
+void rec_write_row(struct rec_writer *w, const void *payload, size_t n)
+{
+	if (!w->magic_done || w->schema_pending)
+		start_frames(w);
+	frame_put(&w->out, FRAME_ROW, payload, n);
+	maybe_flush(w);
+}
+
 void rec_write_record(struct rec_writer *w, const struct record *rec)
 {
 	if (w->framed && rec->raw_row && is_row(w, &rec->v, rec->layout)) {
-		if (!w->magic_done || w->schema_pending)
-			start_frames(w);
-		frame_put(&w->out, FRAME_ROW, rec->raw, rec->rawlen);
-		maybe_flush(w);
+		rec_write_row(w, rec->raw, rec->rawlen);
 		return;
 	}
 	write_value(w, &rec->v, rec->layout);

@@ -101,6 +101,10 @@ void rec_write(struct rec_writer *w, const struct value *v);
  * layout saving the check of its keys per record: a framed writer copies a row frame's payload when it is what the
  * writer would encode (rec->raw_row, keys the announced schema's). */
 void rec_write_record(struct rec_writer *w, const struct record *rec);
+/* Write a row frame whose payload is already encoded: the values of the
+ * announced schema's fields, in order, as frame_put_row writes them.  The
+ * writer must be framed. */
+void rec_write_row(struct rec_writer *w, const void *payload, size_t n);
 void rec_write_control(struct rec_writer *w, const struct value *v);
 /* Forward an input record unchanged; for NDJSON to NDJSON this copies the
  * line without re-encoding it. */

@@ -336,8 +336,10 @@ static struct st {
 	/* NDJSON rows from parts (see emit_ndjson): ',"name":' per column,
 	 * and the window columns of the last row with the first name, which
 	 * the next rows nearly always share; out: the writer's buffer, NULL
-	 * when the output is framed */
+	 * when the output is framed (then prefix holds the encoded window
+	 * times, see emit_framed_row) */
 	struct buf names, prefix, *out;
+	struct buf row; /* a framed row's payload (emit_framed_row) */
 	size_t *name_off;
 	size_t row_room;
 	int64_t prefix_start, prefix_end;
@@ -1692,12 +1694,116 @@ static void emit_ndjson(struct entry *e)
 	rec_ndjson_end(S.w);
 }
 
+/* Whether a key value with tag t is written to a column of kind k as it
+ * is: what conform leaves alone, for the tags keys usually have. */
+static bool key_fits(unsigned char t, enum tkind k)
+{
+	switch (t) {
+	case V_NULL:
+		return true;
+	case V_STRING:
+		return k == T_STRING;
+	case V_INT:
+		return k == T_LONG || k == T_INT || k == T_SHORT || k == T_BYTE;
+	default:
+		return false;
+	}
+}
+
+/* A count, or an integer or decimal sum, as frame_put_value encodes what
+ * agg_result and conform make of it for a column of type t, at d with
+ * room for 32 bytes; returns the end, NULL for any other result. */
+static inline unsigned char *put_exact_framed(unsigned char *d, const struct agg *a, const unsigned char *st,
+					      const struct type *t)
+{
+	if (a->fn == A_COUNT_STAR || a->fn == A_COUNT) {
+		if (t->kind != T_LONG)
+			return NULL;
+		*d++ = V_INT;
+		return frame_varint_at(d, zigzag64(*(const int64_t *)st));
+	}
+	const struct st_sum *s = (const struct st_sum *)st;
+	if (a->fn != A_SUM || s->i < INT64_MIN || s->i > INT64_MAX)
+		return NULL;
+	if (s->kind == 1 && t->kind == T_LONG) {
+		*d++ = V_INT;
+	} else if (s->kind == 2 && t->kind == T_DECIMAL && t->scale == s->scale) {
+		/* below 2^63 the 128-bit zigzag is the 64-bit one */
+		*d++ = V_DECIMAL;
+		*d++ = s->scale;
+	} else {
+		return NULL;
+	}
+	return frame_varint_at(d, zigzag64((int64_t)s->i));
+}
+
+/* A framed row encoded straight from the entry, as the general way below
+ * would encode it: the window's two times as the last row had them, the
+ * key's bytes (frame_put_value's encoding) copied when each of its values
+ * is one its column takes as it is, the results conformed to their
+ * columns as fit_schema does.  false, with nothing written, when the row
+ * may need a new schema: the general way decides. */
+static bool emit_framed_row(struct entry *e)
+{
+	if (!S.schema_done)
+		return false;
+	const struct key *k = &S.keys[e->key];
+	const unsigned char *key = key_bytes(k), *q = key, *end = key + k->len;
+	for (size_t c = 0; c < o.nkeys; c++) {
+		if (q >= end || !key_fits(*q, S.schema->fields[c + 2].type->kind))
+			return false;
+		if (*q == V_STRING) {
+			if (end - q < 2 || q[1] >= 0x80)
+				return false; /* a long string: its length takes more bytes */
+			q += 2 + q[1];
+		} else if (*q++ == V_INT) {
+			while (q < end && *q & 0x80)
+				q++;
+			q++;
+		}
+	}
+	if (q != end)
+		return false;
+	if (!S.prefix_ok || e->start != S.prefix_start || e->end != S.prefix_end) {
+		struct value t = value_typed_int(V_TIMESTAMP, e->start);
+		buf_reset(&S.prefix);
+		frame_put_value(&S.prefix, &t);
+		t.i = e->end;
+		frame_put_value(&S.prefix, &t);
+		S.prefix_start = e->start;
+		S.prefix_end = e->end;
+		S.prefix_ok = true;
+	}
+	struct buf *b = &S.row;
+	buf_reset(b);
+	buf_grow(b, S.prefix.len + k->len + 32 * o.naggs);
+	memcpy(b->p, S.prefix.p, S.prefix.len);
+	memcpy(b->p + S.prefix.len, key, k->len);
+	unsigned char *d = (unsigned char *)b->p + S.prefix.len + k->len, *r;
+	for (size_t i = 0; i < o.naggs; i++) {
+		const struct agg *a = &o.aggs[i];
+		const struct type *t = S.schema->fields[2 + o.nkeys + i].type;
+		if ((r = put_exact_framed(d, a, ST(e) + a->off, t))) {
+			d = r;
+			continue;
+		}
+		b->len = (size_t)((char *)d - b->p);
+		struct value v = agg_result(a, ST(e) + a->off, &S.out_arena);
+		if (!conform(&v, t))
+			return false;
+		frame_put_value(b, &v);
+		buf_grow(b, 32 * (o.naggs - i));
+		d = (unsigned char *)b->p + b->len;
+	}
+	rec_write_row(S.w, b->p, (size_t)((char *)d - b->p));
+	return true;
+}
+
 static void emit_entry(struct entry *e)
 {
 	arena_reset(&S.out_arena);
 	arena_reset(&S.tmp_arena);
-	if (S.out) {
-		emit_ndjson(e);
+	if (S.out ? (emit_ndjson(e), true) : emit_framed_row(e)) {
 		S.nrows++;
 		return;
 	}
