@@ -467,12 +467,20 @@ static inline __attribute__((always_inline)) const unsigned char *get_canonical(
 		return q + u;
 	case V_INT:
 	case V_DATE:
-	case V_TIMESTAMP:
-	case V_TIMESTAMP_NTZ:
 		if (q >= end || !(q = canonical_varint(q, end, &u)))
 			return NULL;
 		v->i = unzigzag64(u);
 		return q;
+	case V_TIMESTAMP:
+	case V_TIMESTAMP_NTZ: {
+		/* microseconds since the epoch take eight bytes these decades:
+		 * varint8 at once, without canonical_varint's short cases */
+		const unsigned char *r;
+		if (q >= end || !(r = varint8(q, &u)) || r > end || (!r[-1] && r != q + 1))
+			return NULL;
+		v->i = unzigzag64(u);
+		return r;
+	}
 	case V_DECIMAL:
 		/* below 2^56 the 128-bit zigzag is the 64-bit one */
 		if (end - q < 2 || *q > 38)

@@ -355,6 +355,10 @@ static struct st {
 	uint64_t fast_layout;
 	uint32_t fast_time, fast_key;
 	uint32_t *fast_pos; /* each aggregate's argument (count(*): none) */
+	uint32_t *fast_num, fast_nnum; /* the positions of arguments that must be numbers */
+	/* the arguments' values as they lie in fast_base, the values of the
+	 * last record: a reader decodes each row of a schema into one array */
+	const struct value **fast_args, *fast_base;
 } S;
 
 static inline struct entry *E(uint32_t i)
@@ -2454,18 +2458,20 @@ static inline __attribute__((always_inline)) bool fast_record(const struct recor
 	const struct value *a = rec->v.a, *tv = &a[S.fast_time], *kv = &a[S.fast_key];
 	if (tv->type != V_TIMESTAMP || kv->type != V_STRING || kv->n > KEY_INLINE - 2)
 		return false;
-	const struct value **args = S.args;
-	for (size_t i = 0; i < o.naggs; i++) {
-		args[i] = o.aggs[i].arg.n ? &a[S.fast_pos[i]] : NULL;
-		if (o.aggs[i].number && !(NUMBER_TYPES >> args[i]->type & 1))
+	for (uint32_t i = 0; i < S.fast_nnum; i++)
+		if (!(NUMBER_TYPES >> a[S.fast_num[i]].type & 1))
 			return false; /* slow_record says why */
+	if (a != S.fast_base) {
+		for (size_t i = 0; i < o.naggs; i++)
+			S.fast_args[i] = o.aggs[i].arg.n ? &a[S.fast_pos[i]] : NULL;
+		S.fast_base = a;
 	}
 	S.rseq++;
 	S.nrecords++;
 	struct rkey rk = {.n = kv->n + 2};
 	string_key_words(kv->s, kv->n, rk.w);
 	int64_t ts = tv->i;
-	record_done(rec, ts, add_windows(ts, o.emit == EMIT_COMPLETE ? WM_NONE : S.wm.wm, &rk, args));
+	record_done(rec, ts, add_windows(ts, o.emit == EMIT_COMPLETE ? WM_NONE : S.wm.wm, &rk, S.fast_args));
 	return true;
 }
 
@@ -2474,6 +2480,8 @@ static inline __attribute__((always_inline)) bool fast_record(const struct recor
 static void fast_learn(const struct record *rec)
 {
 	S.fast_layout = 0;
+	S.fast_base = NULL;
+	S.fast_nnum = 0;
 	if (S.panes || !rec->layout)
 		return;
 	const struct rec_field *t = &o.time.top, *k = &o.keys[0].top;
@@ -2486,6 +2494,8 @@ static void fast_learn(const struct record *rec)
 		if (f->layout != rec->layout || f->pos == UINT32_MAX)
 			return; /* absent: slow_record passes NULL */
 		S.fast_pos[i] = 2 * f->pos + 1;
+		if (o.aggs[i].number)
+			S.fast_num[S.fast_nnum++] = S.fast_pos[i];
 	}
 	S.fast_time = 2 * t->pos + 1;
 	S.fast_key = 2 * k->pos + 1;
@@ -3085,6 +3095,8 @@ static int run(void)
 	for (size_t i = 0; i < o.naggs; i++)
 		S.fast_ok &= o.aggs[i].arg.n <= 1;
 	S.fast_pos = xcalloc(o.naggs ? o.naggs : 1, sizeof *S.fast_pos);
+	S.fast_num = xcalloc(o.naggs ? o.naggs : 1, sizeof *S.fast_num);
+	S.fast_args = xcalloc(o.naggs ? o.naggs : 1, sizeof *S.fast_args);
 	if (o.kind != W_SESSION) {
 		S.pane = o.slide;
 		for (int64_t b = o.size % S.pane; b;) {
