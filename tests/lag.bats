@@ -148,9 +148,9 @@ jfield() {
 	run weir-lag --table t -g g
 	assert_failure 2
 	assert_line --index 0 "weir-lag: --table does not go with -g, -t or --commit"
-	run weir-lag --table t --app-id a
+	run weir-lag -g g
 	assert_failure 2
-	assert_line --index 0 "weir-lag: -b BROKERS is required with --app-id"
+	assert_line --index 0 "weir-lag: -b BROKERS is required"
 	run weir-lag -b x -g g --watch 1s --now 5
 	assert_failure 2
 	assert_line --index 0 "weir-lag: --now does not go with --watch"
@@ -619,6 +619,32 @@ make_table() {
 	assert_equal "$(jfield group total_lag)" 5
 }
 
+@test "lag: a table fed from another table lags in versions, without a broker" {
+	cd "$BATS_TEST_TMPDIR"
+	for k in 1 2 3; do echo "{\"k\":$k}" | weir-lake-write -s 'k BIGINT' bronze; done
+	weir-lake-cat --checkpoint-interval 1 bronze | weir-lake-write -s 'k BIGINT' -a silver silver >/dev/null
+	run weir-lag --table silver --app-id silver --json
+	assert_success
+	assert_equal "$(jq -c 'select(.type=="partition") | [.topic, .partition, .offset, .end, .lag]' <<<"$output")" \
+		'["bronze",0,3,3,0]'
+	# two more bronze commits the silver writer has not read
+	for k in 4 5; do echo "{\"k\":$k}" | weir-lake-write bronze; done
+	run weir-lag --table silver --app-id silver
+	assert_success
+	assert_line --regexp '^silver +bronze +0 +3 +5 +2 '
+	# a source topic beside it needs a broker; a file is neither
+	mkdir -p gold/_delta_log
+	cp silver/_delta_log/*.json gold/_delta_log/
+	sed -i 's/"sources":{"bronze":{"0":3}}/"sources":{"bronze":{"0":3},"clicks":{"0":7},"in\/a.ndjson":{"0":9}}/' \
+		gold/_delta_log/*.json
+	grep -q '"clicks"' gold/_delta_log/*.json
+	run weir-lag --table gold --app-id silver
+	assert_failure 1
+	assert_line "weir-lag: table 'gold': source 'in/a.ndjson' is neither a Kafka topic nor a Delta table: its lag is unknown"
+	assert_line "weir-lag: table 'gold': source topic 'clicks' needs -b BROKERS for its log-end offsets"
+	assert_line --regexp '^silver +bronze +0 +3 +5 +2 '
+}
+
 @test "lag: the man page examples run" {
 	start_broker --topic clicks:2
 	produce clicks 0 290
@@ -630,13 +656,18 @@ make_table() {
 	sed -i "s/\"appId\":\"app\"/\"appId\":\"clicks-gold\"/; s/\"t\":{/\"clicks\":{/; s/\"timestamp\":[0-9]*/\"timestamp\":$now/" \
 		lake/gold/clicks_5m/_delta_log/*.json
 	commit clicks-etl clicks:0:5
+	# a silver table one bronze version behind
+	for k in 1 2 3; do echo "{\"k\":$k}" | weir-lake-write -s 'k BIGINT' lake/bronze/clicks; done
+	weir-lake-cat --checkpoint-interval 1 lake/bronze/clicks |
+		weir-lake-write -s 'k BIGINT' -a clicks-silver lake/silver/clicks >/dev/null
+	echo '{"k":4}' | weir-lake-write lake/bronze/clicks
 	# the examples with this broker, paths under the test directory, and the
 	# endless --watch bounded
 	sed -n '/^\.SH EXAMPLES/,/^\.SH/p' "$TOP/man/weir-lag.1" | sed -n '/^\.RS/,/^\.RE/p' |
 		grep -v '^\.R[SE]' | sed 's/\\e$/\\/; s/\\-/-/g' |
 		sed -e 's/localhost:9092/"$K"/g; s/k1:9092/"$K"/g; s|/var/lib|var/lib|g' \
 			-e 's/^\* \* \* \* \* //; s/--watch 5s/--watch 100ms --count 2/' >examples.sh
-	[ "$(grep -c '^weir-lag' examples.sh)" -eq 5 ]
+	[ "$(grep -c '^weir-lag' examples.sh)" -eq 6 ]
 	run bash -e examples.sh
 	assert_success
 	prom_valid <var/lib/node_exporter/textfile/weir-lag.prom
@@ -646,4 +677,5 @@ make_table() {
 	assert_line --regexp '^clicks-etl +clicks +0 +0 +290 +290 '
 	assert_line --regexp '^clicks-gold +clicks +0 +150 +290 +140 '
 	assert_line "TOTAL-LAG 140 MAX-LAG 140"
+	assert_line --regexp '^clicks-silver +lake/bronze/clicks +0 +3 +4 +1 '
 }

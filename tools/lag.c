@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,7 +45,7 @@
 static const char help[] =
 	"usage: weir-lag -b BROKERS [-g GROUP]... [-t TOPIC]... [OPTIONS]\n"
 	"       weir-lag -b BROKERS -g GROUP --commit TOPIC:PARTITION:OFFSET...\n"
-	"       weir-lag --table PATH [--app-id ID -b BROKERS] [OPTIONS]\n"
+	"       weir-lag --table PATH [--app-id ID [-b BROKERS]] [OPTIONS]\n"
 	"\n"
 	"Report consumer-group and Delta table lag, Burrow status and Prometheus metrics.\n"
 	"\n"
@@ -58,7 +59,8 @@ static const char help[] =
 	"                           no active members\n"
 	"      --table PATH         a Delta table: its freshness (age of the last commit)\n"
 	"      --app-id ID          with --table: lag of the source offsets the writer\n"
-	"                           with this app id committed (weir-lake-write --app-id)\n"
+	"                           with this app id committed (weir-lake-write --app-id):\n"
+	"                           source topics need -b, source tables lag in versions\n"
 	"      --max-age DURATION   with --table: exit 1 when the last commit is older\n"
 	"  -s, --state FILE         keep samples between runs in FILE: lag in seconds\n"
 	"                           and status need a history\n"
@@ -513,6 +515,7 @@ struct row {
 	int64_t committed; /* -1: none */
 	int64_t commit_ms; /* table mode: time of the commit that recorded it; else -1 */
 	int64_t start, end; /* log-start and log-end offsets, -1 unknown */
+	enum { SRC_TOPIC, SRC_TABLE, SRC_OTHER } source; /* table mode: what topic names (see source_kind) */
 	char *consumer, *host, *client; /* the owning member; NULL prints '-' */
 	int64_t lag;                    /* -1 unknown */
 	double lag_s;                   /* NaN unknown */
@@ -810,7 +813,7 @@ static void fetch_watermarks(rd_kafka_t *rk, const struct options *o, struct rep
 	for (size_t g = 0; g < r->ngroups; g++)
 		for (size_t i = 0; i < r->groups[g].nrows; i++) {
 			const struct row *w = &r->groups[g].rows[i];
-			if (!rd_kafka_topic_partition_list_find(l, w->topic, w->partition))
+			if (w->source == SRC_TOPIC && !rd_kafka_topic_partition_list_find(l, w->topic, w->partition))
 				rd_kafka_topic_partition_list_add(l, w->topic, w->partition);
 		}
 	if (!l->cnt) {
@@ -832,6 +835,8 @@ static void fetch_watermarks(rd_kafka_t *rk, const struct options *o, struct rep
 	for (size_t g = 0; g < r->ngroups; g++)
 		for (size_t i = 0; i < r->groups[g].nrows; i++) {
 			struct row *w = &r->groups[g].rows[i];
+			if (w->source != SRC_TOPIC)
+				continue;
 			const rd_kafka_topic_partition_t *hi = rd_kafka_topic_partition_list_find(l, w->topic, w->partition);
 			const rd_kafka_topic_partition_t *lw = rd_kafka_topic_partition_list_find(lo, w->topic, w->partition);
 			if (hi->err || hi->offset < 0) {
@@ -846,6 +851,20 @@ static void fetch_watermarks(rd_kafka_t *rk, const struct options *o, struct rep
 		}
 	rd_kafka_topic_partition_list_destroy(l);
 	rd_kafka_topic_partition_list_destroy(lo);
+}
+
+/* Table mode without a broker: the source topics' rows stay without an
+ * end, which the report says. */
+static void no_broker(const struct options *o, struct report *r)
+{
+	for (size_t g = 0; g < r->ngroups; g++)
+		for (size_t i = 0; i < r->groups[g].nrows; i++) {
+			const struct row *w = &r->groups[g].rows[i];
+			if (w->source != SRC_TOPIC || (i && !strcmp(w->topic, r->groups[g].rows[i - 1].topic)))
+				continue;
+			warnx("table '%s': source topic '%s' needs -b BROKERS for its log-end offsets", o->table, w->topic);
+			r->partial = true;
+		}
 }
 
 /* ---- table mode: the offsets a Delta table has committed ---- */
@@ -874,6 +893,21 @@ static bool table_commit(const char *root, int64_t version, struct arena *a, str
 static bool is_str(const struct value *v, const char *s)
 {
 	return v && v->type == V_STRING && v->n == strlen(s) && !memcmp(v->s, s, v->n);
+}
+
+/* What a committed source names.  weir-lake-cat's barriers name the Delta
+ * table they read, with one partition, 0, at the next version to read;
+ * weir-ingest -B's name the files it read.  A topic name has no '/', and a
+ * directory with a _delta_log is a table (a relative path is taken from
+ * the working directory, as the writer's was). */
+static int source_kind(const char *name)
+{
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "%s/_delta_log", name);
+	struct stat st;
+	bool dir = stat(buf_cstr(&b), &st) == 0 && S_ISDIR(st.st_mode);
+	buf_free(&b);
+	return dir ? SRC_TABLE : strchr(name, '/') ? SRC_OTHER : SRC_TOPIC;
 }
 
 /* The source offsets of the newest commit by app_id: weir-lake-write puts
@@ -917,6 +951,13 @@ static void table_rows(const struct options *o, int64_t newest, struct group_rep
 			if (parts->type != V_OBJECT)
 				die(EXIT_TROUBLE, "table '%s' version %" PRId64 ": bad sources of topic '%.*s'", o->table, v,
 				    (int)topic->n, topic->s);
+			char *name = xstrndup(topic->s, topic->n);
+			int kind = source_kind(name);
+			/* a table's end is the version its reader would read next */
+			int64_t next_version = kind == SRC_TABLE ? table_newest(name) + 1 : -1;
+			if (kind == SRC_OTHER)
+				warnx("table '%s': source '%s' is neither a Kafka topic nor a Delta table: its lag is unknown",
+				      o->table, name);
 			for (uint32_t p = 0; p < parts->n; p++) {
 				const struct value *pk = &parts->a[2 * p], *off = &parts->a[2 * p + 1];
 				char pbuf[16];
@@ -931,11 +972,13 @@ static void table_rows(const struct options *o, int64_t newest, struct group_rep
 					cap = cap ? cap * 2 : 16;
 					gr->rows = xrealloc(gr->rows, cap * sizeof *gr->rows);
 				}
-				gr->rows[gr->nrows++] = (struct row){.group = gr->group, .topic = xstrndup(topic->s, topic->n),
+				gr->rows[gr->nrows++] = (struct row){.group = gr->group, .topic = xstrdup(name),
 								     .partition = (int32_t)pn, .committed = off->i,
-								     .commit_ms = ms, .start = -1, .end = -1};
+								     .commit_ms = ms, .start = -1, .end = next_version,
+								     .source = kind};
 				gr->has_commits = true;
 			}
+			free(name);
 		}
 	}
 	if (!found)
@@ -1424,8 +1467,8 @@ struct session {
 static void session_open(struct session *ss, const struct options *o)
 {
 	memset(ss, 0, sizeof *ss);
-	if (o->table && !o->app_id)
-		return; /* freshness alone needs no broker */
+	if (o->table && (!o->app_id || !o->brokers))
+		return; /* freshness, and sources that are tables, need no broker */
 	kafka_watchdog(o->timeout_ms / 1000 * 3 + 10, "connecting to the brokers");
 	rd_kafka_t *first = client_new(o, o->ngroups ? o->groups[0] : NULL);
 	char **groups = o->groups;
@@ -1522,6 +1565,8 @@ static void collect(struct session *ss, const struct options *o, struct report *
 	}
 	if (ss->base)
 		fetch_watermarks(ss->base, o, r);
+	else if (o->table)
+		no_broker(o, r);
 	kafka_watchdog(0, NULL);
 	r->poll_ms = (mono_micros() - t0) / 1000;
 	evaluate(r, &ss->st, o);
@@ -1743,8 +1788,10 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		usage_error(help, "unexpected argument: '%s'", argv[optind]);
-	if (!o.brokers && !kconf_get(&o.kc, "bootstrap.servers") && (!o.table || o.app_id))
-		usage_error(help, "-b BROKERS is required%s", o.table ? " with --app-id" : "");
+	if (!o.brokers)
+		o.brokers = kconf_get(&o.kc, "bootstrap.servers");
+	if (!o.brokers && !o.table)
+		usage_error(help, "-b BROKERS is required");
 	if (o.table && (o.ngroups || o.ntopics || o.ncommits))
 		usage_error(help, "--table does not go with -g, -t or --commit");
 	if (!o.table && (o.app_id || o.max_age_ms >= 0))
