@@ -1807,7 +1807,9 @@ static void emit_entry(struct entry *e)
 {
 	arena_reset(&S.out_arena);
 	arena_reset(&S.tmp_arena);
-	if (S.out ? (emit_ndjson(e), true) : emit_framed_row(e)) {
+	if (S.out)
+		emit_ndjson(e);
+	if (S.out || emit_framed_row(e)) {
 		S.nrows++;
 		return;
 	}
