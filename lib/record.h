@@ -98,8 +98,9 @@ bool rec_writer_framed(const struct rec_writer *w);
 void rec_writer_schema(struct rec_writer *w, const struct type *t);
 void rec_write(struct rec_writer *w, const struct value *v);
 /* Write a data record as read (rec->v unchanged), as rec_write would, its
- * layout saving the check of its keys per record: a framed writer copies a row frame's payload when it is what the
- * writer would encode (rec->raw_row, keys the announced schema's). */
+ * layout saving the check of its keys per record: a framed writer copies a
+ * row frame's payload when it is what the writer would encode
+ * (rec->raw_row, keys the announced schema's). */
 void rec_write_record(struct rec_writer *w, const struct record *rec);
 /* Write a row frame whose payload is already encoded: the values of the
  * announced schema's fields, in order, as frame_put_row writes them.  The

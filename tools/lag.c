@@ -508,6 +508,9 @@ static void state_save_file(const struct state *s, const char *path)
 
 /* ---- one report ---- */
 
+/* What a source committed to a table names (see source_kind). */
+enum source_kind { SRC_TOPIC, SRC_TABLE, SRC_OTHER };
+
 struct row {
 	const char *group; /* the group, or the table writer's app id */
 	char *topic;
@@ -515,7 +518,7 @@ struct row {
 	int64_t committed; /* -1: none */
 	int64_t commit_ms; /* table mode: time of the commit that recorded it; else -1 */
 	int64_t start, end; /* log-start and log-end offsets, -1 unknown */
-	enum { SRC_TOPIC, SRC_TABLE, SRC_OTHER } source; /* table mode: what topic names (see source_kind) */
+	enum source_kind source; /* table mode: what topic names */
 	char *consumer, *host, *client; /* the owning member; NULL prints '-' */
 	int64_t lag;                    /* -1 unknown */
 	double lag_s;                   /* NaN unknown */
@@ -854,7 +857,7 @@ static void fetch_watermarks(rd_kafka_t *rk, const struct options *o, struct rep
 }
 
 /* Table mode without a broker: the source topics' rows stay without an
- * end, which the report says. */
+ * end, which the report says, once per topic (rows are sorted by topic). */
 static void no_broker(const struct options *o, struct report *r)
 {
 	for (size_t g = 0; g < r->ngroups; g++)
@@ -900,7 +903,7 @@ static bool is_str(const struct value *v, const char *s)
  * weir-ingest -B's name the files it read.  A topic name has no '/', and a
  * directory with a _delta_log is a table (a relative path is taken from
  * the working directory, as the writer's was). */
-static int source_kind(const char *name)
+static enum source_kind source_kind(const char *name)
 {
 	struct buf b = BUF_INIT;
 	buf_printf(&b, "%s/_delta_log", name);
@@ -952,7 +955,7 @@ static void table_rows(const struct options *o, int64_t newest, struct group_rep
 				die(EXIT_TROUBLE, "table '%s' version %" PRId64 ": bad sources of topic '%.*s'", o->table, v,
 				    (int)topic->n, topic->s);
 			char *name = xstrndup(topic->s, topic->n);
-			int kind = source_kind(name);
+			enum source_kind kind = source_kind(name);
 			/* a table's end is the version its reader would read next */
 			int64_t next_version = kind == SRC_TABLE ? table_newest(name) + 1 : -1;
 			if (kind == SRC_OTHER)
