@@ -609,6 +609,21 @@ crash_and_resume() {
 	grep -qF '"key":"abcd7003","n":1,"s":3003.30}' "$D/rows"
 }
 
+@test "a framed column typed from a first NULL takes its first value's type, exact sums kept exact" {
+	# untyped input whose first window sums only nulls: its sum column is
+	# announced DOUBLE; the decimal and the integer past 2^53 that follow
+	# must come out as they are, not rounded into that guess
+	printf '%s\n' '{"ts":0,"k":"a","x":null}' '{"ts":1500,"k":"a","x":12345678901234567.89}' \
+		'{"ts":1600,"k":"a","x":0.01}' '{"ts":2500,"k":"a","x":9007199254740993}' >"$D/in"
+	weir-window --framed --tumble 1s -t ts --time-unit ms -b k -a 'sum(x) AS s, max(x) AS hi' "$D/in" >"$D/framed"
+	[ "$(grep -ao '"name":"window_start"' "$D/framed" | wc -l)" -eq 2 ]
+	run weir-parse -q "$D/framed"
+	[ "$status" -eq 0 ]
+	[ "${lines[2]}" = '{"window_start":"1970-01-01T00:00:01.000000Z","window_end":"1970-01-01T00:00:02.000000Z","k":"a","s":12345678901234567.90,"hi":12345678901234567.89}' ]
+	[ "${lines[4]}" = '{"window_start":"1970-01-01T00:00:02.000000Z","window_end":"1970-01-01T00:00:03.000000Z","k":"a","s":9007199254740993.00,"hi":9007199254740993.00}' ]
+	[ "${#lines[@]}" -eq 6 ]
+}
+
 @test "framed rows written straight from the state decode to the rows NDJSON output has" {
 	# keys short and long (a length of two bytes), escaped, integers,
 	# null and true (a new schema each time a key's type changes); sums of

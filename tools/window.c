@@ -346,6 +346,7 @@ static struct st {
 	bool prefix_ok;
 	struct rec_writer *w, *late;
 	struct type *schema; /* framed output: announced columns */
+	bool *guessed; /* per column after the window's: see fits_column */
 	struct type *in_schema;     /* a copy: the reader's goes with the reader */
 	const struct type *in_src; /* the reader's, to notice a new schema frame */
 	bool schema_done;
@@ -1439,15 +1440,18 @@ static struct type *type_for_value(const struct value *v)
 }
 
 /* The declared type of output column i (after the two window columns), from
- * the input schema when there is one, else from the function. */
-static struct type *column_type(size_t col, const struct value *v)
+ * the input schema when there is one, else from the function; *guessed set
+ * when nothing says it, v being NULL. */
+static struct type *column_type(size_t col, const struct value *v, bool *guessed)
 {
+	*guessed = false;
 	if (col < o.nkeys) {
 		if (S.in_schema) {
 			long f = type_field_index(S.in_schema, o.keys[col].text);
 			if (f >= 0 && o.keys[col].n == 1)
 				return type_clone(S.in_schema->fields[f].type);
 		}
+		*guessed = v->type == V_NULL;
 		return type_for_value(v);
 	}
 	const struct agg *a = &o.aggs[col - o.nkeys];
@@ -1479,8 +1483,10 @@ static struct type *column_type(size_t col, const struct value *v)
 				t->kind = T_DOUBLE;
 			return t;
 		}
-		if (v->type == V_NULL)
+		if (v->type == V_NULL) {
+			*guessed = true;
 			return type_new(a->fn == A_SUM ? T_DOUBLE : T_STRING);
+		}
 		return type_for_value(v);
 	}
 }
@@ -1521,6 +1527,23 @@ static bool conform(struct value *v, const struct type *t)
 	}
 }
 
+/* Whether v, made to fit output column c if it can be, may be written
+ * under the column as announced.  A column announced from a NULL with
+ * nothing else to go by (an untyped sum whose first window saw only nulls)
+ * only guessed its type: the first value settles it, with a new schema frame
+ * unless the value is of the guessed kind.  A guessed DOUBLE would otherwise
+ * take exact sums rounded. */
+static bool fits_column(struct value *v, size_t c)
+{
+	const struct type *t = S.schema->fields[c + 2].type;
+	if (S.guessed[c] && v->type != V_NULL) {
+		if (kind_of_value(v) != t->kind)
+			return false;
+		S.guessed[c] = false;
+	}
+	return conform(v, t);
+}
+
 /* Framed output declares its columns before the first row; a later row whose
  * value cannot be made to fit its column gets a new schema frame. */
 static void fit_schema(struct value *row)
@@ -1529,7 +1552,7 @@ static void fit_schema(struct value *row)
 	bool fits[ncol ? ncol : 1];
 	bool all = S.schema_done;
 	for (size_t c = 0; c < ncol && S.schema_done; c++) {
-		fits[c] = conform(&row->a[2 * (c + 2) + 1], S.schema->fields[c + 2].type);
+		fits[c] = fits_column(&row->a[2 * (c + 2) + 1], c);
 		all = all && fits[c];
 	}
 	if (all)
@@ -1537,15 +1560,21 @@ static void fit_schema(struct value *row)
 	struct type *st = type_new(T_STRUCT);
 	type_add_field(st, "window_start", type_new(T_TIMESTAMP), false);
 	type_add_field(st, "window_end", type_new(T_TIMESTAMP), false);
+	if (!S.guessed)
+		S.guessed = xcalloc(ncol ? ncol : 1, sizeof *S.guessed);
 	for (size_t c = 0; c < ncol; c++) {
 		const struct value *v = &row->a[2 * (c + 2) + 1];
 		struct type *t;
-		if (!S.schema_done)
-			t = column_type(c, v);
-		else if (fits[c])
+		bool guessed = false;
+		if (!S.schema_done) {
+			t = column_type(c, v, &guessed);
+		} else if (fits[c]) {
 			t = type_clone(S.schema->fields[c + 2].type);
-		else
+			guessed = S.guessed[c];
+		} else {
 			t = type_for_value(v);
+		}
+		S.guessed[c] = guessed;
 		enum afn fn = c >= o.nkeys ? o.aggs[c - o.nkeys].fn : A_FIRST;
 		bool counts = fn == A_COUNT_STAR || fn == A_COUNT || fn == A_COUNT_DISTINCT || fn == A_APPROX_DISTINCT;
 		type_add_field(st, c < o.nkeys ? o.keys[c].text : o.aggs[c - o.nkeys].name, t, !counts);
@@ -1793,7 +1822,7 @@ static bool emit_framed_row(struct entry *e)
 		}
 		b->len = (size_t)((char *)d - b->p);
 		struct value v = agg_result(a, ST(e) + a->off, &S.out_arena);
-		if (!conform(&v, t))
+		if (!fits_column(&v, o.nkeys + i))
 			return false;
 		frame_put_value(b, &v);
 		buf_grow(b, 32 * (o.naggs - i));
