@@ -3,9 +3,9 @@
 #
 #   1M events (deterministic, 100 per second, 1000 keys, up to 2 s out of
 #   order): tumbling 1-minute count+sum by key, weir from NDJSON and from
-#   framed input (NDJSON output, and framed as between stages), and how
-#   much faster framed input is; DuckDB GROUP BY time_bucket over
-#   read_ndjson (threads=2);
+#   framed input, each with NDJSON output and framed (as between stages),
+#   and how much faster framed input is for the same output; DuckDB
+#   GROUP BY time_bucket over read_ndjson (threads=2);
 #   sliding 10m/1m and 30 s session windows reported; then peak RSS for 10M
 #   events with 1M distinct keys held in one open window.
 #
@@ -32,11 +32,11 @@ gen() {
 }
 
 # "wall cpu maxrss_kb" for a command (cpu = user + system, all threads):
-# the medians of $runs runs each (BENCH_RUNS, default 5, for weir; 1 for
+# the medians of $runs runs each (BENCH_RUNS, default 9, for weir; 1 for
 # the peers, which take far longer), timed by bench/cputime to the
 # microsecond; the output goes to $out/last.  The machine may be shared:
 # wall times are noisy there, CPU times less so.
-runs=${BENCH_RUNS:-5}
+runs=${BENCH_RUNS:-9}
 timed() {
 	k=$1
 	shift
@@ -66,15 +66,32 @@ sync
 agg='count(*) AS n, sum(amount) AS total'
 echo "events: $n ($(du -m "$out/ev.ndjson" | cut -f1) MB NDJSON, $(du -m "$out/ev.framed" | cut -f1) MB framed)"
 
-set -- $(timed "$runs" nice "$bin/weir-window" --tumble 1m -t ts -d 5s -b key -a "$agg" "$out/ev.ndjson")
-w_json=$1 c_json=$2
-rows=$(grep -vc '@weir' "$out/last")
-set -- $(timed "$runs" nice "$bin/weir-window" --tumble 1m -t ts -d 5s -b key -a "$agg" "$out/ev.framed")
-w_framed=$1 c_framed=$2
-rows_f=$(grep -vc '@weir' "$out/last")
-# framed in and out, as a stage between two others runs
-set -- $(timed "$runs" nice "$bin/weir-window" --framed --tumble 1m -t ts -d 5s -b key -a "$agg" "$out/ev.framed")
-w_ff=$1 c_ff=$2
+# The main comparison in rounds of four runs: input NDJSON or framed,
+# output NDJSON or framed (as between stages), one right after the other,
+# so that a slow spell of the shared machine lands on a whole round rather
+# than on one kind of run.  Ratios are taken within each round, and their
+# medians reported with the medians of the times.
+: >"$out/rounds"
+k=0
+while [ "$k" -lt "$runs" ]; do
+	for run in jj:ev.ndjson: fj:ev.framed: jf:ev.ndjson:--framed ff:ev.framed:--framed; do
+		kind=${run%%:*} file=${run#*:} flag=${file#*:} file=${file%%:*}
+		"$top/bench/cputime" "$out/time" nice "$bin/weir-window" $flag --tumble 1m -t ts -d 5s -b key -a "$agg" \
+			"$out/$file" >"$out/last.$kind"
+		echo "$k $kind $(cat "$out/time")" >>"$out/rounds"
+	done
+	k=$((k + 1))
+done
+rows=$(grep -vc '@weir' "$out/last.jj")
+rows_f=$(grep -vc '@weir' "$out/last.fj")
+# the median wall or cpu time of one kind of run, or of a ratio of two kinds
+# taken round by round
+of() {
+	awk -v what="$1" -v a="$2" -v b="${3:-}" '{ t[$1, $2] = what == "wall" ? $3 : $4 + $5; n = $1 + 1 }
+		END { for (i = 0; i < n; i++) print b == "" ? t[i, a] : t[i, a] / t[i, b] }' "$out/rounds" | median
+}
+w_json=$(of wall jj) c_json=$(of cpu jj) w_framed=$(of wall fj) c_framed=$(of cpu fj)
+w_jf=$(of wall jf) c_jf=$(of cpu jf) w_ff=$(of wall ff) c_ff=$(of cpu ff)
 
 cache=${WEIR_CACHE:-$top/.cache}/duckdb
 if [ ! -d "$cache/node_modules/@duckdb/node-api" ]; then
@@ -89,13 +106,13 @@ rows_d=$(wc -l <"$out/duck.json")
 set -- $(timed 1 nice node -e 'require("@duckdb/node-api")')
 node_start=$1 c_node=$2
 
-echo "tumbling 1m count+sum by key ($rows rows; framed $rows_f; DuckDB $rows_d; weir: medians of $runs runs):"
-echo "  weir NDJSON  wall ${w_json}s  cpu ${c_json}s"
-echo "  weir framed  wall ${w_framed}s  cpu ${c_framed}s (NDJSON out)"
-echo "  weir framed  wall ${w_ff}s  cpu ${c_ff}s (framed out, as between stages)"
-awk -v a="$w_json" -v b="$w_framed" -v ca="$c_json" -v cb="$c_framed" -v f="$w_ff" -v cf="$c_ff" 'BEGIN {
-	printf "  weir NDJSON/framed: cpu %.2fx, wall %.2fx; framed out: cpu %.2fx, wall %.2fx (goal: framed 3x faster)\n",
-		ca / cb, a / b, ca / cf, a / f }'
+echo "tumbling 1m count+sum by key ($rows rows; framed $rows_f; DuckDB $rows_d; weir: medians of $runs rounds):"
+printf '  weir NDJSON in   wall %.3fs  cpu %.3fs (NDJSON out)\n' "$w_json" "$c_json"
+printf '  weir framed in   wall %.3fs  cpu %.3fs (NDJSON out)\n' "$w_framed" "$c_framed"
+printf '  weir NDJSON in   wall %.3fs  cpu %.3fs (framed out)\n' "$w_jf" "$c_jf"
+printf '  weir framed in   wall %.3fs  cpu %.3fs (framed out, as between stages)\n' "$w_ff" "$c_ff"
+printf '  weir NDJSON in / framed in, same output (goal: 3x): NDJSON out cpu %.2fx, wall %.2fx; framed out cpu %.2fx, wall %.2fx\n' \
+	"$(of cpu jj fj)" "$(of wall jj fj)" "$(of cpu jf ff)" "$(of wall jf ff)"
 echo "  DuckDB       wall ${duck}s  cpu ${c_duck}s (threads=2; node start alone: wall ${node_start}s cpu ${c_node}s)"
 awk -v a="$w_json" -v b="$w_framed" -v d="$duck" -v ca="$c_json" -v cb="$c_framed" -v cd="$c_duck" 'BEGIN {
 	printf "  DuckDB/weir wall: NDJSON %.2fx, framed %.2fx; cpu: NDJSON %.2fx, framed %.2fx\n", d / a, d / b, cd / ca, cd / cb }'
