@@ -302,6 +302,7 @@ struct delta_scan {
 	struct arena file_arena;
 	struct value *partvals; /* per output column, for the current file */
 	long *pos;              /* per output column, its place in the file's rows (-1: none) */
+	bool *fill;             /* per output column: the file's type lacks struct members the table has */
 	struct value *names;    /* per output column, its name as a value */
 	struct buf path;
 };
@@ -376,6 +377,7 @@ struct delta_scan *delta_scan_open(const struct delta_snapshot *s, const struct 
 		sc->is_part[i] = is_partition_column(&s->meta, sch->fields[sc->cols[i]].name);
 	sc->partvals = xcalloc(sc->ncols + 1, sizeof *sc->partvals);
 	sc->pos = xcalloc(sc->ncols + 1, sizeof *sc->pos);
+	sc->fill = xcalloc(sc->ncols + 1, sizeof *sc->fill);
 	sc->names = xcalloc(sc->ncols + 1, sizeof *sc->names);
 	for (size_t i = 0; i < sc->ncols; i++) {
 		const char *name = sch->fields[sc->cols[i]].name;
@@ -426,10 +428,22 @@ static int open_next(struct delta_scan *sc, char *err, size_t errlen)
 		for (size_t i = 0; i < sc->ncols; i++) {
 			if (sc->is_part[i])
 				continue;
-			long fi = type_field_index(fs, sch->fields[sc->cols[i]].name);
+			const struct field *tf = &sch->fields[sc->cols[i]];
+			long fi = type_field_index(fs, tf->name);
 			sc->pos[i] = fi >= 0 ? (long)nwant : -1;
-			if (fi >= 0)
-				want[nwant++] = fs->fields[fi].name;
+			sc->fill[i] = false;
+			if (fi < 0)
+				continue;
+			want[nwant++] = fs->fields[fi].name;
+			/* written before the table's schema grew members: does the
+			 * file's type grow, merged with the table's? */
+			if (!type_equal(fs->fields[fi].type, tf->type)) {
+				struct type *t = type_clone(fs->fields[fi].type);
+				size_t added = 0;
+				type_merge(t, tf->type, false, &added, "", perr, sizeof perr);
+				sc->fill[i] = added > 0;
+				type_free(t);
+			}
 		}
 		sc->cur = pq_cursor_open(sc->pf, want, nwant, NULL, 0, perr, sizeof perr);
 		free(want);
@@ -438,6 +452,33 @@ static int open_next(struct delta_scan *sc, char *err, size_t errlen)
 			return -1;
 		}
 		return 1;
+	}
+}
+
+/* A value of a file written before the table's type grew struct members:
+ * each struct in the table's member order, the members the file lacks
+ * null (Delta's reading of added columns, at any depth). */
+static void fill_members(struct arena *a, const struct type *t, struct value *v)
+{
+	if (t->kind == T_STRUCT && v->type == V_OBJECT) {
+		struct value *o = arena_alloc(a, (t->nfields ? t->nfields : 1) * 2 * sizeof *o);
+		for (size_t i = 0; i < t->nfields; i++) {
+			const struct field *f = &t->fields[i];
+			size_t len = strlen(f->name);
+			long m = member_of(v, f->name, len);
+			o[2 * i] = value_str(f->name, len);
+			o[2 * i + 1] = m >= 0 ? v->a[2 * m + 1] : value_null();
+			fill_members(a, f->type, &o[2 * i + 1]);
+		}
+		v->n = (uint32_t)t->nfields;
+		v->a = o;
+	} else if (t->kind == T_ARRAY && v->type == V_ARRAY) {
+		/* the elements are the file's row's, in the arena: filled in place */
+		for (uint32_t i = 0; i < v->n; i++)
+			fill_members(a, t->elem, &v->a[i]);
+	} else if (t->kind == T_MAP && (v->type == V_OBJECT || v->type == V_MAP)) {
+		for (uint32_t i = 0; i < v->n; i++)
+			fill_members(a, t->val, &v->a[2 * i + 1]);
 	}
 }
 
@@ -487,6 +528,8 @@ int delta_scan_next(struct delta_scan *sc, struct arena *a, struct value *row, c
 			/* the cursor yields the file's columns in the order asked for */
 			long p = sc->pos[i];
 			o.a[2 * i + 1] = p >= 0 && (uint32_t)p < fr.n ? fr.a[2 * p + 1] : value_null();
+			if (sc->fill[i])
+				fill_members(a, sch->fields[sc->cols[i]].type, &o.a[2 * i + 1]);
 			as_table_type(sch->fields[sc->cols[i]].type, &o.a[2 * i + 1]);
 		}
 		if (sc->pred && !delta_pred_eval_row(sc->pred, &o))
@@ -512,6 +555,7 @@ void delta_scan_close(struct delta_scan *sc)
 	free(sc->is_part);
 	free(sc->partvals);
 	free(sc->pos);
+	free(sc->fill);
 	free(sc->names);
 	buf_free(&sc->path);
 	free(sc);

@@ -127,6 +127,64 @@ long type_field_index(const struct type *st, const char *name)
 	return -1;
 }
 
+/* Delta's name of t's type, with a decimal's precision and scale. */
+static const char *delta_type_name(const struct type *t, char *b, size_t n)
+{
+	if (t->kind != T_DECIMAL)
+		return tkind_name(t->kind);
+	snprintf(b, n, "decimal(%d,%d)", t->precision, t->scale);
+	return b;
+}
+
+/* type_merge at the member path `path` (dotted, for errors). */
+static bool merge_at(struct type *t, const struct type *in, bool strict, size_t *added, struct buf *path, char *err,
+		     size_t errlen)
+{
+	if (t->kind != in->kind || (t->kind == T_DECIMAL && (t->precision != in->precision || t->scale != in->scale)) ||
+	    (t->kind == T_MAP && !type_equal(t->key, in->key))) {
+		if (!strict)
+			return true; /* t stands; the caller's cast judges the values */
+		char want[32], got[32];
+		snprintf(err, errlen, "column '%s' is %s but the table has %s (type changes are not supported)",
+			 buf_cstr(path), delta_type_name(in, got, sizeof got), delta_type_name(t, want, sizeof want));
+		return false;
+	}
+	size_t len = path->len;
+	bool ok = true;
+	if (t->kind == T_ARRAY) {
+		buf_puts(path, ".element");
+		ok = merge_at(t->elem, in->elem, strict, added, path, err, errlen);
+	} else if (t->kind == T_MAP) {
+		buf_puts(path, ".value");
+		ok = merge_at(t->val, in->val, strict, added, path, err, errlen);
+	}
+	for (size_t i = 0; ok && t->kind == T_STRUCT && i < in->nfields; i++) {
+		const struct field *f = &in->fields[i];
+		path->len = len;
+		buf_printf(path, "%s%s", len ? "." : "", f->name);
+		long k = type_field_index(t, f->name);
+		if (k < 0) {
+			type_add_field(t, f->name, type_clone(f->type), true);
+			++*added;
+			continue;
+		}
+		const struct field *tf = &t->fields[k];
+		ok = merge_at(tf->type, f->type, strict, added, path, err, errlen);
+	}
+	path->len = len;
+	return ok;
+}
+
+bool type_merge(struct type *t, const struct type *in, bool strict, size_t *added, const char *name, char *err,
+		size_t errlen)
+{
+	struct buf path = {0};
+	buf_puts(&path, name);
+	bool ok = merge_at(t, in, strict, added, &path, err, errlen);
+	buf_free(&path);
+	return ok;
+}
+
 /* ---- DDL ---- */
 
 struct ddl {

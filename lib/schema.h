@@ -56,6 +56,16 @@ bool type_equal(const struct type *a, const struct type *b);
 struct field *type_add_field(struct type *st, const char *name, struct type *ft, bool nullable);
 /* Case-insensitive field lookup, as Delta names are; -1 when absent. */
 long type_field_index(const struct type *st, const char *name);
+/* Schema merging, as Delta's mergeSchema does it: the struct members `in`
+ * has and t lacks, at any depth (struct members, array elements, map
+ * values), added to t in place as nullable, at the end of their struct;
+ * *added counts them.  Members match by name ignoring case.  Where both
+ * have a member, with strict its types must be the same but for what is
+ * added below it (else false, and err names the member by its dotted path
+ * under `name`); nullability is not compared, records are judged by it.
+ * Without strict t's type stands, for a cast to judge the values by. */
+bool type_merge(struct type *t, const struct type *in, bool strict, size_t *added, const char *name, char *err,
+		size_t errlen);
 
 const char *tkind_name(enum tkind k); /* Delta's name: "long", "timestamp_ntz", ... */
 bool tkind_is_primitive(enum tkind k);

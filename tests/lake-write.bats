@@ -147,6 +147,69 @@ versions() {
 	assert_output "weir-lake-write: --schema: column 'a' is string but the table has long (type changes are not supported)"
 }
 
+@test "--merge-schema adds struct members at any depth; older files read them as null" {
+	weir-lake-write -s 'id BIGINT, s STRUCT<a: BIGINT>, l ARRAY<STRUCT<x: BIGINT>>, m MAP<STRING, STRUCT<p: BIGINT>>' "$T" \
+		<<<'{"id":1,"s":{"a":1},"l":[{"x":1}],"m":{"k":{"p":1}}}'
+	local rec='{"id":2,"s":{"a":2,"b":"x"},"l":[{"x":2},{"x":3,"y":true}],"m":{"k":{"p":2,"q":{"deep":1}}}}'
+	run weir-lake-write "$T" <<<"$rec"
+	assert_failure 2
+	assert_output "weir-lake-write: record 1: field 's.b' is not in the table schema"
+	run weir-lake-write --merge-schema "$T" <<<"$rec"
+	assert_success
+	[ "$(versions "$T")" -eq 2 ]
+	run weir-lake-cat --describe "$T"
+	assert_success
+	[ "$(jq -r .schema <<<"$output")" = 'id BIGINT, s STRUCT<a BIGINT, b STRING>, l ARRAY<STRUCT<x BIGINT, y BOOLEAN>>, m MAP<STRING,STRUCT<p BIGINT, q STRUCT<deep BIGINT>>>' ]
+	# DuckDB, uniting the old file's columns with the new one's by name,
+	# reads the old rows with the new members null
+	table_rows "$T" 'id::INT AS id, s, l, to_json(m) AS m' >"$BATS_TEST_TMPDIR/got"
+	printf '%s\n' '{"id":1,"s":{"a":"1","b":null},"l":[{"x":"1","y":null}],"m":"{\"k\":{\"p\":1,\"q\":null}}"}' \
+		'{"id":2,"s":{"a":"2","b":"x"},"l":[{"x":"2","y":null},{"x":"3","y":true}],"m":"{\"k\":{\"p\":2,\"q\":{\"deep\":1}}}"}' \
+		>"$BATS_TEST_TMPDIR/want"
+	same_rows "$BATS_TEST_TMPDIR/got" "$BATS_TEST_TMPDIR/want"
+	# weir reads the old file's rows in the table's type, the members it lacks null
+	run weir-lake-cat "$T"
+	assert_success
+	sort <<<"$output" >"$BATS_TEST_TMPDIR/got"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/got")" "$(printf '%s\n' \
+		'{"id":1,"s":{"a":1,"b":null},"l":[{"x":1,"y":null}],"m":{"k":{"p":1,"q":null}}}' \
+		'{"id":2,"s":{"a":2,"b":"x"},"l":[{"x":2,"y":null},{"x":3,"y":true}],"m":{"k":{"p":2,"q":{"deep":1}}}}')"
+	# so do a MERGE that rewrites the old file and a compaction
+	weir-lake-write --merge-on id "$T" <<<'{"id":1,"s":{"a":10}}'
+	weir-lake-vacuum --optimize "$T" >/dev/null
+	run weir-lake-cat "$T"
+	assert_success
+	sort <<<"$output" >"$BATS_TEST_TMPDIR/got"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/got")" "$(printf '%s\n' \
+		'{"id":1,"s":{"a":10,"b":null},"l":null,"m":null}' \
+		'{"id":2,"s":{"a":2,"b":"x"},"l":[{"x":2,"y":null},{"x":3,"y":true}],"m":{"k":{"p":2,"q":{"deep":1}}}}')"
+}
+
+@test "a framed stream's new struct members need --merge-schema; its type changes are refused by path" {
+	weir-parse -q --framed --schema 'id BIGINT, s STRUCT<a: BIGINT>' <<<'{"id":1,"s":{"a":1}}' | weir-lake-write "$T"
+	weir-parse -q --framed --schema 'id BIGINT, s STRUCT<a: BIGINT, b: ARRAY<STRUCT<z: INT>>>' \
+		<<<'{"id":2,"s":{"a":2,"b":[{"z":7}]}}' >"$BATS_TEST_TMPDIR/wider"
+	run weir-lake-write "$T" <"$BATS_TEST_TMPDIR/wider"
+	assert_failure 2
+	assert_output "weir-lake-write: stream schema: column 's' has struct members that table '$T' lacks (use --merge-schema to add them)"
+	run weir-lake-write --merge-schema "$T" <"$BATS_TEST_TMPDIR/wider"
+	assert_success
+	[ "$(weir-lake-cat --describe "$T" | jq -r .schema)" = 'id BIGINT, s STRUCT<a BIGINT, b ARRAY<STRUCT<z INT>>>' ]
+	weir-parse -q --framed --schema 'id BIGINT, s STRUCT<b: ARRAY<STRUCT<z: STRING>>>' <<<'{"id":3,"s":{"b":[{"z":"x"}]}}' \
+		>"$BATS_TEST_TMPDIR/changed"
+	run weir-lake-write --merge-schema "$T" <"$BATS_TEST_TMPDIR/changed"
+	assert_failure 2
+	assert_output "weir-lake-write: stream schema: column 's.b.element.z' is string but the table has integer (type changes are not supported)"
+	# a stream without some members writes them as null
+	weir-parse -q --framed --schema 'id BIGINT, s STRUCT<b: ARRAY<STRUCT<z: INT>>>' <<<'{"id":4,"s":{"b":[]}}' |
+		weir-lake-write "$T"
+	run weir-lake-cat "$T"
+	assert_success
+	sort <<<"$output" >"$BATS_TEST_TMPDIR/got"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/got")" "$(printf '%s\n' '{"id":1,"s":{"a":1,"b":null}}' \
+		'{"id":2,"s":{"a":2,"b":[{"z":7}]}}' '{"id":4,"s":{"a":null,"b":[]}}')"
+}
+
 @test "barriers commit with txn and sources; committed barriers are skipped" {
 	cat >"$BATS_TEST_TMPDIR/in" <<-'EOF'
 	{"id":1}

@@ -43,7 +43,8 @@ static const char help[] =
 	"  -p, --partition-by COLS  partition a new table by these columns (comma-separated)\n"
 	"  -m, --mode MODE          append (default) or overwrite (each commit replaces the table)\n"
 	"  -w, --replace-where PRED with overwrite: replace only the partitions PRED selects\n"
-	"      --merge-schema       add columns the table lacks (nullable) instead of rejecting records\n"
+	"      --merge-schema       add the columns and struct members the table lacks (nullable)\n"
+	"                           instead of rejecting records\n"
 	"      --dlq FILE           append records that do not fit the table to FILE as NDJSON\n"
 	"      --on-error MODE      dlq (default with --dlq), drop, or fail (default without --dlq)\n"
 	"  -a, --app-id ID          exactly-once: commit barrier N as txn{ID, N}; skip committed barriers\n"
@@ -288,7 +289,8 @@ static void evolve(struct writer *w, struct type *schema)
 }
 
 /* Bring a schema (from --schema or a framed stream) into the table's:
- * equal, or new nullable top-level columns with --merge-schema. */
+ * equal, or with --merge-schema new nullable columns and struct members
+ * (at any depth; type_merge). */
 static void reconcile_schema(struct writer *w, const struct type *in, const char *what)
 {
 	struct type *merged = NULL;
@@ -297,9 +299,27 @@ static void reconcile_schema(struct writer *w, const struct type *in, const char
 		long idx = type_field_index(w->meta.schema, f->name);
 		if (idx >= 0) {
 			const struct field *tf = &w->meta.schema->fields[idx];
-			if (!type_equal(tf->type, f->type))
-				die(EXIT_TROUBLE, "%s: column '%s' is %s but the table has %s (type changes are not supported)",
-				    what, f->name, tkind_name(f->type->kind), tkind_name(tf->type->kind));
+			if (type_equal(tf->type, f->type))
+				continue;
+			/* a copy to merge into, also without --merge-schema: the error
+			 * then says which member differs */
+			struct type *t = type_clone(tf->type);
+			size_t added = 0;
+			char err[512];
+			if (!type_merge(t, f->type, true, &added, f->name, err, sizeof err))
+				die(EXIT_TROUBLE, "%s: %s", what, err);
+			if (added && !w->o->merge_schema)
+				die(EXIT_TROUBLE, "%s: column '%s' has struct members that table '%s' lacks (use --merge-schema to "
+				    "add them)", what, f->name, w->o->table);
+			if (!added) {
+				/* members the table has and the stream lacks are written as null */
+				type_free(t);
+				continue;
+			}
+			if (!merged)
+				merged = type_clone(w->meta.schema);
+			type_free(merged->fields[idx].type);
+			merged->fields[idx].type = t;
 			continue;
 		}
 		if (!w->o->merge_schema)
@@ -459,6 +479,8 @@ static void reject(struct writer *w, const struct record *rec, const char *reaso
 	buf_free(&b);
 }
 
+static size_t merge_value(struct type *t, const struct value *v);
+
 /* A type for a value of a new column (NDJSON with --merge-schema). */
 static struct type *infer_type(const struct value *v)
 {
@@ -484,10 +506,17 @@ static struct type *infer_type(const struct value *v)
 		return t;
 	}
 	case V_ARRAY: {
+		/* the first element's type, with the members of objects after it */
 		struct type *t = type_new(T_ARRAY);
-		for (uint32_t i = 0; i < v->n && !t->elem; i++)
-			if (v->a[i].type != V_NULL)
+		t->contains_null = true;
+		for (uint32_t i = 0; i < v->n; i++) {
+			if (v->a[i].type == V_NULL)
+				continue;
+			if (!t->elem)
 				t->elem = infer_type(&v->a[i]);
+			else
+				merge_value(t->elem, &v->a[i]);
+		}
 		if (!t->elem)
 			t->elem = type_new(T_STRING);
 		return t;
@@ -496,8 +525,74 @@ static struct type *infer_type(const struct value *v)
 	}
 }
 
-/* With --merge-schema: new top-level members of an NDJSON record become
- * nullable columns (a member that is null says nothing about its type). */
+/* The field of struct type t named by an object member's key, or NULL. */
+static struct field *member_field(const struct type *t, const struct value *k)
+{
+	for (size_t j = 0; j < t->nfields; j++)
+		if (strlen(t->fields[j].name) == k->n && !strncasecmp(t->fields[j].name, k->s, k->n))
+			return &t->fields[j];
+	return NULL;
+}
+
+/* Whether an NDJSON value has object members, at any depth, that its
+ * column's type lacks: a walk that allocates nothing, made for every record
+ * with --merge-schema. */
+static bool has_new_members(const struct type *t, const struct value *v)
+{
+	if (t->kind == T_STRUCT && v->type == V_OBJECT) {
+		for (uint32_t i = 0; i < v->n; i++) {
+			const struct value *x = &v->a[2 * i + 1];
+			const struct field *f;
+			if (x->type != V_NULL && (!(f = member_field(t, &v->a[2 * i])) || has_new_members(f->type, x)))
+				return true;
+		}
+	} else if (t->kind == T_ARRAY && v->type == V_ARRAY) {
+		for (uint32_t i = 0; i < v->n; i++)
+			if (has_new_members(t->elem, &v->a[i]))
+				return true;
+	} else if (t->kind == T_MAP && v->type == V_OBJECT) {
+		for (uint32_t i = 0; i < v->n; i++)
+			if (has_new_members(t->val, &v->a[2 * i + 1]))
+				return true;
+	}
+	return false;
+}
+
+/* has_new_members' members added to t, as nullable, typed by infer_type;
+ * how many. */
+static size_t merge_value(struct type *t, const struct value *v)
+{
+	size_t added = 0;
+	if (t->kind == T_STRUCT && v->type == V_OBJECT) {
+		for (uint32_t i = 0; i < v->n; i++) {
+			const struct value *k = &v->a[2 * i], *x = &v->a[2 * i + 1];
+			if (x->type == V_NULL)
+				continue;
+			struct field *f = member_field(t, k);
+			if (f) {
+				added += merge_value(f->type, x);
+				continue;
+			}
+			char *name = xstrndup(k->s, k->n);
+			type_add_field(t, name, infer_type(x), true);
+			free(name);
+			added++;
+		}
+	} else if (t->kind == T_ARRAY && v->type == V_ARRAY) {
+		for (uint32_t i = 0; i < v->n; i++)
+			added += merge_value(t->elem, &v->a[i]);
+	} else if (t->kind == T_MAP && v->type == V_OBJECT) {
+		for (uint32_t i = 0; i < v->n; i++)
+			added += merge_value(t->val, &v->a[2 * i + 1]);
+	}
+	return added;
+}
+
+/* With --merge-schema: new members of an NDJSON record become nullable
+ * columns, and new members of its objects nullable members of their struct
+ * columns, at any depth (a member that is null says nothing about its
+ * type).  A member's type that differs from its column's is left to the
+ * cast, which refuses the record. */
 static void merge_record_columns(struct writer *w, const struct value *v)
 {
 	struct type *merged = NULL;
@@ -507,10 +602,15 @@ static void merge_record_columns(struct writer *w, const struct value *v)
 			continue;
 		char *name = xstrndup(k->s, k->n);
 		const struct type *cur = merged ? merged : w->meta.schema;
-		if (type_field_index(cur, name) < 0) {
+		long idx = type_field_index(cur, name);
+		if (idx < 0) {
 			if (!merged)
 				merged = type_clone(w->meta.schema);
 			type_add_field(merged, name, infer_type(x), true);
+		} else if (has_new_members(cur->fields[idx].type, x)) {
+			if (!merged)
+				merged = type_clone(w->meta.schema);
+			merge_value(merged->fields[idx].type, x);
 		}
 		free(name);
 	}
