@@ -1530,16 +1530,22 @@ static bool conform(struct value *v, const struct type *t)
 /* Whether v, made to fit output column c if it can be, may be written
  * under the column as announced.  A column announced from a NULL with
  * nothing else to go by (an untyped sum whose first window saw only nulls)
- * only guessed its type: the first value settles it, with a new schema frame
- * unless the value is of the guessed kind.  A guessed DOUBLE would otherwise
- * take exact sums rounded. */
+ * only guessed its type.  A value of the guessed kind settles it.  An exact
+ * sum under a guessed DOUBLE stays a double when the double holds it
+ * faithfully (integers to 2^53, decimals of 15 digits), so that a table
+ * made from the first schema frame goes on taking the rows; a larger one
+ * gets a new schema frame with its exact type instead of being rounded
+ * into the guess, which a table downstream refuses loudly. */
 static bool fits_column(struct value *v, size_t c)
 {
 	const struct type *t = S.schema->fields[c + 2].type;
 	if (S.guessed[c] && v->type != V_NULL) {
-		if (kind_of_value(v) != t->kind)
+		if (kind_of_value(v) == t->kind)
+			S.guessed[c] = false;
+		else if (t->kind != T_DOUBLE ||
+			 !(v->type == V_INT ? v->i >= -(1LL << 53) && v->i <= 1LL << 53
+			   : v->type == V_DECIMAL && v->d > -(int128_t)1000000000000000 && v->d < (int128_t)1000000000000000))
 			return false;
-		S.guessed[c] = false;
 	}
 	return conform(v, t);
 }
