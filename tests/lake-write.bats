@@ -185,6 +185,39 @@ versions() {
 		'{"id":2,"s":{"a":2,"b":"x"},"l":[{"x":2,"y":null},{"x":3,"y":true}],"m":{"k":{"p":2,"q":{"deep":1}}}}')"
 }
 
+@test "--merge-schema: objects that say no type add nothing; a racing writer's columns and ours merge" {
+	weir-lake-write -s 'id BIGINT, s STRUCT<a: BIGINT>' "$T" <<<'{"id":1,"s":{"a":1}}'
+	# an empty object, or one of nulls, would be a struct without members,
+	# which Parquet cannot store: such records go to the dead-letter file
+	printf '%s\n' '{"id":2,"s":{"a":2,"e":{}}}' '{"id":3,"s":{"a":3,"m":{"x":null}},"n":{}}' '{"id":4,"s":{"a":4}}' |
+		weir-lake-write --merge-schema --dlq "$BATS_TEST_TMPDIR/dlq" "$T" 2>/dev/null
+	run jq -r .error "$BATS_TEST_TMPDIR/dlq"
+	assert_output - <<-'EOF'
+	field 's.e' is not in the table schema
+	field 's.m' is not in the table schema
+	EOF
+	[ "$(weir-lake-cat --describe "$T" | jq -r .schema)" = 'id BIGINT, s STRUCT<a BIGINT>' ]
+	# a writer adding s.b holds its batch open while another adds z and
+	# commits first: the first retries on the new version with both
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	weir-lake-write --merge-schema "$T" <"$BATS_TEST_TMPDIR/fifo" &
+	local first=$!
+	exec 7>"$BATS_TEST_TMPDIR/fifo"
+	echo '{"id":5,"s":{"a":5,"b":"x"}}' >&7
+	# (its data file appears once it has the record, the table read)
+	local i=0
+	while [ "$(ls "$T"/*.parquet | wc -l)" -eq 2 ] && [ $((i += 1)) -lt 100 ]; do sleep 0.1; done
+	weir-lake-write --merge-schema "$T" <<<'{"id":6,"z":1}'
+	exec 7>&-
+	wait "$first"
+	[ "$(weir-lake-cat --describe "$T" | jq -r .schema)" = 'id BIGINT, s STRUCT<a BIGINT, b STRING>, z BIGINT' ]
+	run weir-lake-cat "$T"
+	assert_success
+	sort <<<"$output" >"$BATS_TEST_TMPDIR/got"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/got")" "$(printf '%s\n' '{"id":1,"s":{"a":1,"b":null},"z":null}' \
+		'{"id":4,"s":{"a":4,"b":null},"z":null}' '{"id":5,"s":{"a":5,"b":"x"},"z":null}' '{"id":6,"s":null,"z":1}')"
+}
+
 @test "a framed stream's new struct members need --merge-schema; its type changes are refused by path" {
 	weir-parse -q --framed --schema 'id BIGINT, s STRUCT<a: BIGINT>' <<<'{"id":1,"s":{"a":1}}' | weir-lake-write "$T"
 	weir-parse -q --framed --schema 'id BIGINT, s STRUCT<a: BIGINT, b: ARRAY<STRUCT<z: INT>>>' \

@@ -481,7 +481,23 @@ static void reject(struct writer *w, const struct record *rec, const char *reaso
 
 static size_t merge_value(struct type *t, const struct value *v);
 
-/* A type for a value of a new column (NDJSON with --merge-schema). */
+/* Whether an NDJSON value says what type a new column or member would
+ * have: not a null, nor an object whose members all say nothing (a struct
+ * without members, which Parquet cannot store). */
+static bool says_type(const struct value *v)
+{
+	if (v->type == V_NULL)
+		return false;
+	if (v->type != V_OBJECT)
+		return true;
+	for (uint32_t i = 0; i < v->n; i++)
+		if (says_type(&v->a[2 * i + 1]))
+			return true;
+	return false;
+}
+
+/* A type for a value of a new column (NDJSON with --merge-schema), one
+ * that says_type. */
 static struct type *infer_type(const struct value *v)
 {
 	switch (v->type) {
@@ -496,7 +512,7 @@ static struct type *infer_type(const struct value *v)
 		struct type *t = type_new(T_STRUCT);
 		for (uint32_t i = 0; i < v->n; i++) {
 			const struct value *k = &v->a[2 * i], *x = &v->a[2 * i + 1];
-			if (x->type == V_NULL)
+			if (!says_type(x))
 				continue;
 			char *name = xstrndup(k->s, k->n);
 			if (type_field_index(t, name) < 0)
@@ -510,7 +526,7 @@ static struct type *infer_type(const struct value *v)
 		struct type *t = type_new(T_ARRAY);
 		t->contains_null = true;
 		for (uint32_t i = 0; i < v->n; i++) {
-			if (v->a[i].type == V_NULL)
+			if (!says_type(&v->a[i]))
 				continue;
 			if (!t->elem)
 				t->elem = infer_type(&v->a[i]);
@@ -525,9 +541,22 @@ static struct type *infer_type(const struct value *v)
 	}
 }
 
-/* The field of struct type t named by an object member's key, or NULL. */
-static struct field *member_field(const struct type *t, const struct value *k)
+static bool is_name(const char *name, const struct value *k)
 {
+	return !strncmp(name, k->s, k->n) && strlen(name) == k->n;
+}
+
+/* The field of struct type t named by member i of an object: field i
+ * first, where records nearly always have it, then any, then any by name
+ * ignoring case; NULL when none. */
+static struct field *member_field(const struct type *t, const struct value *obj, uint32_t i)
+{
+	const struct value *k = &obj->a[2 * i];
+	if (i < t->nfields && is_name(t->fields[i].name, k))
+		return &t->fields[i];
+	for (size_t j = 0; j < t->nfields; j++)
+		if (is_name(t->fields[j].name, k))
+			return &t->fields[j];
 	for (size_t j = 0; j < t->nfields; j++)
 		if (strlen(t->fields[j].name) == k->n && !strncasecmp(t->fields[j].name, k->s, k->n))
 			return &t->fields[j];
@@ -543,7 +572,7 @@ static bool has_new_members(const struct type *t, const struct value *v)
 		for (uint32_t i = 0; i < v->n; i++) {
 			const struct value *x = &v->a[2 * i + 1];
 			const struct field *f;
-			if (x->type != V_NULL && (!(f = member_field(t, &v->a[2 * i])) || has_new_members(f->type, x)))
+			if (x->type != V_NULL && (!(f = member_field(t, v, i)) ? says_type(x) : has_new_members(f->type, x)))
 				return true;
 		}
 	} else if (t->kind == T_ARRAY && v->type == V_ARRAY) {
@@ -566,13 +595,13 @@ static size_t merge_value(struct type *t, const struct value *v)
 	if (t->kind == T_STRUCT && v->type == V_OBJECT) {
 		for (uint32_t i = 0; i < v->n; i++) {
 			const struct value *k = &v->a[2 * i], *x = &v->a[2 * i + 1];
-			if (x->type == V_NULL)
-				continue;
-			struct field *f = member_field(t, k);
+			struct field *f = member_field(t, v, i);
 			if (f) {
 				added += merge_value(f->type, x);
 				continue;
 			}
+			if (!says_type(x))
+				continue;
 			char *name = xstrndup(k->s, k->n);
 			type_add_field(t, name, infer_type(x), true);
 			free(name);
@@ -591,14 +620,14 @@ static size_t merge_value(struct type *t, const struct value *v)
 /* With --merge-schema: new members of an NDJSON record become nullable
  * columns, and new members of its objects nullable members of their struct
  * columns, at any depth (a member that is null says nothing about its
- * type).  A member's type that differs from its column's is left to the
- * cast, which refuses the record. */
-static void merge_record_columns(struct writer *w, const struct value *v)
+ * type); whether the table's schema grew.  A member's type that differs
+ * from its column's is left to the cast, which refuses the record. */
+static bool merge_record_columns(struct writer *w, const struct value *v)
 {
 	struct type *merged = NULL;
 	for (uint32_t i = 0; i < v->n; i++) {
 		const struct value *k = &v->a[2 * i], *x = &v->a[2 * i + 1];
-		if (x->type == V_NULL)
+		if (!says_type(x))
 			continue;
 		char *name = xstrndup(k->s, k->n);
 		const struct type *cur = merged ? merged : w->meta.schema;
@@ -615,10 +644,11 @@ static void merge_record_columns(struct writer *w, const struct value *v)
 		free(name);
 	}
 	if (!merged)
-		return;
+		return false;
 	/* files already open have the old columns: finish them first */
 	close_all(w);
 	evolve(w, merged);
+	return true;
 }
 
 static void ensure_table(struct writer *w, const struct rec_reader *r)
@@ -764,7 +794,7 @@ static void write_record(struct writer *w, const struct rec_reader *r, const str
 		}
 		in = &ch.row;
 	}
-	if (w->o->merge_schema && in->type == V_OBJECT && (!w->merge || ch.kind == MERGE_UPSERT))
+	if (w->o->merge_schema && in->type == V_OBJECT && w->merge && ch.kind == MERGE_UPSERT)
 		merge_record_columns(w, in);
 	if (!w->rows)
 		w->batch_start_us = mono_micros();
@@ -779,7 +809,14 @@ static void write_record(struct writer *w, const struct rec_reader *r, const str
 	}
 	struct value row;
 	buf_reset(&w->path);
-	if (!delta_conform_record(&w->conf, &w->arena, in, rec->layout, &row, &w->path, err, sizeof err)) {
+	bool fits = delta_conform_record(&w->conf, &w->arena, in, rec->layout, &row, &w->path, err, sizeof err);
+	/* new columns or members are looked for only in a record that does not
+	 * fit: a record that fits has none, and the walk cost every record */
+	if (!fits && w->o->merge_schema && in->type == V_OBJECT && merge_record_columns(w, in)) {
+		buf_reset(&w->path);
+		fits = delta_conform_record(&w->conf, &w->arena, in, rec->layout, &row, &w->path, err, sizeof err);
+	}
+	if (!fits) {
 		reject(w, rec, err);
 		return;
 	}
@@ -1007,27 +1044,32 @@ static bool commit_batch(struct writer *w, const struct value *barrier)
 			discard_batch(w);
 			die(EXIT_NEGATIVE, "commit conflict on '%s': the table is now partitioned differently", o->table);
 		}
-		/* our columns must all be there with the same types; new ones of ours are added again */
-		struct type *merged = NULL;
+		/* our columns and struct members must all be there with the
+		 * same types; those the table lacks now are added again */
+		struct type *merged = type_clone(w->meta.schema);
+		size_t added = 0;
 		for (size_t i = 0; i < ours->nfields; i++) {
-			long idx = type_field_index(w->meta.schema, ours->fields[i].name);
-			if (idx >= 0 && !type_equal(w->meta.schema->fields[idx].type, ours->fields[i].type)) {
-				type_free(merged);
-				discard_batch(w);
-				die(EXIT_NEGATIVE, "commit conflict on '%s': column '%s' changed type concurrently", o->table,
-				    ours->fields[i].name);
-			}
+			const struct field *f = &ours->fields[i];
+			long idx = type_field_index(merged, f->name);
+			char terr[512];
 			if (idx < 0) {
-				if (!merged)
-					merged = type_clone(w->meta.schema);
-				type_add_field(merged, ours->fields[i].name, type_clone(ours->fields[i].type), true);
+				type_add_field(merged, f->name, type_clone(f->type), true);
+				added++;
+			} else if (!type_merge(merged->fields[idx].type, f->type, true, &added, f->name, terr, sizeof terr)) {
+				type_free(merged);
+				type_free(ours);
+				discard_batch(w);
+				die(EXIT_NEGATIVE, "commit conflict on '%s': changed concurrently: %s", o->table, terr);
 			}
 		}
 		type_free(ours);
-		if (merged)
+		if (added) {
 			evolve(w, merged);
-		else if (had_changes)
-			w->meta_changed = true;
+		} else {
+			type_free(merged);
+			if (had_changes)
+				w->meta_changed = true;
+		}
 		verbose(1, "lost a race (%s): retrying on version %lld", err, (long long)w->read_version);
 	}
 }
