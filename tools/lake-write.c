@@ -496,8 +496,8 @@ static bool says_type(const struct value *v)
 	return false;
 }
 
-/* A type for a value of a new column (NDJSON with --merge-schema), one
- * that says_type. */
+/* The type of a new column or member (NDJSON with --merge-schema) for a
+ * value that says_type. */
 static struct type *infer_type(const struct value *v)
 {
 	switch (v->type) {
@@ -564,8 +564,8 @@ static struct field *member_field(const struct type *t, const struct value *obj,
 }
 
 /* Whether an NDJSON value has object members, at any depth, that its
- * column's type lacks: a walk that allocates nothing, made for every record
- * with --merge-schema. */
+ * column's type lacks: a walk that allocates nothing, made for a record
+ * that does not fit (and for every record of a MERGE). */
 static bool has_new_members(const struct type *t, const struct value *v)
 {
 	if (t->kind == T_STRUCT && v->type == V_OBJECT) {

@@ -2,7 +2,9 @@
  *
  * The first byte picks DDL or Delta schema JSON.  A schema either side
  * accepts must write back in both forms and read back equal: DDL -> DDL,
- * Delta JSON -> Delta JSON, and DDL -> Delta JSON -> DDL. */
+ * Delta JSON -> Delta JSON, and DDL -> Delta JSON -> DDL.  And type_merge:
+ * a schema merged into itself adds nothing, into an empty struct every
+ * top-level field, and a merge done again adds nothing. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,23 @@ static void same_or_die(const struct type *t, const char *text, bool json)
 	if (!u || !type_equal(t, u))
 		abort();
 	type_free(u);
+}
+
+static void merges_or_die(const struct type *t)
+{
+	char err[256];
+	size_t added = 0;
+	struct type *same = type_clone(t);
+	if (!type_merge(same, t, true, &added, "", err, sizeof err) || added || !type_equal(same, t))
+		abort();
+	type_free(same);
+	struct type *grown = type_new(T_STRUCT);
+	if (!type_merge(grown, t, true, &added, "", err, sizeof err) || added != t->nfields)
+		abort();
+	added = 0;
+	if (!type_merge(grown, t, true, &added, "", err, sizeof err) || added)
+		abort();
+	type_free(grown);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -41,6 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			same_or_die(t, buf_cstr(&b), false);
 		}
 		buf_free(&b);
+		if (t->kind == T_STRUCT)
+			merges_or_die(t);
 		type_free(t);
 	}
 	free(s);
