@@ -152,6 +152,10 @@ static int report(struct lines *l, const char *what)
 {
 	if (l->ar && archive_error_string(l->ar))
 		warnx("cannot read '%s': %s", l->name, archive_error_string(l->ar));
+	else if (l->ar)
+		/* libarchive said nothing: a header that promises more than the
+		 * file holds, as a truncated or damaged archive's does */
+		warnx("cannot read '%s': damaged or truncated archive", l->name);
 	else
 		warnerr("cannot read '%s'%s", l->name, what);
 	close_input(l);

@@ -35,6 +35,9 @@ survives() {
 			survives weir-parse -q -e drop "$f"
 			survives weir-parse --infer "$f"
 			;;
+		lines-*)
+			survives weir-ingest -B "$f"
+			;;
 		*)
 			fail "$(basename "$f"): no target of that name"
 			;;
@@ -54,4 +57,9 @@ survives() {
 	run weir-parse -q -s "@$BATS_TEST_TMPDIR/schema" </dev/null
 	assert_failure 2
 	assert_output --partial "column name is not UTF-8"
+	# a cpio header whose name size is far past the file's end; libarchive
+	# gives no reason of its own
+	run weir-ingest -B "$TOP/tests/fuzz/regress/lines-cpio-name-size-past-the-end"
+	assert_failure 1
+	assert_output "weir-ingest: cannot read '$TOP/tests/fuzz/regress/lines-cpio-name-size-past-the-end': damaged or truncated archive"
 }
