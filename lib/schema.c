@@ -558,12 +558,20 @@ static struct type *delta_struct(const struct value *v, char *err, size_t errlen
 			type_free(st);
 			return NULL;
 		}
-		struct type *ft = delta_type(ty, err, errlen, depth + 1);
-		if (!ft) {
+		char *nm = xstrndup(name->s, name->n);
+		if (type_field_index(st, nm) >= 0) {
+			/* as the DDL parser says, and Delta forbids: names ignore case */
+			snprintf(err, errlen, "duplicate column name: '%s'", nm);
+			free(nm);
 			type_free(st);
 			return NULL;
 		}
-		char *nm = xstrndup(name->s, name->n);
+		struct type *ft = delta_type(ty, err, errlen, depth + 1);
+		if (!ft) {
+			free(nm);
+			type_free(st);
+			return NULL;
+		}
 		struct field *fld = type_add_field(st, nm, ft, !nul || nul->type != V_BOOL || nul->b);
 		free(nm);
 		struct value *md = value_getz(f, "metadata");

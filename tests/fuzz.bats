@@ -57,6 +57,12 @@ survives() {
 	run weir-parse -q -s "@$BATS_TEST_TMPDIR/schema" </dev/null
 	assert_failure 2
 	assert_output --partial "column name is not UTF-8"
+	# Delta schema JSON with two columns of one name, which DDL refused
+	# already and Delta forbids
+	tail -c +2 "$TOP/tests/fuzz/regress/schema-json-duplicate-names" >"$BATS_TEST_TMPDIR/schema"
+	run weir-parse -q -s "@$BATS_TEST_TMPDIR/schema" </dev/null
+	assert_failure 2
+	assert_output "weir-parse: bad schema '$BATS_TEST_TMPDIR/schema': duplicate column name: 'm'"
 	# a cpio header whose name size is far past the file's end; libarchive
 	# gives no reason of its own
 	run weir-ingest -B "$TOP/tests/fuzz/regress/lines-cpio-name-size-past-the-end"
