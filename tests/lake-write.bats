@@ -174,15 +174,16 @@ versions() {
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/got")" "$(printf '%s\n' \
 		'{"id":1,"s":{"a":1,"b":null},"l":[{"x":1,"y":null}],"m":{"k":{"p":1,"q":null}}}' \
 		'{"id":2,"s":{"a":2,"b":"x"},"l":[{"x":2,"y":null},{"x":3,"y":true}],"m":{"k":{"p":2,"q":{"deep":1}}}}')"
-	# so do a MERGE that rewrites the old file and a compaction
-	weir-lake-write --merge-on id "$T" <<<'{"id":1,"s":{"a":10}}'
+	# so do a MERGE that rewrites the old file, adding a member itself, and
+	# a compaction
+	weir-lake-write --merge-on id --merge-schema "$T" <<<'{"id":1,"s":{"a":10,"c":true}}'
 	weir-lake-vacuum --optimize "$T" >/dev/null
 	run weir-lake-cat "$T"
 	assert_success
 	sort <<<"$output" >"$BATS_TEST_TMPDIR/got"
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/got")" "$(printf '%s\n' \
-		'{"id":1,"s":{"a":10,"b":null},"l":null,"m":null}' \
-		'{"id":2,"s":{"a":2,"b":"x"},"l":[{"x":2,"y":null},{"x":3,"y":true}],"m":{"k":{"p":2,"q":{"deep":1}}}}')"
+		'{"id":1,"s":{"a":10,"b":null,"c":true},"l":null,"m":null}' \
+		'{"id":2,"s":{"a":2,"b":"x","c":null},"l":[{"x":2,"y":null},{"x":3,"y":true}],"m":{"k":{"p":2,"q":{"deep":1}}}}')"
 }
 
 @test "--merge-schema: objects that say no type add nothing; a racing writer's columns and ours merge" {

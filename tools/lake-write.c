@@ -541,61 +541,27 @@ static struct type *infer_type(const struct value *v)
 	}
 }
 
-static bool is_name(const char *name, const struct value *k)
+/* The field of struct type t that an object member's key names, ignoring
+ * case as Delta does; NULL when none. */
+static struct field *member_field(const struct type *t, const struct value *k)
 {
-	return !strncmp(name, k->s, k->n) && strlen(name) == k->n;
-}
-
-/* The field of struct type t named by member i of an object: field i
- * first, where records nearly always have it, then any, then any by name
- * ignoring case; NULL when none. */
-static struct field *member_field(const struct type *t, const struct value *obj, uint32_t i)
-{
-	const struct value *k = &obj->a[2 * i];
-	if (i < t->nfields && is_name(t->fields[i].name, k))
-		return &t->fields[i];
-	for (size_t j = 0; j < t->nfields; j++)
-		if (is_name(t->fields[j].name, k))
-			return &t->fields[j];
 	for (size_t j = 0; j < t->nfields; j++)
 		if (strlen(t->fields[j].name) == k->n && !strncasecmp(t->fields[j].name, k->s, k->n))
 			return &t->fields[j];
 	return NULL;
 }
 
-/* Whether an NDJSON value has object members, at any depth, that its
- * column's type lacks: a walk that allocates nothing, made for a record
- * that does not fit (and for every record of a MERGE). */
-static bool has_new_members(const struct type *t, const struct value *v)
-{
-	if (t->kind == T_STRUCT && v->type == V_OBJECT) {
-		for (uint32_t i = 0; i < v->n; i++) {
-			const struct value *x = &v->a[2 * i + 1];
-			const struct field *f;
-			if (x->type != V_NULL && (!(f = member_field(t, v, i)) ? says_type(x) : has_new_members(f->type, x)))
-				return true;
-		}
-	} else if (t->kind == T_ARRAY && v->type == V_ARRAY) {
-		for (uint32_t i = 0; i < v->n; i++)
-			if (has_new_members(t->elem, &v->a[i]))
-				return true;
-	} else if (t->kind == T_MAP && v->type == V_OBJECT) {
-		for (uint32_t i = 0; i < v->n; i++)
-			if (has_new_members(t->val, &v->a[2 * i + 1]))
-				return true;
-	}
-	return false;
-}
-
-/* has_new_members' members added to t, as nullable, typed by infer_type;
- * how many. */
+/* The members of an NDJSON value that its type lacks, at any depth
+ * (struct members, array elements, map values), added to t as nullable
+ * and typed by infer_type; how many.  A member whose type differs from
+ * its field's is left to the cast, which refuses the record. */
 static size_t merge_value(struct type *t, const struct value *v)
 {
 	size_t added = 0;
 	if (t->kind == T_STRUCT && v->type == V_OBJECT) {
 		for (uint32_t i = 0; i < v->n; i++) {
 			const struct value *k = &v->a[2 * i], *x = &v->a[2 * i + 1];
-			struct field *f = member_field(t, v, i);
+			struct field *f = member_field(t, k);
 			if (f) {
 				added += merge_value(f->type, x);
 				continue;
@@ -617,34 +583,17 @@ static size_t merge_value(struct type *t, const struct value *v)
 	return added;
 }
 
-/* With --merge-schema: new members of an NDJSON record become nullable
- * columns, and new members of its objects nullable members of their struct
- * columns, at any depth (a member that is null says nothing about its
- * type); whether the table's schema grew.  A member's type that differs
- * from its column's is left to the cast, which refuses the record. */
+/* With --merge-schema, for a record that does not fit the table: its new
+ * members become nullable columns, and new members of its objects nullable
+ * members of their struct columns (merge_value); whether the table's
+ * schema grew.  Records that fit are not looked at: they have none. */
 static bool merge_record_columns(struct writer *w, const struct value *v)
 {
-	struct type *merged = NULL;
-	for (uint32_t i = 0; i < v->n; i++) {
-		const struct value *k = &v->a[2 * i], *x = &v->a[2 * i + 1];
-		if (!says_type(x))
-			continue;
-		char *name = xstrndup(k->s, k->n);
-		const struct type *cur = merged ? merged : w->meta.schema;
-		long idx = type_field_index(cur, name);
-		if (idx < 0) {
-			if (!merged)
-				merged = type_clone(w->meta.schema);
-			type_add_field(merged, name, infer_type(x), true);
-		} else if (has_new_members(cur->fields[idx].type, x)) {
-			if (!merged)
-				merged = type_clone(w->meta.schema);
-			merge_value(merged->fields[idx].type, x);
-		}
-		free(name);
-	}
-	if (!merged)
+	struct type *merged = type_clone(w->meta.schema);
+	if (!merge_value(merged, v)) {
+		type_free(merged);
 		return false;
+	}
 	/* files already open have the old columns: finish them first */
 	close_all(w);
 	evolve(w, merged);
@@ -794,12 +743,17 @@ static void write_record(struct writer *w, const struct rec_reader *r, const str
 		}
 		in = &ch.row;
 	}
-	if (w->o->merge_schema && in->type == V_OBJECT && w->merge && ch.kind == MERGE_UPSERT)
-		merge_record_columns(w, in);
+	/* --merge-schema: a record that does not fit may have new columns or
+	 * members; once they are added it is tried again */
+	bool may_grow = w->o->merge_schema && in->type == V_OBJECT && (!w->merge || ch.kind == MERGE_UPSERT);
 	if (!w->rows)
 		w->batch_start_us = mono_micros();
 	if (w->merge) {
-		if (delta_merge_add(w->merge, w->meta.schema, &ch, err, sizeof err)) {
+		/* fails without side effects, so it can be tried again */
+		int rc = delta_merge_add(w->merge, w->meta.schema, &ch, err, sizeof err);
+		if (rc && may_grow && merge_record_columns(w, in))
+			rc = delta_merge_add(w->merge, w->meta.schema, &ch, err, sizeof err);
+		if (rc) {
 			reject(w, rec, err);
 			return;
 		}
@@ -810,9 +764,7 @@ static void write_record(struct writer *w, const struct rec_reader *r, const str
 	struct value row;
 	buf_reset(&w->path);
 	bool fits = delta_conform_record(&w->conf, &w->arena, in, rec->layout, &row, &w->path, err, sizeof err);
-	/* new columns or members are looked for only in a record that does not
-	 * fit: a record that fits has none, and the walk cost every record */
-	if (!fits && w->o->merge_schema && in->type == V_OBJECT && merge_record_columns(w, in)) {
+	if (!fits && may_grow && merge_record_columns(w, in)) {
 		buf_reset(&w->path);
 		fits = delta_conform_record(&w->conf, &w->arena, in, rec->layout, &row, &w->path, err, sizeof err);
 	}
