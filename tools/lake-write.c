@@ -1000,21 +1000,14 @@ static bool commit_batch(struct writer *w, const struct value *barrier)
 		 * same types; those the table lacks now are added again */
 		struct type *merged = type_clone(w->meta.schema);
 		size_t added = 0;
-		for (size_t i = 0; i < ours->nfields; i++) {
-			const struct field *f = &ours->fields[i];
-			long idx = type_field_index(merged, f->name);
-			char terr[512];
-			if (idx < 0) {
-				type_add_field(merged, f->name, type_clone(f->type), true);
-				added++;
-			} else if (!type_merge(merged->fields[idx].type, f->type, true, &added, f->name, terr, sizeof terr)) {
-				type_free(merged);
-				type_free(ours);
-				discard_batch(w);
-				die(EXIT_NEGATIVE, "commit conflict on '%s': changed concurrently: %s", o->table, terr);
-			}
-		}
+		char terr[512];
+		bool fits = type_merge(merged, ours, true, &added, "", terr, sizeof terr);
 		type_free(ours);
+		if (!fits) {
+			type_free(merged);
+			discard_batch(w);
+			die(EXIT_NEGATIVE, "commit conflict on '%s': changed concurrently: %s", o->table, terr);
+		}
 		if (added) {
 			evolve(w, merged);
 		} else {
