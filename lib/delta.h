@@ -261,7 +261,8 @@ struct delta_conformer {
 	uint64_t layout;           /* the layout the plan is for; 0 none */
 	long *member;              /* per field: the member it takes, -1 none */
 	size_t *len;               /* per field: the name's length */
-	long unknown;              /* the first member no field takes, -1 none */
+	uint32_t *unknown;         /* the members no field takes (refused unless null) */
+	size_t nunknown, unknown_cap;
 };
 void delta_conformer_init(struct delta_conformer *c, const struct type *schema);
 void delta_conformer_free(struct delta_conformer *c);

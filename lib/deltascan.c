@@ -88,22 +88,29 @@ static long member_of(const struct value *obj, const char *name, size_t len)
 	return -1;
 }
 
-/* The first member of obj that no field of st takes, when fewer fields than
- * members matched; -1 when every member belongs to a field. */
+/* Whether member i of obj is one that no field of st takes. */
+static bool is_unknown(const struct type *st, const struct value *obj, uint32_t i)
+{
+	const struct value *k = &obj->a[2 * i];
+	if (k->type != V_STRING)
+		return false;
+	char *name = xstrndup(k->s, k->n);
+	bool unknown = type_field_index(st, name) < 0;
+	free(name);
+	return unknown;
+}
+
+/* The first member of obj that no field of st takes and that is not null,
+ * when fewer fields than members matched; -1 when there is none.  A null
+ * member is as good as an absent one: the table reads null for it either
+ * way, so refusing the record for it would lose data to save none. */
 static long first_unknown(const struct type *st, const struct value *obj, size_t matched)
 {
 	if (matched >= obj->n)
 		return -1;
-	for (uint32_t i = 0; i < obj->n; i++) {
-		const struct value *k = &obj->a[2 * i];
-		if (k->type == V_STRING) {
-			char *name = xstrndup(k->s, k->n);
-			long idx = type_field_index(st, name);
-			free(name);
-			if (idx < 0)
-				return (long)i;
-		}
-	}
+	for (uint32_t i = 0; i < obj->n; i++)
+		if (obj->a[2 * i + 1].type != V_NULL && is_unknown(st, obj, i))
+			return (long)i;
 	return -1;
 }
 
@@ -577,6 +584,7 @@ void delta_conformer_free(struct delta_conformer *c)
 	layout_free(&c->keys);
 	free(c->member);
 	free(c->len);
+	free(c->unknown);
 	memset(c, 0, sizeof *c);
 }
 
@@ -621,7 +629,15 @@ bool delta_conform_record(struct delta_conformer *c, struct arena *a, const stru
 			c->member[i] = member_of(v, t->fields[i].name, c->len[i]);
 			matched += c->member[i] >= 0;
 		}
-		c->unknown = first_unknown(t, v, matched);
+		c->nunknown = 0;
+		for (uint32_t i = 0; matched < v->n && i < v->n; i++)
+			if (is_unknown(t, v, i)) {
+				if (c->nunknown == c->unknown_cap) {
+					c->unknown_cap = c->unknown_cap ? 2 * c->unknown_cap : 4;
+					c->unknown = xrealloc(c->unknown, c->unknown_cap * sizeof *c->unknown);
+				}
+				c->unknown[c->nunknown++] = i;
+			}
 		c->layout = layout;
 	}
 	struct value o = {.type = V_OBJECT, .n = (uint32_t)t->nfields};
@@ -643,8 +659,9 @@ bool delta_conform_record(struct delta_conformer *c, struct arena *a, const stru
 			return false;
 		}
 	}
-	if (c->unknown >= 0)
-		return unknown_fail(v, c->unknown, path, err, errlen);
+	for (size_t i = 0; i < c->nunknown; i++)
+		if (v->a[2 * c->unknown[i] + 1].type != V_NULL)
+			return unknown_fail(v, c->unknown[i], path, err, errlen);
 	*out = o;
 	return true;
 }

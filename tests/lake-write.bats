@@ -219,6 +219,35 @@ versions() {
 		'{"id":4,"s":{"a":4,"b":null},"z":null}' '{"id":5,"s":{"a":5,"b":"x"},"z":null}' '{"id":6,"s":null,"z":1}')"
 }
 
+@test "a null the table has no column for is as good as absent; a refused record adds no columns" {
+	weir-lake-write -s 'id BIGINT NOT NULL, s STRUCT<a: BIGINT>' "$T" <<<'{"id":1,"s":{"a":1}}'
+	# without --merge-schema, at the top and in a struct, and in a MERGE
+	printf '%s\n' '{"id":2,"z":null}' '{"id":3,"s":{"a":3,"b":null}}' | weir-lake-write "$T"
+	weir-lake-write --merge-on id "$T" <<<'{"id":1,"s":{"a":10,"b":null},"z":null}'
+	[ "$(weir-lake-cat --describe "$T" | jq -r .schema)" = 'id BIGINT NOT NULL, s STRUCT<a BIGINT>' ]
+	run weir-lake-cat "$T"
+	assert_success
+	sort <<<"$output" >"$BATS_TEST_TMPDIR/got"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/got")" "$(printf '%s\n' '{"id":1,"s":{"a":10}}' '{"id":2,"s":null}' '{"id":3,"s":{"a":3}}')"
+	# a record that would not fit even with its new columns is refused for
+	# what is wrong with it, and its new columns are not added
+	printf '%s\n' '{"id":"four","y":1,"s":{"a":4,"c":true}}' '{"id":5,"s":{"a":"five","c":true}}' \
+		'{"s":{"a":6,"c":true},"y":2}' '{"id":7,"w":"x"}' |
+		weir-lake-write --merge-schema --dlq "$BATS_TEST_TMPDIR/dlq" "$T" 2>/dev/null
+	run jq -c '[.pos, .error]' "$BATS_TEST_TMPDIR/dlq"
+	assert_output - <<-'EOF'
+	[1,"field 'id': expected an integer, got string"]
+	[2,"field 's.a': expected an integer, got string"]
+	[3,"field 'id' is null but the column is NOT NULL"]
+	EOF
+	[ "$(weir-lake-cat --describe "$T" | jq -r .schema)" = 'id BIGINT NOT NULL, s STRUCT<a BIGINT>, w STRING' ]
+	# so in a MERGE
+	run weir-lake-write --merge-schema --merge-on id "$T" <<<'{"id":8,"s":{"a":"eight"},"v":1}'
+	assert_failure 2
+	assert_output "weir-lake-write: record 1: field 's.a': expected an integer, got string"
+	[ "$(weir-lake-cat --describe "$T" | jq -r .schema)" = 'id BIGINT NOT NULL, s STRUCT<a BIGINT>, w STRING' ]
+}
+
 @test "a framed stream's new struct members need --merge-schema; its type changes are refused by path" {
 	weir-parse -q --framed --schema 'id BIGINT, s STRUCT<a: BIGINT>' <<<'{"id":1,"s":{"a":1}}' | weir-lake-write "$T"
 	weir-parse -q --framed --schema 'id BIGINT, s STRUCT<a: BIGINT, b: ARRAY<STRUCT<z: INT>>>' \

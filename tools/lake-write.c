@@ -586,11 +586,15 @@ static size_t merge_value(struct type *t, const struct value *v)
 /* With --merge-schema, for a record that does not fit the table: its new
  * members become nullable columns, and new members of its objects nullable
  * members of their struct columns (merge_value); whether the table's
- * schema grew.  Records that fit are not looked at: they have none. */
-static bool merge_record_columns(struct writer *w, const struct value *v)
+ * schema grew.  Records that fit are not looked at: they have none.  A
+ * record that would not fit even then adds nothing, err saying why: a
+ * record refused must not leave columns behind. */
+static bool merge_record_columns(struct writer *w, const struct value *v, char *err, size_t errlen)
 {
 	struct type *merged = type_clone(w->meta.schema);
-	if (!merge_value(merged, v)) {
+	struct value row;
+	buf_reset(&w->path);
+	if (!merge_value(merged, v) || !delta_conform(&w->arena, merged, false, v, &row, &w->path, err, errlen)) {
 		type_free(merged);
 		return false;
 	}
@@ -751,7 +755,7 @@ static void write_record(struct writer *w, const struct rec_reader *r, const str
 	if (w->merge) {
 		/* fails without side effects, so it can be tried again */
 		int rc = delta_merge_add(w->merge, w->meta.schema, &ch, err, sizeof err);
-		if (rc && may_grow && merge_record_columns(w, in))
+		if (rc && may_grow && merge_record_columns(w, in, err, sizeof err))
 			rc = delta_merge_add(w->merge, w->meta.schema, &ch, err, sizeof err);
 		if (rc) {
 			reject(w, rec, err);
@@ -764,7 +768,7 @@ static void write_record(struct writer *w, const struct rec_reader *r, const str
 	struct value row;
 	buf_reset(&w->path);
 	bool fits = delta_conform_record(&w->conf, &w->arena, in, rec->layout, &row, &w->path, err, sizeof err);
-	if (!fits && may_grow && merge_record_columns(w, in)) {
+	if (!fits && may_grow && merge_record_columns(w, in, err, sizeof err)) {
 		buf_reset(&w->path);
 		fits = delta_conform_record(&w->conf, &w->arena, in, rec->layout, &row, &w->path, err, sizeof err);
 	}
