@@ -246,6 +246,10 @@ versions() {
 	assert_failure 2
 	assert_output "weir-lake-write: record 1: field 's.a': expected an integer, got string"
 	[ "$(weir-lake-cat --describe "$T" | jq -r .schema)" = 'id BIGINT NOT NULL, s STRUCT<a BIGINT>, w STRING' ]
+	# of two members of one name the record holds the last, which types the column
+	weir-lake-write --merge-schema "$T" <<<'{"id":9,"v":1,"s":{"a":9,"d":null,"d":1.5},"v":"x"}'
+	[ "$(weir-lake-cat --describe "$T" | jq -r .schema)" = 'id BIGINT NOT NULL, s STRUCT<a BIGINT, d DOUBLE>, w STRING, v STRING' ]
+	[ "$(weir-lake-cat --where 'id = 9' "$T")" = '{"id":9,"s":{"a":9,"d":1.5},"w":null,"v":"x"}' ]
 }
 
 @test "a framed stream's new struct members need --merge-schema; its type changes are refused by path" {

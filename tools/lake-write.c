@@ -496,6 +496,17 @@ static bool says_type(const struct value *v)
 	return false;
 }
 
+/* Whether member i of object v has a namesake after it: of members with one
+ * name the record holds the last (value_get), so only that one is typed. */
+static bool shadowed(const struct value *v, uint32_t i)
+{
+	const struct value *k = &v->a[2 * i];
+	for (uint32_t j = i + 1; j < v->n; j++)
+		if (v->a[2 * j].n == k->n && !memcmp(v->a[2 * j].s, k->s, k->n))
+			return true;
+	return false;
+}
+
 /* The type of a new column or member (NDJSON with --merge-schema) for a
  * value that says_type. */
 static struct type *infer_type(const struct value *v)
@@ -512,7 +523,7 @@ static struct type *infer_type(const struct value *v)
 		struct type *t = type_new(T_STRUCT);
 		for (uint32_t i = 0; i < v->n; i++) {
 			const struct value *k = &v->a[2 * i], *x = &v->a[2 * i + 1];
-			if (!says_type(x))
+			if (!says_type(x) || shadowed(v, i))
 				continue;
 			char *name = xstrndup(k->s, k->n);
 			if (type_field_index(t, name) < 0)
@@ -566,7 +577,7 @@ static size_t merge_value(struct type *t, const struct value *v)
 				added += merge_value(f->type, x);
 				continue;
 			}
-			if (!says_type(x))
+			if (!says_type(x) || shadowed(v, i))
 				continue;
 			char *name = xstrndup(k->s, k->n);
 			type_add_field(t, name, infer_type(x), true);
