@@ -88,11 +88,12 @@ static long member_of(const struct value *obj, const char *name, size_t len)
 	return -1;
 }
 
-/* Whether member i of obj is one that no field of st takes. */
+/* Whether member i of obj is one that no field of st takes (of members of
+ * one name, the last: the one the record holds). */
 static bool is_unknown(const struct type *st, const struct value *obj, uint32_t i)
 {
 	const struct value *k = &obj->a[2 * i];
-	if (k->type != V_STRING)
+	if (k->type != V_STRING || value_shadowed(obj, i))
 		return false;
 	char *name = xstrndup(k->s, k->n);
 	bool unknown = type_field_index(st, name) < 0;

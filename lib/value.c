@@ -91,6 +91,17 @@ struct value *value_get(const struct value *obj, const char *key, size_t klen)
 	return NULL;
 }
 
+bool value_shadowed(const struct value *obj, uint32_t i)
+{
+	const struct value *k = &obj->a[2 * i];
+	for (uint32_t j = i + 1; j < obj->n; j++) {
+		const struct value *later = &obj->a[2 * j];
+		if (later->n == k->n && !memcmp(later->s, k->s, k->n))
+			return true;
+	}
+	return false;
+}
+
 struct value *value_getz(const struct value *obj, const char *key)
 {
 	return value_get(obj, key, strlen(key));

@@ -115,6 +115,9 @@ const char *vtype_name(enum vtype t);
 /* Member lookup in a V_OBJECT; the last of duplicate keys wins, as in jq. */
 struct value *value_get(const struct value *obj, const char *key, size_t klen);
 struct value *value_getz(const struct value *obj, const char *key);
+/* Whether member i of object obj has a namesake after it: of members of
+ * one name the object holds the last, as value_get finds. */
+bool value_shadowed(const struct value *obj, uint32_t i);
 /* Dotted path "a.b.c" through nested objects; NULL when any step is missing. */
 struct value *value_path(const struct value *obj, const char *path);
 

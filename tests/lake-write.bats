@@ -246,10 +246,27 @@ versions() {
 	assert_failure 2
 	assert_output "weir-lake-write: record 1: field 's.a': expected an integer, got string"
 	[ "$(weir-lake-cat --describe "$T" | jq -r .schema)" = 'id BIGINT NOT NULL, s STRUCT<a BIGINT>, w STRING' ]
-	# of two members of one name the record holds the last, which types the column
-	weir-lake-write --merge-schema "$T" <<<'{"id":9,"v":1,"s":{"a":9,"d":null,"d":1.5},"v":"x"}'
+	# nor one refused for its key in a MERGE, or for --replace-where, in a
+	# batch that commits
+	local P=$BATS_TEST_TMPDIR/part
+	weir-lake-write -s 'p BIGINT, v BIGINT' -p p "$P" <<<'{"p":1,"v":1}'
+	printf '%s\n' '{"p":1,"v":null,"u":1}' '{"p":1,"u":1}' '{"p":1,"v":2}' |
+		weir-lake-write --merge-schema --merge-on v --dlq "$BATS_TEST_TMPDIR/dlq2" "$P" 2>/dev/null
+	printf '%s\n' '{"p":2,"v":3,"q":1}' '{"p":1,"v":5}' |
+		weir-lake-write --merge-schema -m overwrite -w 'p = 1' --dlq "$BATS_TEST_TMPDIR/dlq2" "$P" 2>/dev/null
+	run jq -c '[.pos, .error]' "$BATS_TEST_TMPDIR/dlq2"
+	assert_output - <<-'EOF'
+	[1,"key column 'v' is null"]
+	[2,"key column 'v' is null"]
+	[1,"record does not match --replace-where"]
+	EOF
+	[ "$(versions "$P")" -eq 3 ]
+	[ "$(weir-lake-cat --describe "$P" | jq -r .schema)" = 'p BIGINT, v BIGINT' ]
+	# of two members of one name the record holds the last, which types the
+	# column, and whose null is absence
+	weir-lake-write --merge-schema "$T" <<<'{"id":12,"v":1,"s":{"a":1,"d":null},"s":{"a":12,"d":null,"d":1.5},"v":"x","z":1,"z":null}'
 	[ "$(weir-lake-cat --describe "$T" | jq -r .schema)" = 'id BIGINT NOT NULL, s STRUCT<a BIGINT, d DOUBLE>, w STRING, v STRING' ]
-	[ "$(weir-lake-cat --where 'id = 9' "$T")" = '{"id":9,"s":{"a":9,"d":1.5},"w":null,"v":"x"}' ]
+	[ "$(weir-lake-cat --where 'id = 12' "$T")" = '{"id":12,"s":{"a":12,"d":1.5},"w":null,"v":"x"}' ]
 }
 
 @test "a framed stream's new struct members need --merge-schema; its type changes are refused by path" {

@@ -496,17 +496,6 @@ static bool says_type(const struct value *v)
 	return false;
 }
 
-/* Whether member i of object v has a namesake after it: of members with one
- * name the record holds the last (value_get), so only that one is typed. */
-static bool shadowed(const struct value *v, uint32_t i)
-{
-	const struct value *k = &v->a[2 * i];
-	for (uint32_t j = i + 1; j < v->n; j++)
-		if (v->a[2 * j].n == k->n && !memcmp(v->a[2 * j].s, k->s, k->n))
-			return true;
-	return false;
-}
-
 /* The type of a new column or member (NDJSON with --merge-schema) for a
  * value that says_type. */
 static struct type *infer_type(const struct value *v)
@@ -523,7 +512,7 @@ static struct type *infer_type(const struct value *v)
 		struct type *t = type_new(T_STRUCT);
 		for (uint32_t i = 0; i < v->n; i++) {
 			const struct value *k = &v->a[2 * i], *x = &v->a[2 * i + 1];
-			if (!says_type(x) || shadowed(v, i))
+			if (!says_type(x) || value_shadowed(v, i))
 				continue;
 			char *name = xstrndup(k->s, k->n);
 			if (type_field_index(t, name) < 0)
@@ -572,12 +561,14 @@ static size_t merge_value(struct type *t, const struct value *v)
 	if (t->kind == T_STRUCT && v->type == V_OBJECT) {
 		for (uint32_t i = 0; i < v->n; i++) {
 			const struct value *k = &v->a[2 * i], *x = &v->a[2 * i + 1];
+			if (value_shadowed(v, i))
+				continue;
 			struct field *f = member_field(t, k);
 			if (f) {
 				added += merge_value(f->type, x);
 				continue;
 			}
-			if (!says_type(x) || shadowed(v, i))
+			if (!says_type(x))
 				continue;
 			char *name = xstrndup(k->s, k->n);
 			type_add_field(t, name, infer_type(x), true);
@@ -594,25 +585,26 @@ static size_t merge_value(struct type *t, const struct value *v)
 	return added;
 }
 
-/* With --merge-schema, for a record that does not fit the table: its new
- * members become nullable columns, and new members of its objects nullable
- * members of their struct columns (merge_value); whether the table's
- * schema grew.  Records that fit are not looked at: they have none.  A
- * record that would not fit even then adds nothing, err saying why: a
- * record refused must not leave columns behind. */
-static bool merge_record_columns(struct writer *w, const struct value *v, char *err, size_t errlen)
+/* With --merge-schema, for a record that does not fit the table: the
+ * schema with its new members as nullable columns, and the new members of
+ * its objects as nullable members of their struct columns (merge_value);
+ * NULL when it has none.  Records that fit are not looked at. */
+static struct type *grown_schema(const struct writer *w, const struct value *v)
 {
-	struct type *merged = type_clone(w->meta.schema);
-	struct value row;
-	buf_reset(&w->path);
-	if (!merge_value(merged, v) || !delta_conform(&w->arena, merged, false, v, &row, &w->path, err, errlen)) {
-		type_free(merged);
-		return false;
+	struct type *grown = type_clone(w->meta.schema);
+	if (!merge_value(grown, v)) {
+		type_free(grown);
+		return NULL;
 	}
+	return grown;
+}
+
+/* The grown schema becomes the table's once a record is in on it. */
+static void grow(struct writer *w, struct type *grown)
+{
 	/* files already open have the old columns: finish them first */
 	close_all(w);
-	evolve(w, merged);
-	return true;
+	evolve(w, grown);
 }
 
 static void ensure_table(struct writer *w, const struct rec_reader *r)
@@ -759,19 +751,25 @@ static void write_record(struct writer *w, const struct rec_reader *r, const str
 		in = &ch.row;
 	}
 	/* --merge-schema: a record that does not fit may have new columns or
-	 * members; once they are added it is tried again */
+	 * members; it is tried again on the schema with them, which becomes
+	 * the table's only if the record goes in: a record refused must not
+	 * leave columns behind */
 	bool may_grow = w->o->merge_schema && in->type == V_OBJECT && (!w->merge || ch.kind == MERGE_UPSERT);
+	struct type *grown = NULL;
 	if (!w->rows)
 		w->batch_start_us = mono_micros();
 	if (w->merge) {
 		/* fails without side effects, so it can be tried again */
 		int rc = delta_merge_add(w->merge, w->meta.schema, &ch, err, sizeof err);
-		if (rc && may_grow && merge_record_columns(w, in, err, sizeof err))
-			rc = delta_merge_add(w->merge, w->meta.schema, &ch, err, sizeof err);
+		if (rc && may_grow && (grown = grown_schema(w, in)))
+			rc = delta_merge_add(w->merge, grown, &ch, err, sizeof err);
 		if (rc) {
+			type_free(grown);
 			reject(w, rec, err);
 			return;
 		}
+		if (grown)
+			grow(w, grown);
 		w->rows++;
 		w->bytes += (int64_t)rec->rawlen;
 		return;
@@ -779,18 +777,21 @@ static void write_record(struct writer *w, const struct rec_reader *r, const str
 	struct value row;
 	buf_reset(&w->path);
 	bool fits = delta_conform_record(&w->conf, &w->arena, in, rec->layout, &row, &w->path, err, sizeof err);
-	if (!fits && may_grow && merge_record_columns(w, in, err, sizeof err)) {
+	if (!fits && may_grow && (grown = grown_schema(w, in))) {
 		buf_reset(&w->path);
-		fits = delta_conform_record(&w->conf, &w->arena, in, rec->layout, &row, &w->path, err, sizeof err);
+		fits = delta_conform(&w->arena, grown, false, in, &row, &w->path, err, sizeof err);
+	}
+	if (fits && w->replace && !delta_pred_eval_row(w->replace, &row)) {
+		fits = false;
+		snprintf(err, sizeof err, "%s", "record does not match --replace-where");
 	}
 	if (!fits) {
+		type_free(grown);
 		reject(w, rec, err);
 		return;
 	}
-	if (w->replace && !delta_pred_eval_row(w->replace, &row)) {
-		reject(w, rec, "record does not match --replace-where");
-		return;
-	}
+	if (grown)
+		grow(w, grown);
 	if (put_row(w, &row, err, sizeof err)) {
 		reject(w, rec, err);
 		return;
@@ -1123,7 +1124,7 @@ static void run(struct writer *w)
 	if (w->tombstones)
 		verbose(1, "%lld tombstones (null values) ignored", (long long)w->tombstones);
 	if (w->rejected)
-		warnx("%lld records rejected%s", (long long)w->rejected,
+		warnx("%lld record%s rejected%s", (long long)w->rejected, w->rejected == 1 ? "" : "s",
 		      w->o->on_error == ON_DLQ ? " (written to the dead-letter file)" : "");
 	rec_reader_close(r);
 }
