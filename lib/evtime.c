@@ -27,9 +27,10 @@ bool parse_advance(const char *s, bool *at_barrier)
 	return true;
 }
 
-bool value_as_micros(const struct value *v, enum time_unit unit, int64_t *us)
+static bool value_as_micros(const struct value *v, enum time_unit unit, int64_t *us)
 {
 	static const int64_t mul[] = {1000000, 1000, 1};
+	static const int digits[] = {6, 3, 0}; /* mul[unit] is 10^digits[unit] */
 	bool zone;
 	double d;
 	switch (v->type) {
@@ -38,6 +39,8 @@ bool value_as_micros(const struct value *v, enum time_unit unit, int64_t *us)
 		*us = v->i;
 		return true;
 	case V_DATE:
+		if (v->i > INT64_MAX / 86400000000 || v->i < INT64_MIN / 86400000000)
+			return false;
 		*us = v->i * 86400 * 1000000;
 		return true;
 	case V_STRING:
@@ -47,17 +50,40 @@ bool value_as_micros(const struct value *v, enum time_unit unit, int64_t *us)
 			return false;
 		*us = v->i * mul[unit];
 		return true;
-	case V_DECIMAL:
+	case V_DECIMAL: {
+		/* exactly, truncated toward zero as Spark casts numbers to
+		 * timestamps: a time a hair before a window's end is in it */
+		int e = v->scale - digits[unit];
+		int128_t x = v->d;
+		if (e >= 0) {
+			x /= pow10_128(e);
+		} else {
+			int128_t m = pow10_128(-e);
+			if (x > INT64_MAX / m || x < INT64_MIN / m)
+				return false;
+			x *= m;
+		}
+		if (x > INT64_MAX || x < INT64_MIN)
+			return false;
+		*us = (int64_t)x;
+		return true;
+	}
 	case V_FLOAT:
-		value_to_double(v, &d);
-		d *= (double)mul[unit];
+		d = v->f * (double)mul[unit];
 		if (!isfinite(d) || fabs(d) > 9e18)
 			return false;
-		*us = (int64_t)llround(d);
+		*us = (int64_t)d; /* truncated, as Spark's (d * 1e6).toLong */
 		return true;
 	default:
 		return false;
 	}
+}
+
+const char *event_time(const struct value *v, enum time_unit unit, int64_t *us)
+{
+	if (!value_as_micros(v, unit, us))
+		return "is not a time";
+	return evtime_ok(*us) ? NULL : "is outside years 1 to 9999";
 }
 
 void wm_init(struct watermark *w, int64_t delay)

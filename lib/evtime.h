@@ -16,11 +16,21 @@
 
 enum time_unit { TU_SECONDS, TU_MILLIS, TU_MICROS };
 
-/* The instant in `v`: a timestamp (with or without zone), a date (midnight),
- * an ISO-8601 string, or a number of `unit` since the epoch (Kafka
- * timestamps are milliseconds, the default of the tools).  False when v
- * holds none of these. */
-bool value_as_micros(const struct value *v, enum time_unit unit, int64_t *us);
+/* The event times the tools take: years 1 to 9999, the range of Spark's and
+ * Delta's timestamps.  With durations no longer than DURATION_MAX_US
+ * (opt.h), no window end, watermark or bound computed from them overflows;
+ * a time outside is a bad record, not a window in year -290308. */
+#define EVTIME_MIN (-62135596800LL * 1000000)     /* 0001-01-01T00:00:00Z */
+#define EVTIME_MAX (253402300800LL * 1000000 - 1) /* 9999-12-31T23:59:59.999999Z */
+static inline bool evtime_ok(int64_t us) { return us >= EVTIME_MIN && us <= EVTIME_MAX; }
+
+/* The event time in `v`: a timestamp (with or without zone), a date
+ * (midnight), an ISO-8601 string, or a number of `unit` since the epoch
+ * (Kafka timestamps are milliseconds, the default of the tools; fractions
+ * of a microsecond cut off toward zero, as Spark casts numbers).  NULL
+ * when *us holds it, else what is wrong with it ("is not a time", "is
+ * outside years 1 to 9999"), for the tools' bad-record messages. */
+const char *event_time(const struct value *v, enum time_unit unit, int64_t *us);
 /* "s", "ms", "us"; false for anything else */
 bool parse_time_unit(const char *s, enum time_unit *unit);
 /* --advance: "record" (the watermark moves with every record) or "barrier"

@@ -26,9 +26,12 @@ _Noreturn void usage_error(const char *help, const char *fmt, ...) __attribute__
 int64_t parse_int(const char *s, const char *what, int64_t min, int64_t max);
 double parse_double(const char *s, const char *what);
 /* "250ms", "10s", "5m", "2h", "7d", "1500us"; a bare number means seconds.
- * Returns microseconds. */
+ * Returns microseconds, at most DURATION_MAX_US: 10000 years, so that an
+ * event time (evtime.h) plus or minus a duration cannot overflow. */
+#define DURATION_MAX_US (3652425LL * 86400 * 1000000)
 int64_t parse_duration(const char *s, const char *what);
-/* Same, returning -1 instead of dying; for parsers that report their own errors. */
+/* Same, returning -1 instead of dying (-2: longer than DURATION_MAX_US);
+ * for parsers that report their own errors. */
 int64_t duration_us(const char *s);
 /* --checkpoint-interval N|DURATION: a barrier every N records, which sets
  * *records, or every DURATION, which sets *us (in microseconds). */

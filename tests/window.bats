@@ -78,6 +78,9 @@ spark() {
 	[ "$status" -eq 2 ]
 	run weir-window --tumble 5m -t ts -a 'count(*)' --max-state lots
 	[ "$status" -eq 2 ]
+	run weir-window --tumble 4000000d -t ts -a 'count(*)'
+	assert_failure 2
+	assert_output "weir-window: invalid window size: '4000000d' (longer than 10000 years)"
 }
 
 @test "Spark append mode (EventTimeWatermarkSuite)" {
@@ -263,6 +266,52 @@ flink_rows() {
 		run bash -c "echo '{\"t\":${u#*:}}' | weir-window --tumble 1h -t t --time-unit ${u%:*} -a 'count(*) AS n' | jq -r 'select(.n) | .window_start'"
 		assert_output 2024-05-01T10:00:00.000000Z
 	done
+}
+
+@test "numbers of seconds or milliseconds are truncated to the microsecond, as Spark casts them" {
+	# 4.9999999 s is 4.999999 s, in [0, 5): late once the watermark is 5
+	printf '%s\n' '{"t":5}' '{"t":4.9999999}' '{"t":0.000001}' >"$D/in"
+	run weir-window --tumble 5s -t t --time-unit s -a 'count(*) AS n' "$D/in"
+	assert_success
+	assert_output - <<-'EOF'
+	{"window_start":"1970-01-01T00:00:05.000000Z","window_end":"1970-01-01T00:00:10.000000Z","n":1}
+	{"@weir":"watermark","t":9223372036854775807}
+	weir-window: 2 late records dropped (keep them with --late FILE)
+	EOF
+	# exact to the last digit, either way from zero, and from doubles
+	printf '%s\n' '{"t":0.000001}' '{"t":-0.0000019}' '{"t":1e-6}' '{"t":-2.5e-6}' >"$D/in"
+	run weir-window --tumble 1us -t t --time-unit s -d 1s -a 'count(*) AS n' "$D/in"
+	assert_success
+	[ "$(jq -r 'select(.n) | .window_start' <<<"$output" | tr '\n' ' ')" = \
+		'1969-12-31T23:59:59.999998Z 1969-12-31T23:59:59.999999Z 1970-01-01T00:00:00.000001Z ' ]
+}
+
+@test "avg of an exact sum is the double nearest the mean" {
+	# not the double nearest 0.3 divided by 3, 0.09999999999999999
+	printf '{"t":1,"x":%s,"i":%s}\n' 0.1 1 0.1 2 0.1 2 >"$D/in"
+	run weir-window --tumble 1m -t t --time-unit s -a 'avg(x) AS a, avg(i) AS b' "$D/in"
+	assert_success
+	assert_line --index 0 --partial '"a":0.1,"b":1.6666666666666667}'
+	# 0.07499999999999999999999999999999999825: nearer 0.075's double than the one below
+	printf '{"t":1,"x":%s}\n' 0.3 -0.000000000000000000000000000000000007 0 0 >"$D/in"
+	run weir-window --tumble 1m -t t --time-unit s -a 'avg(x) AS a' "$D/in"
+	assert_line --index 0 --partial '"a":0.075}'
+}
+
+@test "event times outside years 1 to 9999 are bad records, not windows that overflow" {
+	printf '%s\n' '{"t":-9223372036854}' '{"t":9223372036854}' '{"t":5}' '{"t":6}' '{"t":"0000-12-31T23:59:59Z"}' \
+		'{"t":253402300799}' >"$D/in"
+	run weir-window --tumble 1s -t t --time-unit s -d 1h -a 'count(*) AS n' "$D/in"
+	assert_failure 1
+	assert_line "weir-window: bad record at '$D/in' record 1: event time field 't' is outside years 1 to 9999"
+	assert_line "weir-window: bad record at '$D/in' record 2: event time field 't' is outside years 1 to 9999"
+	assert_line "weir-window: bad record at '$D/in' record 5: event time field 't' is outside years 1 to 9999"
+	[ "$(grep '^{' <<<"$output" | jq -r 'select(.n) | .window_start' | tr '\n' ' ')" = \
+		'1970-01-01T00:00:05.000000Z 1970-01-01T00:00:06.000000Z 9999-12-31T23:59:59.000000Z ' ]
+	# so does dedup (and join, which asks the same)
+	run weir-dedup -k t -t t --time-unit s "$D/in"
+	assert_failure 1
+	assert_line "weir-dedup: bad record 1 in '$D/in': event time is outside years 1 to 9999"
 }
 
 @test "bad records are reported with their position and make the status 1" {

@@ -222,8 +222,11 @@ static void on_data(const struct rec_reader *r, const struct record *rec)
 	st.in++;
 	if (opt.time) {
 		const struct value *tv = value_path(&rec->v, opt.time);
-		if (!tv || !value_as_micros(tv, opt.unit, &t)) {
-			report_bad(r, rec->pos, tv ? "event time is not a time" : "no event time column");
+		const char *why = tv ? event_time(tv, opt.unit, &t) : "";
+		if (why) {
+			char msg[64];
+			snprintf(msg, sizeof msg, "event time %s", why);
+			report_bad(r, rec->pos, tv ? msg : "no event time column");
 			return;
 		}
 		if (wm_is_late(&st.wm, t)) {

@@ -1075,8 +1075,11 @@ static void stream_row(int i, const struct record *rec)
 	s->records++;
 	int64_t t;
 	const struct value *tv = value_path(&rec->v, s->time);
-	if (!tv || !value_as_micros(tv, opt.unit, &t)) {
-		report_bad(s->r, rec->pos, tv ? "event time is not a time" : "no event time column");
+	const char *why = tv ? event_time(tv, opt.unit, &t) : "";
+	if (why) {
+		char msg[64];
+		snprintf(msg, sizeof msg, "event time %s", why);
+		report_bad(s->r, rec->pos, tv ? msg : "no event time column");
 		return;
 	}
 	if (st.wm != WM_NONE && t <= st.wm) {

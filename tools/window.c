@@ -983,6 +983,35 @@ static void agg_fold(const struct agg *a, unsigned char *into, unsigned char *fr
 	}
 }
 
+/* sum / 10^scale / n, an exact sum's mean, rounded once to the nearest
+ * double (0.3 / 3 is 0.1, not the 0.09999999999999999 of dividing the
+ * double nearest 0.3): the quotient's digits by long division up to 24
+ * significant ones, then a 1 when anything is left so that strtod rounds
+ * a near tie the right way. */
+static double exact_mean(int128_t sum, int scale, int64_t n)
+{
+	unsigned __int128 u = sum < 0 ? -(unsigned __int128)sum : (unsigned __int128)sum;
+	uint64_t d = (uint64_t)n, r = (uint64_t)(u % d);
+	char text[128], *p = text;
+	if (sum < 0)
+		*p++ = '-';
+	int len = decimal_format_wide(p, u / d, false, 0), exp = -scale;
+	int significant = u / d ? len : 0;
+	for (p += len; significant < 24 && r; exp--) {
+		unsigned __int128 x = (unsigned __int128)r * 10;
+		int digit = (int)(x / d);
+		r = (uint64_t)(x % d);
+		*p++ = (char)('0' + digit);
+		significant += significant || digit;
+	}
+	if (r) {
+		*p++ = '1';
+		exp--;
+	}
+	snprintf(p, (size_t)(text + sizeof text - p), "e%d", exp);
+	return strtod(text, NULL);
+}
+
 static struct value agg_result(const struct agg *a, unsigned char *st, struct arena *ar)
 {
 	switch (a->fn) {
@@ -995,9 +1024,9 @@ static struct value agg_result(const struct agg *a, unsigned char *st, struct ar
 		struct st_sum *s = (struct st_sum *)st;
 		if (!s->n)
 			return value_null();
-		struct st_sum t = *s;
-		sum_to_float(&t);
-		return value_float(t.f / (double)s->n);
+		if (s->kind == 3)
+			return value_float(s->f / (double)s->n);
+		return value_float(exact_mean(s->i, s->scale, s->n));
 	}
 	case A_STDDEV: {
 		struct st_dev *s = (struct st_dev *)st;
@@ -2493,7 +2522,7 @@ static inline __attribute__((always_inline)) bool fast_record(const struct recor
 	if (rec->layout != S.fast_layout || !rec->layout || S.panes)
 		return false;
 	const struct value *a = rec->v.a, *tv = &a[S.fast_time], *kv = &a[S.fast_key];
-	if (tv->type != V_TIMESTAMP || kv->type != V_STRING || kv->n > KEY_INLINE - 2)
+	if (tv->type != V_TIMESTAMP || !evtime_ok(tv->i) || kv->type != V_STRING || kv->n > KEY_INLINE - 2)
 		return false;
 	for (uint32_t i = 0; i < S.fast_nnum; i++)
 		if (!(NUMBER_TYPES >> a[S.fast_num[i]].type & 1))
@@ -2550,10 +2579,11 @@ static void slow_record(const struct rec_reader *r, const struct record *rec)
 			bad_record(r, rec, "no event time field '%s'", o.time.text);
 			return;
 		}
-		if (tv->type == V_TIMESTAMP)
-			ts = tv->i; /* framed input: as value_as_micros would say */
-		else if (!value_as_micros(tv, o.unit, &ts)) {
-			bad_record(r, rec, "event time field '%s' is not a time", o.time.text);
+		const char *why = event_time(tv, o.unit, &ts);
+		if (why) {
+			char msg[128];
+			snprintf(msg, sizeof msg, "event time field '%%s' %s", why);
+			bad_record(r, rec, msg, o.time.text);
 			return;
 		}
 	}
