@@ -35,7 +35,7 @@ struct record {
 	const char *raw;    /* the input bytes: an NDJSON line (no newline) or a frame payload */
 	size_t rawlen;      /* for a too-long record only its first bytes are kept */
 	bool truncated;     /* raw is only the head of the record */
-	uint64_t pos;       /* 1-based record number (the line number for NDJSON) */
+	uint64_t pos;       /* 1-based: the line number for NDJSON, the frame number (schema frames too) for framed input */
 	const char *err;    /* REC_BAD: what is wrong */
 	size_t err_offset;  /* REC_BAD: byte offset in raw */
 	const char *control; /* REC_CONTROL: the kind ("barrier", ...) NUL-terminated */
