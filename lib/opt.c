@@ -95,15 +95,15 @@ int64_t duration_us(const char *s)
 	else
 		return -1;
 	double us = v * mul;
-	if (us > (double)DURATION_MAX_US)
-		return -2;
+	if (us > 9.2e18)
+		return -1;
 	return (int64_t)llround(us);
 }
 
 int64_t parse_duration(const char *s, const char *what)
 {
 	int64_t us = duration_us(s);
-	if (us == -2)
+	if (us > DURATION_MAX_US)
 		die(EXIT_TROUBLE, "invalid %s: '%s' (longer than 10000 years)", what, s);
 	if (us < 0)
 		die(EXIT_TROUBLE, "invalid %s: '%s' (want e.g. 500ms, 10s, 5m, 2h, 7d)", what, s);

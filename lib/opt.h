@@ -30,8 +30,8 @@ double parse_double(const char *s, const char *what);
  * event time (evtime.h) plus or minus a duration cannot overflow. */
 #define DURATION_MAX_US (3652425LL * 86400 * 1000000)
 int64_t parse_duration(const char *s, const char *what);
-/* Same, returning -1 instead of dying (-2: longer than DURATION_MAX_US);
- * for parsers that report their own errors. */
+/* Same, returning -1 instead of dying and without the cap; for parsers
+ * that report their own errors. */
 int64_t duration_us(const char *s);
 /* --checkpoint-interval N|DURATION: a barrier every N records, which sets
  * *records, or every DURATION, which sets *us (in microseconds). */

@@ -296,6 +296,10 @@ flink_rows() {
 	printf '{"t":1,"x":%s}\n' 0.3 -0.000000000000000000000000000000000007 0 0 >"$D/in"
 	run weir-window --tumble 1m -t t --time-unit s -a 'avg(x) AS a' "$D/in"
 	assert_line --index 0 --partial '"a":0.075}'
+	# next to a halfway point between two doubles (Python: float(Fraction(148889081297118526237, 3 * 10**18)))
+	printf '{"t":1,"x":%s}\n' 49.629693765706175412 49.629693765706175412 49.629693765706175413 >"$D/in"
+	run weir-window --tumble 1m -t t --time-unit s -a 'avg(x) AS a' "$D/in"
+	assert_line --index 0 --partial '"a":49.62969376570618}'
 }
 
 @test "event times outside years 1 to 9999 are bad records, not windows that overflow" {
@@ -308,6 +312,11 @@ flink_rows() {
 	assert_line "weir-window: bad record at '$D/in' record 5: event time field 't' is outside years 1 to 9999"
 	[ "$(grep '^{' <<<"$output" | jq -r 'select(.n) | .window_start' | tr '\n' ' ')" = \
 		'1970-01-01T00:00:05.000000Z 1970-01-01T00:00:06.000000Z 9999-12-31T23:59:59.000000Z ' ]
+	# an upstream watermark far below them says nothing
+	printf '%s\n' '{"@weir":"watermark","t":-9223372036854775000}' '{"t":1}' '{"t":2}' >"$D/wm"
+	run weir-window --slide 10s,5s -t t --time-unit s -a 'count(*) AS n' "$D/wm"
+	assert_success
+	[ "$(grep -c '"n":2' <<<"$output")" -eq 2 ]
 	# so does dedup (and join, which asks the same)
 	run weir-dedup -k t -t t --time-unit s "$D/in"
 	assert_failure 1

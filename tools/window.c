@@ -985,19 +985,23 @@ static void agg_fold(const struct agg *a, unsigned char *into, unsigned char *fr
 
 /* sum / 10^scale / n, an exact sum's mean, rounded once to the nearest
  * double (0.3 / 3 is 0.1, not the 0.09999999999999999 of dividing the
- * double nearest 0.3): the quotient's digits by long division up to 24
- * significant ones, then a 1 when anything is left so that strtod rounds
- * a near tie the right way. */
+ * double nearest 0.3).  When both sides are exact doubles one division
+ * rounds once; otherwise long division gives digits enough to tell the
+ * nearest double even next to a halfway point (16 + 19 for n + 38 for
+ * the scale), then a 1 when anything is left, and strtod rounds. */
 static double exact_mean(int128_t sum, int scale, int64_t n)
 {
+	const int128_t exact = (int128_t)1 << 53;
+	if (sum <= exact && sum >= -exact && scale <= 15 && (int128_t)n * pow10_128(scale) <= exact)
+		return (double)sum / (double)((int128_t)n * pow10_128(scale));
 	unsigned __int128 u = sum < 0 ? -(unsigned __int128)sum : (unsigned __int128)sum;
 	uint64_t d = (uint64_t)n, r = (uint64_t)(u % d);
-	char text[128], *p = text;
+	char text[192], *p = text;
 	if (sum < 0)
 		*p++ = '-';
 	int len = decimal_format_wide(p, u / d, false, 0), exp = -scale;
 	int significant = u / d ? len : 0;
-	for (p += len; significant < 24 && r; exp--) {
+	for (p += len; significant < 76 && r; exp--) {
 		unsigned __int128 x = (unsigned __int128)r * 10;
 		int digit = (int)(x / d);
 		r = (uint64_t)(x % d);
@@ -3017,8 +3021,16 @@ static void control_record(const struct rec_reader *r, const struct record *rec)
 			bad_record(r, rec, "%s", "watermark record without an integer 't'");
 			return;
 		}
-		if (S.upstream == WM_NONE || t->i > S.upstream)
-			S.upstream = t->i;
+		/* within event times' reach of windows (end of input apart),
+		 * so that window arithmetic on it cannot overflow: below, it
+		 * says nothing; above, that every window is final */
+		int64_t up = t->i;
+		if (up < EVTIME_MIN - DURATION_MAX_US)
+			return;
+		if (up > EVTIME_MAX + DURATION_MAX_US && up != WM_END)
+			up = EVTIME_MAX + DURATION_MAX_US;
+		if (S.upstream == WM_NONE || up > S.upstream)
+			S.upstream = up;
 		if (!o.advance_barrier) {
 			set_watermark(candidate());
 			announce_watermark(false);
