@@ -262,7 +262,7 @@ struct delta_conformer {
 	long *member;              /* per field: the member it takes, -1 none */
 	size_t *len;               /* per field: the name's length */
 	uint32_t *unknown;         /* the members no field takes (refused unless null) */
-	size_t nunknown, unknown_cap;
+	size_t nunknown;
 };
 void delta_conformer_init(struct delta_conformer *c, const struct type *schema);
 void delta_conformer_free(struct delta_conformer *c);

@@ -631,14 +631,12 @@ bool delta_conform_record(struct delta_conformer *c, struct arena *a, const stru
 			matched += c->member[i] >= 0;
 		}
 		c->nunknown = 0;
-		for (uint32_t i = 0; matched < v->n && i < v->n; i++)
-			if (is_unknown(t, v, i)) {
-				if (c->nunknown == c->unknown_cap) {
-					c->unknown_cap = c->unknown_cap ? 2 * c->unknown_cap : 4;
-					c->unknown = xrealloc(c->unknown, c->unknown_cap * sizeof *c->unknown);
-				}
-				c->unknown[c->nunknown++] = i;
-			}
+		if (matched < v->n) {
+			c->unknown = xrealloc(c->unknown, v->n * sizeof *c->unknown);
+			for (uint32_t i = 0; i < v->n; i++)
+				if (is_unknown(t, v, i))
+					c->unknown[c->nunknown++] = i;
+		}
 		c->layout = layout;
 	}
 	struct value o = {.type = V_OBJECT, .n = (uint32_t)t->nfields};

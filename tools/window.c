@@ -2585,9 +2585,9 @@ static void slow_record(const struct rec_reader *r, const struct record *rec)
 		}
 		const char *why = event_time(tv, o.unit, &ts);
 		if (why) {
-			char msg[128];
-			snprintf(msg, sizeof msg, "event time field '%%s' %s", why);
-			bad_record(r, rec, msg, o.time.text);
+			char msg[512];
+			snprintf(msg, sizeof msg, "event time field '%s' %s", o.time.text, why);
+			bad_record(r, rec, "%s", msg);
 			return;
 		}
 	}
