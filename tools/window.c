@@ -1380,16 +1380,16 @@ static uint32_t kwalk_add(struct kwalk *w, int64_t start);
  * on one walk must decrease. */
 static inline uint32_t kwalk_entry(struct kwalk *w, int64_t start, bool *created)
 {
-	while (w->at != NIL && E(w->at)->start > start) {
-		w->newer = w->at;
-		w->at = E(w->at)->older;
-	}
-	if (w->at != NIL && E(w->at)->start == start) {
-		uint32_t idx = w->at;
-		w->newer = idx;
-		w->at = E(idx)->older;
-		*created = false;
-		return idx;
+	for (uint32_t at = w->at; at != NIL;) {
+		const struct entry *e = E(at);
+		if (e->start < start)
+			break;
+		w->newer = at;
+		w->at = at = e->older;
+		if (e->start == start) {
+			*created = false;
+			return w->newer;
+		}
 	}
 	*created = true;
 	return kwalk_add(w, start);
@@ -2507,12 +2507,16 @@ static inline __attribute__((always_inline)) bool add_windows(int64_t ts, int64_
 		return false;
 	struct kwalk kw;
 	kwalk_init(&kw, rkey_intern(rk));
-	do {
+	for (;;) {
 		bool created;
 		add_to(kwalk_entry(&kw, st, &created), args);
+		/* tumbling windows: the one window is all */
+		if (slide == size)
+			return true;
 		st -= slide;
-	} while (st > ts - size && (wm == WM_NONE || st + size > wm));
-	return true;
+		if (st <= ts - size || (wm != WM_NONE && st + size <= wm))
+			return true;
+	}
 }
 
 /* The usual record on a short path: its event time already a timestamp (a
