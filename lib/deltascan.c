@@ -88,42 +88,50 @@ static long member_of(const struct value *obj, const char *name, size_t len)
 	return -1;
 }
 
-/* Whether member i of obj is one that no field of st takes (of members of
- * one name, the last: the one the record holds). */
-static bool is_unknown(const struct type *st, const struct value *obj, uint32_t i)
+/* Whether member i of obj is one the record holds (of members of one name,
+ * the last) that no field of st takes: a name no field has, or one that
+ * differs only in case from the member its field took (column names ignore
+ * case, so the two cannot both be kept). */
+static bool is_stray(const struct type *st, const struct value *obj, uint32_t i)
 {
 	const struct value *k = &obj->a[2 * i];
 	if (k->type != V_STRING || value_shadowed(obj, i))
 		return false;
 	char *name = xstrndup(k->s, k->n);
-	bool unknown = type_field_index(st, name) < 0;
+	long f = type_field_index(st, name);
 	free(name);
-	return unknown;
+	return f < 0 || member_of(obj, st->fields[f].name, strlen(st->fields[f].name)) != i;
 }
 
-/* The first member of obj that no field of st takes and that is not null,
- * when fewer fields than members matched; -1 when there is none.  A null
- * member is as good as an absent one: the table reads null for it either
- * way, so refusing the record for it would lose data to save none. */
-static long first_unknown(const struct type *st, const struct value *obj, size_t matched)
+/* The first stray member of obj that is not null, when fewer fields than
+ * members matched; -1 when there is none.  A null member is as good as an
+ * absent one: the table reads null for it either way, so refusing the
+ * record for it would lose data to save none. */
+static long first_stray(const struct type *st, const struct value *obj, size_t matched)
 {
 	if (matched >= obj->n)
 		return -1;
 	for (uint32_t i = 0; i < obj->n; i++)
-		if (obj->a[2 * i + 1].type != V_NULL && is_unknown(st, obj, i))
+		if (obj->a[2 * i + 1].type != V_NULL && is_stray(st, obj, i))
 			return (long)i;
 	return -1;
 }
 
-static bool unknown_fail(const struct value *obj, long m, struct buf *path, char *err, size_t errlen)
+static bool stray_fail(const struct type *st, const struct value *obj, long m, struct buf *path, char *err,
+		       size_t errlen)
 {
 	const struct value *k = &obj->a[2 * m];
 	char *name = xstrndup(k->s, k->n);
+	long f = type_field_index(st, name);
 	if (path->len)
 		buf_putc(path, '.');
 	buf_puts(path, name);
 	free(name);
-	return cfail(path, err, errlen, " is not in the table schema");
+	if (f < 0)
+		return cfail(path, err, errlen, " is not in the table schema");
+	const struct value *taken = &obj->a[2 * member_of(obj, st->fields[f].name, strlen(st->fields[f].name))];
+	return cfail(path, err, errlen, " and '%.*s' are one column: column names ignore case", (int)taken->n,
+		     taken->s);
 }
 
 bool delta_conform(struct arena *a, const struct type *t, bool nullable, const struct value *v, struct value *out,
@@ -237,9 +245,9 @@ bool delta_conform(struct arena *a, const struct type *t, bool nullable, const s
 				return false;
 			path->len = plen;
 		}
-		long unknown = first_unknown(t, v, matched);
-		if (unknown >= 0)
-			return unknown_fail(v, unknown, path, err, errlen);
+		long stray = first_stray(t, v, matched);
+		if (stray >= 0)
+			return stray_fail(t, v, stray, path, err, errlen);
 		*out = o;
 		return true;
 	}
@@ -634,7 +642,7 @@ bool delta_conform_record(struct delta_conformer *c, struct arena *a, const stru
 		if (matched < v->n) {
 			c->unknown = xrealloc(c->unknown, v->n * sizeof *c->unknown);
 			for (uint32_t i = 0; i < v->n; i++)
-				if (is_unknown(t, v, i))
+				if (is_stray(t, v, i))
 					c->unknown[c->nunknown++] = i;
 		}
 		c->layout = layout;
@@ -660,7 +668,7 @@ bool delta_conform_record(struct delta_conformer *c, struct arena *a, const stru
 	}
 	for (size_t i = 0; i < c->nunknown; i++)
 		if (v->a[2 * c->unknown[i] + 1].type != V_NULL)
-			return unknown_fail(v, c->unknown[i], path, err, errlen);
+			return stray_fail(t, v, c->unknown[i], path, err, errlen);
 	*out = o;
 	return true;
 }

@@ -269,6 +269,37 @@ versions() {
 	[ "$(weir-lake-cat --where 'id = 12' "$T")" = '{"id":12,"s":{"a":12,"d":1.5},"w":null,"v":"x"}' ]
 }
 
+@test "two members whose names differ only in case are refused, not one of them dropped" {
+	weir-lake-write -s 'id BIGINT, v BIGINT, s STRUCT<a: BIGINT>' "$T" <<<'{"id":1,"v":1}'
+	# column names ignore case: "v" and "V" both name column v; a null one
+	# is absence, as for any member without a column
+	printf '%s
+' '{"id":2,"v":2,"V":20}' '{"id":3,"V":3,"v":null}' '{"id":4,"v":4,"V":null}' \
+		'{"id":5,"s":{"a":5,"A":50}}' '{"ID":6,"Id":60}' '{"Id":7,"V":7}' |
+		weir-lake-write --dlq "$BATS_TEST_TMPDIR/dlq" "$T" 2>/dev/null
+	run jq -c '[.pos, .error]' "$BATS_TEST_TMPDIR/dlq"
+	assert_output - <<-'EOF'
+	[1,"field 'V' and 'v' are one column: column names ignore case"]
+	[2,"field 'V' and 'v' are one column: column names ignore case"]
+	[4,"field 's.A' and 'a' are one column: column names ignore case"]
+	[5,"field 'Id' and 'ID' are one column: column names ignore case"]
+	EOF
+	run weir-lake-cat --where 'id > 1' "$T"
+	assert_output - <<-'EOF'
+	{"id":4,"v":4,"s":null}
+	{"id":7,"v":7,"s":null}
+	EOF
+	# in a MERGE, and with --merge-schema, which then adds no column
+	run weir-lake-write --merge-on id "$T" <<<'{"id":1,"v":10,"V":11}'
+	assert_failure 2
+	assert_output "weir-lake-write: record 1: field 'V' and 'v' are one column: column names ignore case"
+	run weir-lake-write --merge-schema "$T" <<<'{"id":8,"z":1,"Z":2}'
+	assert_failure 2
+	assert_output "weir-lake-write: record 1: field 'Z' and 'z' are one column: column names ignore case"
+	[ "$(weir-lake-cat --describe "$T" | jq -r .schema)" = 'id BIGINT, v BIGINT, s STRUCT<a BIGINT>' ]
+	[ "$(weir-lake-cat "$T" | wc -l)" -eq 3 ]
+}
+
 @test "a framed stream's new struct members need --merge-schema; its type changes are refused by path" {
 	weir-parse -q --framed --schema 'id BIGINT, s STRUCT<a: BIGINT>' <<<'{"id":1,"s":{"a":1}}' | weir-lake-write "$T"
 	weir-parse -q --framed --schema 'id BIGINT, s STRUCT<a: BIGINT, b: ARRAY<STRUCT<z: INT>>>' \
