@@ -2,6 +2,7 @@
 #include "evtime.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "timeutil.h"
@@ -79,11 +80,22 @@ static bool value_as_micros(const struct value *v, enum time_unit unit, int64_t 
 	}
 }
 
-const char *event_time(const struct value *v, enum time_unit unit, int64_t *us)
+const char *event_time(const struct value *v, const char *name, enum time_unit unit, int64_t *us, char *msg,
+		       size_t msglen)
 {
+	const char *why;
+	if (!v) {
+		snprintf(msg, msglen, "no event time field '%s'", name);
+		return msg;
+	}
 	if (!value_as_micros(v, unit, us))
-		return "is not a time";
-	return evtime_ok(*us) ? NULL : "is outside years 1 to 9999";
+		why = "is not a time";
+	else if (!evtime_ok(*us))
+		why = "is outside years 1 to 9999";
+	else
+		return NULL;
+	snprintf(msg, msglen, "event time field '%s' %s", name, why);
+	return msg;
 }
 
 void wm_init(struct watermark *w, int64_t delay)

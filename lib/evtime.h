@@ -24,13 +24,15 @@ enum time_unit { TU_SECONDS, TU_MILLIS, TU_MICROS };
 #define EVTIME_MAX (253402300800LL * 1000000 - 1) /* 9999-12-31T23:59:59.999999Z */
 static inline bool evtime_ok(int64_t us) { return us >= EVTIME_MIN && us <= EVTIME_MAX; }
 
-/* The event time in `v`: a timestamp (with or without zone), a date
+/* The event time in `v`, the value of the record's field `name` (NULL
+ * when the record has none): a timestamp (with or without zone), a date
  * (midnight), an ISO-8601 string, or a number of `unit` since the epoch
  * (Kafka timestamps are milliseconds, the default of the tools; fractions
  * of a microsecond cut off toward zero, as Spark casts numbers).  NULL
- * when *us holds it, else what is wrong with it ("is not a time", "is
- * outside years 1 to 9999"), for the tools' bad-record messages. */
-const char *event_time(const struct value *v, enum time_unit unit, int64_t *us);
+ * when *us holds it, else the tools' bad-record message ("event time
+ * field 'ts' is not a time", "... is outside years 1 to 9999"), in msg. */
+const char *event_time(const struct value *v, const char *name, enum time_unit unit, int64_t *us, char *msg,
+		       size_t msglen);
 /* "s", "ms", "us"; false for anything else */
 bool parse_time_unit(const char *s, enum time_unit *unit);
 /* --advance: "record" (the watermark moves with every record) or "barrier"

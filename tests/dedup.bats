@@ -276,8 +276,8 @@ state_after() {
 	assert_output "$(printf '%s\n' '{"k":1,"t":5}' '{"k":4,"t":6}')"
 	assert_equal "${#stderr_lines[@]}" 4
 	[[ ${stderr_lines[0]} == "weir-dedup: bad record 2 in '<stdin>': "* ]]
-	assert_equal "${stderr_lines[2]}" "weir-dedup: bad record 4 in '<stdin>': no event time column"
-	assert_equal "${stderr_lines[3]}" "weir-dedup: bad record 5 in '<stdin>': event time is not a time"
+	assert_equal "${stderr_lines[2]}" "weir-dedup: bad record 4 in '<stdin>': no event time field 't'"
+	assert_equal "${stderr_lines[3]}" "weir-dedup: bad record 5 in '<stdin>': event time field 't' is not a time"
 }
 
 @test "framed output reads back to the same records, schema included" {

@@ -320,7 +320,7 @@ flink_rows() {
 	# so does dedup (and join, which asks the same)
 	run weir-dedup -k t -t t --time-unit s "$D/in"
 	assert_failure 1
-	assert_line "weir-dedup: bad record 1 in '$D/in': event time is outside years 1 to 9999"
+	assert_line "weir-dedup: bad record 1 in '$D/in': event time field 't' is outside years 1 to 9999"
 }
 
 @test "bad records are reported with their position and make the status 1" {

@@ -221,12 +221,9 @@ static void on_data(const struct rec_reader *r, const struct record *rec)
 	int64_t t = 0, expires = INT64_MAX;
 	st.in++;
 	if (opt.time) {
-		const struct value *tv = value_path(&rec->v, opt.time);
-		const char *why = tv ? event_time(tv, opt.unit, &t) : "";
-		if (why) {
-			char msg[64];
-			snprintf(msg, sizeof msg, "event time %s", why);
-			report_bad(r, rec->pos, tv ? msg : "no event time column");
+		char msg[512];
+		if (event_time(value_path(&rec->v, opt.time), opt.time, opt.unit, &t, msg, sizeof msg)) {
+			report_bad(r, rec->pos, msg);
 			return;
 		}
 		if (wm_is_late(&st.wm, t)) {

@@ -1074,12 +1074,9 @@ static void stream_row(int i, const struct record *rec)
 	struct side *s = &st.s[i], *o = &st.s[!i];
 	s->records++;
 	int64_t t;
-	const struct value *tv = value_path(&rec->v, s->time);
-	const char *why = tv ? event_time(tv, opt.unit, &t) : "";
-	if (why) {
-		char msg[64];
-		snprintf(msg, sizeof msg, "event time %s", why);
-		report_bad(s->r, rec->pos, tv ? msg : "no event time column");
+	char msg[512];
+	if (event_time(value_path(&rec->v, s->time), s->time, opt.unit, &t, msg, sizeof msg)) {
+		report_bad(s->r, rec->pos, msg);
 		return;
 	}
 	if (st.wm != WM_NONE && t <= st.wm) {

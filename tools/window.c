@@ -2582,15 +2582,8 @@ static void slow_record(const struct rec_reader *r, const struct record *rec)
 	if (o.proc_time) {
 		ts = now_micros();
 	} else {
-		const struct value *tv = lookup(rec, &o.time);
-		if (!tv) {
-			bad_record(r, rec, "no event time field '%s'", o.time.text);
-			return;
-		}
-		const char *why = event_time(tv, o.unit, &ts);
-		if (why) {
-			char msg[512];
-			snprintf(msg, sizeof msg, "event time field '%s' %s", o.time.text, why);
+		char msg[512];
+		if (event_time(lookup(rec, &o.time), o.time.text, o.unit, &ts, msg, sizeof msg)) {
 			bad_record(r, rec, "%s", msg);
 			return;
 		}
