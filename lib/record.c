@@ -348,6 +348,19 @@ static inline __attribute__((always_inline)) enum rec_kind read_row(struct rec_r
 	return REC_DATA;
 }
 
+/* Whether the input ends inside the header of the frame at r->start: a
+ * kind byte, then nothing but varint bytes that say more follow. */
+static bool header_cut(const struct rec_reader *r)
+{
+	unsigned char kind = (unsigned char)r->buf[r->start];
+	if (kind != FRAME_SCHEMA && kind != FRAME_DATA && kind != FRAME_ROW && kind != FRAME_CONTROL)
+		return false;
+	for (size_t i = r->start + 1; i < r->end; i++)
+		if (!((unsigned char)r->buf[i] & 0x80))
+			return false;
+	return r->end - r->start < 11;
+}
+
 static enum rec_kind read_framed(struct rec_reader *r, struct record *rec)
 {
 	for (;;) {
@@ -367,6 +380,13 @@ static enum rec_kind read_framed(struct rec_reader *r, struct record *rec)
 			len = *p++;
 		else if (get_uvarint(&p, e, &len))
 			kind = 0;
+		if (!kind && r->eof && header_cut(r)) {
+			/* the writer stopped inside a frame's header (killed, say) */
+			rec->kind = REC_BAD;
+			rec->err = "truncated frame";
+			r->start = r->end;
+			return REC_BAD;
+		}
 		if (kind != FRAME_SCHEMA && kind != FRAME_DATA && kind != FRAME_ROW && kind != FRAME_CONTROL) {
 			/* A broken frame header leaves no way to find the next frame. */
 			rec->kind = REC_BAD;

@@ -464,6 +464,14 @@ EOF
 	run weir-parse -q <"$T/ftrunc"
 	assert_failure 1
 	assert_output $'{"a":1}\nweir-parse: bad record at frame 3 of \'-\': truncated frame'
+	# cut inside a frame's header (a writer killed mid-write): truncated too
+	{ cat "$T/f"; printf 'R'; } >"$T/fcut"
+	{ cat "$T/f"; printf 'R\200\200'; } >"$T/fcut2"
+	for f in fcut fcut2; do
+		run weir-parse -q <"$T/$f"
+		assert_failure 1
+		assert_output $'{"a":1}\n{"a":2}\nweir-parse: bad record at frame 4 of \'-\': truncated frame'
+	done
 	{ head -c 4 "$T/f"; printf 'Z\001x'; } >"$T/fbad"
 	run weir-parse -q <"$T/fbad"
 	assert_failure 1
