@@ -88,6 +88,12 @@ static long member_of(const struct value *obj, const char *name, size_t len)
 	return -1;
 }
 
+/* The member of obj that field f of st takes (see member_of). */
+static long taken_by(const struct type *st, const struct value *obj, long f)
+{
+	return member_of(obj, st->fields[f].name, strlen(st->fields[f].name));
+}
+
 /* Whether member i of obj is one the record holds (of members of one name,
  * the last) that no field of st takes: a name no field has, or one that
  * differs only in case from the member its field took (column names ignore
@@ -97,10 +103,8 @@ static bool is_stray(const struct type *st, const struct value *obj, uint32_t i)
 	const struct value *k = &obj->a[2 * i];
 	if (k->type != V_STRING || value_shadowed(obj, i))
 		return false;
-	char *name = xstrndup(k->s, k->n);
-	long f = type_field_index(st, name);
-	free(name);
-	return f < 0 || member_of(obj, st->fields[f].name, strlen(st->fields[f].name)) != i;
+	long f = type_field_index_n(st, k->s, k->n);
+	return f < 0 || taken_by(st, obj, f) != i;
 }
 
 /* The first stray member of obj that is not null, when fewer fields than
@@ -121,15 +125,13 @@ static bool stray_fail(const struct type *st, const struct value *obj, long m, s
 		       size_t errlen)
 {
 	const struct value *k = &obj->a[2 * m];
-	char *name = xstrndup(k->s, k->n);
-	long f = type_field_index(st, name);
+	long f = type_field_index_n(st, k->s, k->n);
 	if (path->len)
 		buf_putc(path, '.');
-	buf_puts(path, name);
-	free(name);
+	buf_put(path, k->s, k->n);
 	if (f < 0)
 		return cfail(path, err, errlen, " is not in the table schema");
-	const struct value *taken = &obj->a[2 * member_of(obj, st->fields[f].name, strlen(st->fields[f].name))];
+	const struct value *taken = &obj->a[2 * taken_by(st, obj, f)];
 	return cfail(path, err, errlen, " and '%.*s' are one column: column names ignore case", (int)taken->n,
 		     taken->s);
 }

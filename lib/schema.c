@@ -121,8 +121,13 @@ struct field *type_add_field(struct type *st, const char *name, struct type *ft,
 
 long type_field_index(const struct type *st, const char *name)
 {
+	return type_field_index_n(st, name, strlen(name));
+}
+
+long type_field_index_n(const struct type *st, const char *name, size_t len)
+{
 	for (size_t i = 0; i < st->nfields; i++)
-		if (!strcasecmp(st->fields[i].name, name))
+		if (strlen(st->fields[i].name) == len && !strncasecmp(st->fields[i].name, name, len))
 			return (long)i;
 	return -1;
 }

@@ -56,6 +56,9 @@ bool type_equal(const struct type *a, const struct type *b);
 struct field *type_add_field(struct type *st, const char *name, struct type *ft, bool nullable);
 /* Case-insensitive field lookup, as Delta names are; -1 when absent. */
 long type_field_index(const struct type *st, const char *name);
+/* The same for a name of len bytes that need not end in a NUL (a record
+ * member's key). */
+long type_field_index_n(const struct type *st, const char *name, size_t len);
 /* Schema merging, as Delta's mergeSchema does it: the struct members `in`
  * has and t lacks, at any depth (struct members, array elements, map
  * values), added to t in place as nullable, at the end of their struct;

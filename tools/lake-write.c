@@ -545,10 +545,8 @@ static struct type *infer_type(const struct value *v)
  * case as Delta does; NULL when none. */
 static struct field *member_field(const struct type *t, const struct value *k)
 {
-	for (size_t j = 0; j < t->nfields; j++)
-		if (strlen(t->fields[j].name) == k->n && !strncasecmp(t->fields[j].name, k->s, k->n))
-			return &t->fields[j];
-	return NULL;
+	long f = type_field_index_n(t, k->s, k->n);
+	return f < 0 ? NULL : &t->fields[f];
 }
 
 /* The members of an NDJSON value that its type lacks, at any depth
