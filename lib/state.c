@@ -5,12 +5,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "diag.h"
 
@@ -98,11 +100,30 @@ int state_write_file(const char *path, const void *p, size_t n, char *err, size_
 	return 0;
 }
 
-int state_save(const char *dir, int64_t id, const void *p, size_t n, char *err, size_t errlen)
+/* A snapshot ends in these 4 bytes and the CRC-32 of all before them,
+ * little-endian. */
+#define SNAP_SUM_TAG "wsum"
+
+static uint32_t snap_crc(const char *p, size_t n)
 {
+	uLong crc = crc32(0, Z_NULL, 0);
+	/* zlib takes at most UINT_MAX bytes at a time */
+	for (size_t k; n; p += k, n -= k) {
+		k = n > UINT_MAX ? UINT_MAX : n;
+		crc = crc32(crc, (const Bytef *)p, (uInt)k);
+	}
+	return (uint32_t)crc;
+}
+
+int state_save(const char *dir, int64_t id, struct buf *b, char *err, size_t errlen)
+{
+	uint32_t crc = snap_crc(b->p, b->len);
+	unsigned char sum[4] = {crc & 0xff, crc >> 8 & 0xff, crc >> 16 & 0xff, crc >> 24};
+	buf_puts(b, SNAP_SUM_TAG);
+	buf_put(b, sum, 4);
 	char final[4096];
 	snprintf(final, sizeof final, "%s/" SNAP_FMT, dir, id);
-	return state_write_file(final, p, n, err, errlen);
+	return state_write_file(final, b->p, b->len, err, errlen);
 }
 
 int state_load(const char *dir, int64_t id, struct buf *out, char *err, size_t errlen)
@@ -132,6 +153,17 @@ int state_load(const char *dir, int64_t id, struct buf *out, char *err, size_t e
 		out->len += (size_t)r;
 	}
 	close(fd);
+	const unsigned char *tail = (const unsigned char *)out->p + out->len - 8;
+	if (out->len < 8 || memcmp(tail, SNAP_SUM_TAG, 4)) {
+		snprintf(err, errlen, "corrupt state snapshot %" PRId64 " in '%s': no checksum", id, dir);
+		return -1;
+	}
+	uint32_t want = (uint32_t)tail[4] | (uint32_t)tail[5] << 8 | (uint32_t)tail[6] << 16 | (uint32_t)tail[7] << 24;
+	out->len -= 8;
+	if (snap_crc(out->p, out->len) != want) {
+		snprintf(err, errlen, "corrupt state snapshot %" PRId64 " in '%s': checksum mismatch", id, dir);
+		return -1;
+	}
 	return 0;
 }
 

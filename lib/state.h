@@ -15,8 +15,13 @@
  * used.  Also ignores SIGXFSZ, so that a file size limit fails a snapshot
  * with EFBIG instead of killing the process. */
 int state_dir_init(const char *dir, char *err, size_t errlen);
-int state_save(const char *dir, int64_t id, const void *p, size_t n, char *err, size_t errlen);
-/* 0 loaded, 1 no such snapshot, -1 error (err set). */
+/* Snapshot `id` holds the bytes of b, followed by a checksum that
+ * state_load verifies: fsync and rename guard against a crash, the checksum
+ * against damage at rest, which would otherwise restore wrong state in
+ * silence.  b gains the checksum's 8 bytes. */
+int state_save(const char *dir, int64_t id, struct buf *b, char *err, size_t errlen);
+/* 0 loaded (the bytes state_save was given), 1 no such snapshot, -1 error
+ * (err set), a damaged snapshot too. */
 int state_load(const char *dir, int64_t id, struct buf *out, char *err, size_t errlen);
 /* Replace the file `path` with [p, p+n) atomically, the same way: a temp file
  * beside it, fsync, rename, directory fsync.  For small state kept as one

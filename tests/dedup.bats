@@ -260,7 +260,7 @@ state_after() {
 	printf 'garbage' >"$T/st/snapshot-00000000000000000004.bin"
 	run --separate-stderr weir-dedup --key k --state "$T/st" <"$T/in"
 	assert_failure 2
-	assert_equal "$stderr" "weir-dedup: corrupt state snapshot 4 in '$T/st'"
+	assert_equal "$stderr" "weir-dedup: corrupt state snapshot 4 in '$T/st': no checksum"
 }
 
 @test "a barrier without an id is an error" {

@@ -301,7 +301,7 @@ static void snapshot(int64_t id)
 		}
 	}
 	char err[512];
-	if (state_save(opt.state_dir, id, b.p, b.len, err, sizeof err))
+	if (state_save(opt.state_dir, id, &b, err, sizeof err))
 		die(EXIT_TROUBLE, "%s", err);
 	buf_free(&b);
 }

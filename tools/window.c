@@ -2887,7 +2887,7 @@ static void save_state(int64_t id)
 	}
 	free(v);
 	char err[512];
-	if (state_save(o.state_dir, id, b.p, b.len, err, sizeof err))
+	if (state_save(o.state_dir, id, &b, err, sizeof err))
 		die(EXIT_TROUBLE, "%s", err);
 	buf_free(&b);
 	buf_free(&fp);
