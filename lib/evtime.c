@@ -80,6 +80,26 @@ static bool value_as_micros(const struct value *v, enum time_unit unit, int64_t 
 	}
 }
 
+/* Whether s is an ISO-8601 time but for a year beyond 9999 or before 1 in
+ * the expanded form ("10000-01-01", "+10000-...", "-0001-..."), which
+ * parse_iso_timestamp does not take: such a time is out of range, not
+ * malformed. */
+static bool iso_year_out_of_range(const char *s, size_t n)
+{
+	size_t sign = n && (s[0] == '+' || s[0] == '-'), d = sign;
+	while (d < n && s[d] >= '0' && s[d] <= '9')
+		d++;
+	size_t ndigits = d - sign;
+	bool beyond = ndigits >= 5 && s[sign] != '0', before = s[0] == '-' && ndigits >= 4;
+	char rest[64] = "2000"; /* the same time in a year that parses */
+	if (!(beyond || before) || d == n || s[d] != '-' || n - d > sizeof rest - 4)
+		return false;
+	memcpy(rest + 4, s + d, n - d);
+	int64_t us;
+	bool zone;
+	return parse_iso_timestamp(rest, 4 + n - d, &us, &zone);
+}
+
 const char *event_time(const struct value *v, const char *name, enum time_unit unit, int64_t *us, char *msg,
 		       size_t msglen)
 {
@@ -88,9 +108,10 @@ const char *event_time(const struct value *v, const char *name, enum time_unit u
 		snprintf(msg, msglen, "no event time field '%s'", name);
 		return msg;
 	}
-	if (!value_as_micros(v, unit, us))
+	bool parsed = value_as_micros(v, unit, us);
+	if (!parsed && !(v->type == V_STRING && iso_year_out_of_range(v->s, v->n)))
 		why = "is not a time";
-	else if (!evtime_ok(*us))
+	else if (!parsed || !evtime_ok(*us))
 		why = "is outside years 1 to 9999";
 	else
 		return NULL;

@@ -321,6 +321,15 @@ flink_rows() {
 	run weir-dedup -k t -t t --time-unit s "$D/in"
 	assert_failure 1
 	assert_line "weir-dedup: bad record 1 in '$D/in': event time field 't' is outside years 1 to 9999"
+	# ISO times in the expanded year form are out of range too; a string
+	# that is no time in any year is not a time
+	printf '{"t":"%s"}\n' 10000-01-01T00:00:00Z +10000-01-01 -0001-12-31T23:59:59Z 12345-nonsense >"$D/iso"
+	run weir-window --tumble 1s -t t -a 'count(*) AS n' "$D/iso"
+	assert_failure 1
+	for i in 1 2 3; do
+		assert_line "weir-window: bad record at '$D/iso' record $i: event time field 't' is outside years 1 to 9999"
+	done
+	assert_line "weir-window: bad record at '$D/iso' record 4: event time field 't' is not a time"
 }
 
 @test "bad records are reported with their position and make the status 1" {
