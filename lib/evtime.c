@@ -90,7 +90,7 @@ static bool iso_year_out_of_range(const char *s, size_t n)
 	while (d < n && s[d] >= '0' && s[d] <= '9')
 		d++;
 	size_t ndigits = d - sign;
-	bool beyond = ndigits >= 5 && s[sign] != '0', before = s[0] == '-' && ndigits >= 4;
+	bool beyond = ndigits >= 5 && s[sign] != '0', before = sign && s[0] == '-' && ndigits >= 4;
 	char rest[64] = "2000"; /* the same time in a year that parses */
 	if (!(beyond || before) || d == n || s[d] != '-' || n - d > sizeof rest - 4)
 		return false;

@@ -153,8 +153,8 @@ int state_load(const char *dir, int64_t id, struct buf *out, char *err, size_t e
 		out->len += (size_t)r;
 	}
 	close(fd);
-	const unsigned char *tail = (const unsigned char *)out->p + out->len - 8;
-	if (out->len < 8 || memcmp(tail, SNAP_SUM_TAG, 4)) {
+	const unsigned char *tail = out->len < 8 ? NULL : (const unsigned char *)out->p + out->len - 8;
+	if (!tail || memcmp(tail, SNAP_SUM_TAG, 4)) {
 		snprintf(err, errlen, "corrupt state snapshot %" PRId64 " in '%s': no checksum", id, dir);
 		return -1;
 	}
