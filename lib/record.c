@@ -348,12 +348,16 @@ static inline __attribute__((always_inline)) enum rec_kind read_row(struct rec_r
 	return REC_DATA;
 }
 
+static bool frame_kind_known(unsigned char kind)
+{
+	return kind == FRAME_SCHEMA || kind == FRAME_DATA || kind == FRAME_ROW || kind == FRAME_CONTROL;
+}
+
 /* Whether the input ends inside the header of the frame at r->start: a
  * kind byte, then nothing but varint bytes that say more follow. */
 static bool header_cut(const struct rec_reader *r)
 {
-	unsigned char kind = (unsigned char)r->buf[r->start];
-	if (kind != FRAME_SCHEMA && kind != FRAME_DATA && kind != FRAME_ROW && kind != FRAME_CONTROL)
+	if (!frame_kind_known((unsigned char)r->buf[r->start]))
 		return false;
 	for (size_t i = r->start + 1; i < r->end; i++)
 		if (!((unsigned char)r->buf[i] & 0x80))
@@ -387,7 +391,7 @@ static enum rec_kind read_framed(struct rec_reader *r, struct record *rec)
 			r->start = r->end;
 			return REC_BAD;
 		}
-		if (kind != FRAME_SCHEMA && kind != FRAME_DATA && kind != FRAME_ROW && kind != FRAME_CONTROL) {
+		if (!frame_kind_known(kind)) {
 			/* A broken frame header leaves no way to find the next frame. */
 			rec->kind = REC_BAD;
 			rec->err = "corrupt frame header";

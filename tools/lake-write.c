@@ -512,11 +512,10 @@ static struct type *infer_type(const struct value *v)
 		struct type *t = type_new(T_STRUCT);
 		for (uint32_t i = 0; i < v->n; i++) {
 			const struct value *k = &v->a[2 * i], *x = &v->a[2 * i + 1];
-			if (!says_type(x) || value_shadowed(v, i))
+			if (!says_type(x) || value_shadowed(v, i) || type_field_index_n(t, k->s, k->n) >= 0)
 				continue;
 			char *name = xstrndup(k->s, k->n);
-			if (type_field_index(t, name) < 0)
-				type_add_field(t, name, infer_type(x), true);
+			type_add_field(t, name, infer_type(x), true);
 			free(name);
 		}
 		return t;
