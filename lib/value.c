@@ -207,7 +207,17 @@ bool value_to_double(const struct value *v, double *out)
 		*out = v->f;
 		return true;
 	case V_DECIMAL:
-		*out = (double)v->d / (double)pow10_128(v->scale);
+		/* One rounding, as strtod of the text gives: the division rounds
+		 * once when the unscaled value and 10^scale are both doubles
+		 * exactly; else it would round a rounded value again (a DOUBLE
+		 * column of 6353093552187065643.4 got ...066e18, not ...065e18). */
+		if (v->d < (int128_t)1 << 53 && v->d > -((int128_t)1 << 53) && v->scale <= 22) {
+			*out = (double)(int64_t)v->d / (double)pow10_128(v->scale);
+		} else {
+			char text[48];
+			decimal_format(text, v->d, v->scale);
+			*out = strtod(text, NULL);
+		}
 		return true;
 	default:
 		return false;

@@ -601,6 +601,22 @@ EOF
 	stop_broker
 }
 
+@test "a number with more digits than a DOUBLE holds is rounded once, as its text reads" {
+	# 6353093552187065643.4 as a double rounded, then divided by ten,
+	# rounds twice and ends one step too high (...066e+18)
+	run weir-parse -q -s 'x DOUBLE' <<'IN'
+{"x":6353093552187065643.4}
+{"x":0.1234567890123456789012345}
+{"x":-9007199254740993.5}
+{"x":0.1}
+IN
+	assert_success
+	assert_output '{"x":6.353093552187065e+18}
+{"x":0.12345678901234568}
+{"x":-9007199254740994.0}
+{"x":0.1}'
+}
+
 @test "decimals print every digit, the scale kept, beyond 64 bits and below one" {
 	run weir-parse -q -s 'd DECIMAL(38,5)' <<'IN'
 {"d":"-1234567890123456789012345678.90123"}
