@@ -210,18 +210,31 @@ static inline int128_t pow10_128(int k)
 }
 /* Decimals a (scale sa) and b (scale sb), integers at scale 0, compared
  * exactly: the one with the smaller scale is brought to the other's by one
- * multiplication when that stays below 10^37, the two compare as doubles
- * otherwise.  In line: filters compare a column with a literal per record. */
+ * multiplication when that stays below 10^37; otherwise the other's whole
+ * part at the smaller scale is compared first, then what it left over (as
+ * doubles they could compare equal 27 digits in).  In line: filters compare
+ * a column with a literal per record. */
 static inline int decimal_cmp(int128_t a, int sa, int128_t b, int sb)
 {
-	int d = sa < sb ? sb - sa : sa - sb;
-	int128_t *fewer = sa < sb ? &a : &b, lim = d <= 37 ? pow10_128(37 - d) : 1;
-	if (d == 0 || (*fewer < lim && *fewer > -lim)) {
-		*fewer *= pow10_128(d);
-		return (a > b) - (a < b);
+	/* a has the fewer digits after the point; sign flips when swapped */
+	int sign = 1, d = sb - sa;
+	if (d < 0) {
+		int128_t t = a;
+		a = b;
+		b = t;
+		sign = -1;
+		d = -d;
 	}
-	double da = (double)a / (double)pow10_128(sa), db = (double)b / (double)pow10_128(sb);
-	return (da > db) - (da < db);
+	int128_t lim = d <= 37 ? pow10_128(37 - d) : 1;
+	if (d == 0 || (a < lim && a > -lim)) {
+		a *= pow10_128(d);
+		return sign * ((a > b) - (a < b));
+	}
+	/* b = q * 10^d + r with |r| < 10^d and r of b's sign */
+	int128_t p = pow10_128(d), q = b / p, r = b % p;
+	if (a != q)
+		return sign * ((a > q) - (a < q));
+	return sign * ((r < 0) - (r > 0));
 }
 
 /* "00".."99", and 10^k for k <= 9 */

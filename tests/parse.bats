@@ -663,6 +663,18 @@ IN
 	assert_success
 	assert_output '{"d":0.01}
 {"d":999999999999999999999999999999999999.99}'
+	# 27 digits in, where the two of a pair are equal as doubles
+	cat >"$T/in" <<'IN'
+{"a":"123456789012345678901234567","b":"123456789012345678901234567.00000000001"}
+{"a":"-123456789012345678901234567","b":"-123456789012345678901234567.00000000001"}
+{"a":"5","b":"5.00000000000"}
+IN
+	run weir-parse -q -s 'a DECIMAL(38,0), b DECIMAL(38,11)' -w 'a < b' "$T/in"
+	assert_output '{"a":123456789012345678901234567,"b":123456789012345678901234567.00000000001}'
+	run weir-parse -q -s 'a DECIMAL(38,0), b DECIMAL(38,11)' -w 'b < a' "$T/in"
+	assert_output '{"a":-123456789012345678901234567,"b":-123456789012345678901234567.00000000001}'
+	run weir-parse -q -s 'a DECIMAL(38,0), b DECIMAL(38,11)' -w 'a = b' "$T/in"
+	assert_output '{"a":5,"b":5.00000000000}'
 	# every pair of scales, edge values and 400k random ones: lib/value.h
 	# against an exact comparison of their text
 	cc -std=gnu11 -D_GNU_SOURCE -g -fsanitize=address,undefined -Wall -Werror -I"$TOP/lib" -o "$T/decimal-cmp" \
