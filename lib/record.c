@@ -11,10 +11,6 @@
 #include "frame.h"
 #include "json.h"
 
-/* What one read(2) asks for, even when the buffer has room for more: a
- * read of the whole 512 KB buffer moved a megabyte through a core's 1 MB
- * second-level cache and evicted the state a stage keeps there (its key
- * table, its windows); framed weir-window ran 8% faster with this. */
 #define READ_CHUNK (256u << 10)
 
 struct rec_reader {
@@ -129,8 +125,7 @@ static size_t fill(struct rec_reader *r)
 	if (r->flush_first)
 		rec_flush(r->flush_first);
 	for (;;) {
-		size_t room = r->cap - r->end;
-		ssize_t n = read(r->fd, r->buf + r->end, room < READ_CHUNK ? room : READ_CHUNK);
+		ssize_t n = read(r->fd, r->buf + r->end, r->cap - r->end);
 		if (n > 0) {
 			r->end += (size_t)n;
 			return (size_t)n;
