@@ -169,7 +169,7 @@ bool parse_iso_timestamp(const char *s, size_t n, int64_t *micros, bool *has_zon
 	static __thread int64_t memo_secs = INT64_MIN;
 	int64_t secs, frac = 0;
 	size_t i;
-	bool time;
+	bool time, leap = false;
 	*has_zone = false;
 	if (n >= 19 && memo_secs != INT64_MIN && !memcmp(s, memo, 19)) {
 		secs = memo_secs;
@@ -194,10 +194,9 @@ bool parse_iso_timestamp(const char *s, size_t n, int64_t *micros, bool *has_zon
 			}
 			if (hh > 23 || mm > 59 || ss > 60)
 				return false;
-			if (ss == 60) /* a leap second is the next second, as Spark reads it */
-				ss = 59, frac = 999999;
-			secs += hh * 3600 + mm * 60 + ss;
-			if (i == 19 && !frac) {
+			leap = ss == 60;
+			secs += hh * 3600 + mm * 60 + ss - leap;
+			if (i == 19 && !leap) {
 				/* all 19 bytes were read: the same bytes are the same second */
 				memcpy(memo, s, 19);
 				memo_secs = secs;
@@ -220,6 +219,11 @@ bool parse_iso_timestamp(const char *s, size_t n, int64_t *micros, bool *has_zon
 			f *= 10;
 		frac = f;
 	}
+	/* A leap second, whatever its fraction, reads as the last microsecond
+	 * of its minute, as the formats' parser (cast.c) reads it: after every
+	 * other time of that minute, and still inside it, its window and day. */
+	if (leap)
+		frac = 999999;
 	int64_t off = 0;
 	if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
 		*has_zone = true;

@@ -146,6 +146,19 @@ EOF
 	assert_output $'{"d":"2024-02-29"}\n{"d":"2024-03-01"}'
 	run weir-parse -q -s 't TIMESTAMP' <<<'{"t":"10000-01-01T00:00:00Z"}'
 	assert_failure 1
+	# a leap second, with a fraction or not, ISO or through a pattern, is
+	# its minute's last microsecond: after 59.9 and inside the minute
+	printf '%s\n' '{"t":"2024-12-31T23:59:60Z"}' '{"t":"2024-12-31T23:59:60.5Z"}' '{"t":"2024-12-31T23:59:60.25+01:00"}' \
+		'{"t":"2024-12-31T23:59:59.9Z"}' '{"t":"31.12.2024 23:59:60"}' >"$T/in"
+	run weir-parse -q -s 't TIMESTAMP' -t '%d.%m.%Y %H:%M:%S' "$T/in"
+	assert_success
+	assert_output - <<'EOF'
+{"t":"2024-12-31T23:59:59.999999Z"}
+{"t":"2024-12-31T23:59:59.999999Z"}
+{"t":"2024-12-31T22:59:59.999999Z"}
+{"t":"2024-12-31T23:59:59.900000Z"}
+{"t":"2024-12-31T23:59:59.999999Z"}
+EOF
 }
 
 @test "parse: filters" {
