@@ -2,6 +2,7 @@
 #include "value.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -207,17 +208,7 @@ bool value_to_double(const struct value *v, double *out)
 		*out = v->f;
 		return true;
 	case V_DECIMAL:
-		/* One rounding, as strtod of the text gives: the division rounds
-		 * once when the unscaled value and 10^scale are both doubles
-		 * exactly; else it would round a rounded value again (a DOUBLE
-		 * column of 6353093552187065643.4 got ...066e18, not ...065e18). */
-		if (v->d < (int128_t)1 << 53 && v->d > -((int128_t)1 << 53) && v->scale <= 22) {
-			*out = (double)(int64_t)v->d / (double)pow10_128(v->scale);
-		} else {
-			char text[48];
-			decimal_format(text, v->d, v->scale);
-			*out = strtod(text, NULL);
-		}
+		*out = decimal_quotient(v->d, v->scale, 1);
 		return true;
 	default:
 		return false;
@@ -280,6 +271,42 @@ int decimal_format_wide(char *out, unsigned __int128 u, bool neg, int scale)
 	}
 	out[len] = 0;
 	return len;
+}
+
+double decimal_quotient(int128_t unscaled, int scale, int64_t n)
+{
+	/* both operands doubles exactly: the division rounds once (n <= 2^53
+	 * keeps n * 10^22 within 128 bits) */
+	const int128_t exact = (int128_t)1 << 53;
+	if (unscaled <= exact && unscaled >= -exact && scale <= 22 && n <= exact) {
+		int128_t divisor = n * pow10_128(scale);
+		double dd = (double)divisor;
+		if ((int128_t)dd == divisor)
+			return (double)unscaled / dd;
+	}
+	/* else long division gives digits enough to tell the nearest double
+	 * even next to a halfway point (16 + 19 for n + 38 for the scale),
+	 * then a 1 when anything is left, and strtod rounds */
+	unsigned __int128 u = unscaled < 0 ? -(unsigned __int128)unscaled : (unsigned __int128)unscaled;
+	uint64_t d = (uint64_t)n, r = (uint64_t)(u % d);
+	char text[192], *p = text;
+	if (unscaled < 0)
+		*p++ = '-';
+	int len = decimal_format_wide(p, u / d, false, 0), exp = -scale;
+	int significant = u / d ? len : 0;
+	for (p += len; significant < 76 && r; exp--) {
+		unsigned __int128 x = (unsigned __int128)r * 10;
+		int digit = (int)(x / d);
+		r = (uint64_t)(x % d);
+		*p++ = (char)('0' + digit);
+		significant += significant || digit;
+	}
+	if (r) {
+		*p++ = '1';
+		exp--;
+	}
+	snprintf(p, (size_t)(text + sizeof text - p), "e%d", exp);
+	return strtod(text, NULL);
 }
 
 static int cmp_num(const struct value *x, const struct value *y)

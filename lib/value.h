@@ -281,6 +281,13 @@ static inline int decimal_format_short(char *out, uint32_t u, bool neg, int scal
  * all the digits, then the whole part and the fraction copied out. */
 int decimal_format_wide(char *out, unsigned __int128 u, bool neg, int scale);
 
+/* unscaled / 10^scale / n (n >= 1) rounded once to the nearest double, as
+ * strtod rounds the exact quotient's text: a decimal as a double (n 1), an
+ * exact sum's mean.  Dividing the double nearest the decimal instead
+ * rounds twice (6353093552187065643.4 gave ...066e+18, not ...065e+18;
+ * 0.3 / 3 gave 0.09999999999999999). */
+double decimal_quotient(int128_t unscaled, int scale, int64_t n);
+
 /* A decimal (an integer at scale 0) as JSON and Delta write it; writes at
  * most 42 bytes (the text and a NUL) and returns the length.  In line, so
  * that writers of counts and sums get the short path without a call. */

@@ -983,39 +983,6 @@ static void agg_fold(const struct agg *a, unsigned char *into, unsigned char *fr
 	}
 }
 
-/* sum / 10^scale / n, an exact sum's mean, rounded once to the nearest
- * double (0.3 / 3 is 0.1, not the 0.09999999999999999 of dividing the
- * double nearest 0.3).  When both sides are exact doubles one division
- * rounds once; otherwise long division gives digits enough to tell the
- * nearest double even next to a halfway point (16 + 19 for n + 38 for
- * the scale), then a 1 when anything is left, and strtod rounds. */
-static double exact_mean(int128_t sum, int scale, int64_t n)
-{
-	const int128_t exact = (int128_t)1 << 53;
-	if (sum <= exact && sum >= -exact && scale <= 15 && (int128_t)n * pow10_128(scale) <= exact)
-		return (double)sum / (double)((int128_t)n * pow10_128(scale));
-	unsigned __int128 u = sum < 0 ? -(unsigned __int128)sum : (unsigned __int128)sum;
-	uint64_t d = (uint64_t)n, r = (uint64_t)(u % d);
-	char text[192], *p = text;
-	if (sum < 0)
-		*p++ = '-';
-	int len = decimal_format_wide(p, u / d, false, 0), exp = -scale;
-	int significant = u / d ? len : 0;
-	for (p += len; significant < 76 && r; exp--) {
-		unsigned __int128 x = (unsigned __int128)r * 10;
-		int digit = (int)(x / d);
-		r = (uint64_t)(x % d);
-		*p++ = (char)('0' + digit);
-		significant += significant || digit;
-	}
-	if (r) {
-		*p++ = '1';
-		exp--;
-	}
-	snprintf(p, (size_t)(text + sizeof text - p), "e%d", exp);
-	return strtod(text, NULL);
-}
-
 static struct value agg_result(const struct agg *a, unsigned char *st, struct arena *ar)
 {
 	switch (a->fn) {
@@ -1030,7 +997,7 @@ static struct value agg_result(const struct agg *a, unsigned char *st, struct ar
 			return value_null();
 		if (s->kind == 3)
 			return value_float(s->f / (double)s->n);
-		return value_float(exact_mean(s->i, s->scale, s->n));
+		return value_float(decimal_quotient(s->i, s->scale, s->n));
 	}
 	case A_STDDEV: {
 		struct st_dev *s = (struct st_dev *)st;
