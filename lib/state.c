@@ -225,15 +225,60 @@ const char *snap_bytes(struct snap_reader *r, size_t n)
 	return s;
 }
 
-void snap_put_header(struct buf *b, const char *magic, const char *fingerprint)
+/* The late-record file's mark: 0 for none (or a pipe or terminal, which
+ * cannot be cut), else 1 and its device, inode and length. */
+static int put_late_mark(struct buf *b, int fd, char *err, size_t errlen)
+{
+	struct stat sb;
+	if (fd < 0 || fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+		buf_putc(b, 0);
+		return 0;
+	}
+	if (fsync(fd)) {
+		snprintf(err, errlen, "cannot sync the late-record file: %s", strerror(errno));
+		return -1;
+	}
+	buf_putc(b, 1);
+	buf_uvarint(b, (uint64_t)sb.st_dev);
+	buf_uvarint(b, (uint64_t)sb.st_ino);
+	buf_uvarint(b, (uint64_t)sb.st_size);
+	return 0;
+}
+
+/* -1 with err set when the cut fails; a malformed mark sets r->bad */
+static int cut_to_late_mark(struct snap_reader *r, int fd, char *err, size_t errlen)
+{
+	const char *set = snap_bytes(r, 1);
+	if (!set || (unsigned char)*set > 1) {
+		r->bad = true;
+		return 0;
+	}
+	if (!*set)
+		return 0;
+	uint64_t dev = snap_uvarint(r), ino = snap_uvarint(r), len = snap_uvarint(r);
+	struct stat sb;
+	if (r->bad || fd < 0 || fstat(fd, &sb) || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_dev != dev ||
+	    (uint64_t)sb.st_ino != ino || (uint64_t)sb.st_size <= len)
+		return 0;
+	if (ftruncate(fd, (off_t)len)) {
+		snprintf(err, errlen, "cannot cut the late-record file back to its length at the snapshot: %s",
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int snap_put_header(struct buf *b, const char *magic, const char *fingerprint, int late_fd, char *err,
+		    size_t errlen)
 {
 	buf_puts(b, magic);
 	buf_uvarint(b, strlen(fingerprint));
 	buf_puts(b, fingerprint);
+	return put_late_mark(b, late_fd, err, errlen);
 }
 
-int snap_open(const char *dir, int64_t id, const char *magic, const char *fingerprint, struct buf *out,
-	      struct snap_reader *r, char *err, size_t errlen)
+int snap_open(const char *dir, int64_t id, const char *magic, const char *fingerprint, int late_fd,
+	      struct buf *out, struct snap_reader *r, char *err, size_t errlen)
 {
 	int rc = state_load(dir, id, out, err, errlen);
 	if (rc < 0)
@@ -254,6 +299,12 @@ int snap_open(const char *dir, int64_t id, const char *magic, const char *finger
 	if (flen != strlen(fingerprint) || memcmp(fp, fingerprint, flen)) {
 		snprintf(err, errlen, "state snapshot %" PRId64 " in '%s' was written with other options (%.*s)", id,
 			 dir, (int)flen, fp);
+		return -1;
+	}
+	if (cut_to_late_mark(r, late_fd, err, errlen))
+		return -1;
+	if (r->bad) {
+		snprintf(err, errlen, "corrupt state snapshot %" PRId64 " in '%s'", id, dir);
 		return -1;
 	}
 	return 0;

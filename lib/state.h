@@ -54,12 +54,23 @@ const char *snap_bytes(struct snap_reader *r, size_t n);
 
 /* The header of a keyed tool's snapshot: the tool's magic, then the
  * fingerprint of the options that shape its state, so a restore under other
- * options fails instead of misreading the state. */
-void snap_put_header(struct buf *b, const char *magic, const char *fingerprint);
-/* Load snapshot `id` into out and check its header against magic and
- * fingerprint; on success *r reads what follows it.  -1 with err set when the
- * snapshot is missing, unreadable, corrupt or written with other options. */
-int snap_open(const char *dir, int64_t id, const char *magic, const char *fingerprint, struct buf *out,
-	      struct snap_reader *r, char *err, size_t errlen);
+ * options fails instead of misreading the state; then the mark of its
+ * late-record file (--late FILE; late_fd -1 without one), made durable
+ * first (fsync).  -1 with err set when that fails.
+ *
+ * The mark keeps the file exactly-once across restarts: snapshot N records
+ * the file as barrier N left it, and restoring N cuts off what was appended
+ * after, which the replay from barrier N appends again.  Only a regular
+ * file is marked, and only the same file (device and inode) is cut, never
+ * lengthened: one rotated or replaced since is left alone. */
+int snap_put_header(struct buf *b, const char *magic, const char *fingerprint, int late_fd, char *err,
+		    size_t errlen);
+/* Load snapshot `id` into out, check its header against magic and
+ * fingerprint and cut the late-record file late_fd back to its mark (the
+ * tool has written out what it buffered for it); on success *r reads what
+ * follows the header.  -1 with err set when the snapshot is missing,
+ * unreadable, corrupt or written with other options, or the cut fails. */
+int snap_open(const char *dir, int64_t id, const char *magic, const char *fingerprint, int late_fd,
+	      struct buf *out, struct snap_reader *r, char *err, size_t errlen);
 
 #endif

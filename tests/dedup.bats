@@ -210,6 +210,22 @@ state_after() {
 	[[ $stderr == "weir-dedup: state exceeds --max-state: "* ]]
 }
 
+@test "a restore cuts the late-record file back to its barrier: each late record once" {
+	awk 'BEGIN { srand(3); for (i = 0; i < 80; i++) {
+		if (i && i % 10 == 0) printf "{\"@weir\":\"barrier\",\"id\":%d}\n", i / 10
+		printf "{\"t\":%d,\"k\":\"k%d\"}\n", i * 700 + int(rand() * 4000), int(rand() * 4) } }' >"$T/in"
+	args=(-k k -w 2s -t t -d 0s)
+	weir-dedup "${args[@]}" -l "$T/full-late" <"$T/in" >/dev/null 2>&1
+	[ "$(wc -l <"$T/full-late")" -gt 20 ]
+	# snapshots to barrier 7, then a restart from 3, the sink's last commit
+	weir-dedup "${args[@]}" -s "$T/s" -l "$T/late" <"$T/in" >/dev/null 2>&1
+	{ echo '{"@weir":"restore","id":3}'; awk 'p; /"barrier","id":3}/ { p = 1 }' "$T/in"; } >"$T/replay"
+	run weir-dedup "${args[@]}" -s "$T/s" -l "$T/late" <"$T/replay"
+	assert_success
+	run diff "$T/full-late" "$T/late"
+	assert_success
+}
+
 @test "barriers snapshot state (the --state directory and its parents are made); restore loads it and prunes the others" {
 	printf '%s\n' '{"k":1}' '{"@weir":"barrier","id":1,"sources":{"t":{"0":1}}}' '{"k":2}' '{"k":1}' \
 		'{"@weir":"barrier","id":2,"sources":{"t":{"0":3}}}' '{"k":3}' '{"@weir":"barrier","id":3}' '{"k":4}' >"$T/in"

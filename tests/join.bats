@@ -419,6 +419,22 @@ stat_of() {
 	assert_failure 2
 }
 
+@test "a restore cuts the late-record file back to its barrier: each late row once" {
+	side lt 20 "" "" "49 50 65 66" "30 31" "" "" >"$T/left"
+	side rt "" "14 15 25 26 30 31" 60 "" "" 80 "46 50" >"$T/right"
+	args=(--on k --between 'l.lt BETWEEN r.rt - 10s AND r.rt + 5s' --time-unit s --left-delay 20s --right-delay 30s
+		--advance barrier --state "$T/st" --late "$T/late")
+	weir-join --right-stream "$T/right" "${args[@]}" <"$T/left" >/dev/null
+	# a restart from barrier 3 (L30 and R46, late, come after it)
+	local f
+	for f in left right; do
+		{ echo '{"@weir":"restore","id":3}'; awk 'p; /"barrier","id":3}/ { p = 1 }' "$T/$f"; } >"$T/$f.3"
+	done
+	run weir-join --right-stream "$T/right.3" "${args[@]}" <"$T/left.3"
+	assert_success
+	assert_equal "$(cat "$T/late")" "$(printf '%s\n' '{"k":1,"lt":30}' '{"k":1,"rt":46}')"
+}
+
 @test "restore keeps outer rows: a row held at the snapshot still gets its null row" {
 	printf '%s\n' '{"k":1,"t":10}' '{"@weir":"barrier","id":1}' >"$T/left"
 	printf '%s\n' '{"@weir":"barrier","id":1}' >"$T/right"

@@ -493,6 +493,33 @@ crash_and_resume() {
 	crash_and_resume --session 1500ms -t t -d 1s -b k -a 'count(*) AS n, first(x) AS f, last(x) AS l, min(x) AS lo'
 }
 
+@test "a restore cuts the late-record file back to its barrier: each late record once" {
+	gen_barriered >"$D/in"
+	local a=(--tumble 5s -t t -b k -a 'count(*) AS n') cut
+	weir-window "${a[@]}" --late "$D/full-late" <"$D/in" >/dev/null 2>&1
+	# late records on both sides of barrier 3 (at lines 30, 37, 60, 75, 83)
+	[ "$(wc -l <"$D/full-late")" -eq 5 ]
+	# snapshots to barrier 7 written, then a restart from 3, the last one
+	# the sink committed: the replay writes the late records after 3 again
+	echo '{"old":"line"}' >"$D/late"
+	weir-window "${a[@]}" --state "$D/s" --late "$D/late" <"$D/in" >/dev/null 2>&1
+	cut=$(grep -n '"barrier","id":3}' "$D/in" | cut -d: -f1)
+	{ echo '{"@weir":"restore","id":3}'; tail -n +$((cut + 1)) "$D/in"; } >"$D/replay"
+	weir-window "${a[@]}" --state "$D/s" --late "$D/late" <"$D/replay" >/dev/null 2>&1
+	run diff <(echo '{"old":"line"}'; cat "$D/full-late") "$D/late"
+	assert_success
+	# a file put in its place since (rotated) is not cut: it is another file
+	mv "$D/late" "$D/late.1"
+	seq 1000 >"$D/late"
+	weir-window "${a[@]}" --state "$D/s" --late "$D/late" <"$D/replay" >/dev/null 2>&1
+	[ "$(head -n 1000 "$D/late")" = "$(seq 1000)" ]
+	[ "$(wc -l <"$D/late")" -eq 1004 ]
+	# a device (or a pipe) is left alone
+	weir-window "${a[@]}" --state "$D/s2" --late /dev/null <"$D/in" >/dev/null 2>&1
+	run weir-window "${a[@]}" --state "$D/s2" --late /dev/null <"$D/replay"
+	assert_success
+}
+
 @test "restore needs the snapshot, written with the same options" {
 	run bash -c "echo '{\"@weir\":\"restore\",\"id\":7}' | weir-window --tumble 5s -t t -a 'count(*)' --state '$D/s'"
 	[ "$status" -eq 2 ]

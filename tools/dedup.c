@@ -115,6 +115,7 @@ static struct {
 	uint64_t in, out, dups, late, bad;
 	struct buf key, scratch;
 	struct rec_writer *out_w, *late_w;
+	int late_fd; /* late_w's, for snapshots; -1 without one */
 	char fingerprint[512];      /* options a snapshot must agree with */
 } st;
 
@@ -273,12 +274,14 @@ static void on_data(const struct rec_reader *r, const struct record *rec)
 
 /* ---- snapshots ---- */
 
-#define SNAP_MAGIC "WDD1"
+#define SNAP_MAGIC "WDD2"
 
 static void snapshot(int64_t id)
 {
 	struct buf b = BUF_INIT;
-	snap_put_header(&b, SNAP_MAGIC, st.fingerprint);
+	char err[512];
+	if (snap_put_header(&b, SNAP_MAGIC, st.fingerprint, st.late_fd, err, sizeof err))
+		die(EXIT_TROUBLE, "%s", err);
 	buf_uvarint(&b, zigzag64(st.wm.max_seen));
 	buf_uvarint(&b, zigzag64(st.wm.wm));
 	buf_uvarint(&b, st.tab.count);
@@ -300,7 +303,6 @@ static void snapshot(int64_t id)
 			buf_put(&b, e->rec, e->reclen);
 		}
 	}
-	char err[512];
 	if (state_save(opt.state_dir, id, &b, err, sizeof err))
 		die(EXIT_TROUBLE, "%s", err);
 	buf_free(&b);
@@ -340,7 +342,9 @@ static void restore(int64_t id)
 	struct buf b = BUF_INIT;
 	char err[2048]; /* room for the fingerprint in a mismatch */
 	struct snap_reader sr;
-	if (snap_open(opt.state_dir, id, SNAP_MAGIC, st.fingerprint, &b, &sr, err, sizeof err))
+	if (st.late_w)
+		rec_flush(st.late_w); /* before snap_open cuts the file */
+	if (snap_open(opt.state_dir, id, SNAP_MAGIC, st.fingerprint, st.late_fd, &b, &sr, err, sizeof err))
 		die(EXIT_TROUBLE, "%s", err);
 	clear_state();
 	st.wm.max_seen = snap_int(&sr);
@@ -409,11 +413,12 @@ static int run(void)
 	struct rec_reader *r = rec_reader_open(fd, opt.input ? opt.input : "<stdin>");
 	st.out_w = rec_writer_open(1, rec_want_framed(opt.framed));
 	rec_reader_flush_before_block(r, st.out_w);
+	st.late_fd = -1;
 	if (opt.late) {
-		int lfd = open(opt.late, O_WRONLY | O_CREAT | O_APPEND, 0666);
-		if (lfd < 0)
+		st.late_fd = open(opt.late, O_WRONLY | O_CREAT | O_APPEND, 0666);
+		if (st.late_fd < 0)
 			die_errno(EXIT_TROUBLE, "cannot open '%s'", opt.late);
-		st.late_w = rec_writer_open(lfd, false);
+		st.late_w = rec_writer_open(st.late_fd, false);
 	}
 	if (opt.state_dir) {
 		char err[512];

@@ -197,6 +197,7 @@ static struct {
 	int64_t wm_sent;         /* last watermark written downstream */
 	int64_t restored;        /* restore id already loaded, -1 none */
 	struct rec_writer *out, *late_w;
+	int late_fd; /* late_w's, for snapshots; -1 without one */
 	struct arena tmp;        /* output rows, decoded state rows */
 	struct arena table;      /* the static table's values */
 	struct buf null_text;    /* the table's columns as nulls, for left rows without a match */
@@ -1146,7 +1147,7 @@ static void stream_row(int i, const struct record *rec)
 
 /* ---- snapshots ---- */
 
-#define SNAP_MAGIC "WJN1"
+#define SNAP_MAGIC "WJN2"
 
 static void put_colset(struct buf *b, const struct colset *cs)
 {
@@ -1160,7 +1161,9 @@ static void put_colset(struct buf *b, const struct colset *cs)
 static void snapshot(int64_t id)
 {
 	struct buf b = BUF_INIT;
-	snap_put_header(&b, SNAP_MAGIC, st.fingerprint);
+	char err[512];
+	if (snap_put_header(&b, SNAP_MAGIC, st.fingerprint, st.late_fd, err, sizeof err))
+		die(EXIT_TROUBLE, "%s", err);
 	buf_uvarint(&b, zigzag64(st.wm));
 	for (int i = 0; i < 2; i++) {
 		struct side *s = &st.s[i];
@@ -1183,7 +1186,6 @@ static void snapshot(int64_t id)
 			}
 		}
 	}
-	char err[512];
 	if (state_save(opt.state_dir, id, &b, err, sizeof err))
 		die(EXIT_TROUBLE, "%s", err);
 	buf_free(&b);
@@ -1218,7 +1220,9 @@ static void restore(int64_t id)
 	struct buf b = BUF_INIT;
 	char err[2048]; /* room for the fingerprint in a mismatch */
 	struct snap_reader sr;
-	if (snap_open(opt.state_dir, id, SNAP_MAGIC, st.fingerprint, &b, &sr, err, sizeof err))
+	if (st.late_w)
+		rec_flush(st.late_w); /* before snap_open cuts the file */
+	if (snap_open(opt.state_dir, id, SNAP_MAGIC, st.fingerprint, st.late_fd, &b, &sr, err, sizeof err))
 		die(EXIT_TROUBLE, "%s", err);
 	st.wm = snap_int(&sr);
 	for (int i = 0; i < 2; i++) {
@@ -1627,11 +1631,12 @@ int main(int argc, char **argv)
 	setup();
 
 	st.out = rec_writer_open(1, rec_want_framed(opt.framed));
+	st.late_fd = -1;
 	if (opt.late) {
-		int fd = open(opt.late, O_WRONLY | O_CREAT | O_APPEND, 0666);
-		if (fd < 0)
+		st.late_fd = open(opt.late, O_WRONLY | O_CREAT | O_APPEND, 0666);
+		if (st.late_fd < 0)
 			die_errno(EXIT_TROUBLE, "cannot open '%s'", opt.late);
-		st.late_w = rec_writer_open(fd, false);
+		st.late_w = rec_writer_open(st.late_fd, false);
 	}
 	if (opt.state_dir) {
 		char err[512];

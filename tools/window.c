@@ -345,6 +345,7 @@ static struct st {
 	int64_t prefix_start, prefix_end;
 	bool prefix_ok;
 	struct rec_writer *w, *late;
+	int late_fd; /* the --late file's, for snapshots; -1 without one */
 	struct type *schema; /* framed output: announced columns */
 	bool *guessed; /* per column after the window's: see fits_column */
 	struct type *in_schema;     /* a copy: the reader's goes with the reader */
@@ -2609,7 +2610,7 @@ static void data_record(const struct rec_reader *r, const struct record *rec)
 
 /* ---- snapshots ---- */
 
-#define SNAP_MAGIC "WEIRWIN2"
+#define SNAP_MAGIC "WEIRWIN3"
 
 /* Everything that shapes the state: a snapshot is only loaded by a run with
  * the same windows, keys and aggregates. */
@@ -2816,7 +2817,9 @@ static void save_state(int64_t id)
 	struct buf b = BUF_INIT, fp = BUF_INIT;
 	fingerprint(&fp);
 	buf_putc(&fp, 0);
-	snap_put_header(&b, SNAP_MAGIC, fp.p);
+	char err[512];
+	if (snap_put_header(&b, SNAP_MAGIC, fp.p, S.late_fd, err, sizeof err))
+		die(EXIT_TROUBLE, "%s", err);
 	buf_putc(&b, S.panes); /* entries are panes; their fields follow */
 	put_i64(&b, S.wm.max_seen);
 	put_i64(&b, S.wm.wm);
@@ -2853,7 +2856,6 @@ static void save_state(int64_t id)
 			agg_save(&b, &o.aggs[a], ST(e) + o.aggs[a].off);
 	}
 	free(v);
-	char err[512];
 	if (state_save(o.state_dir, id, &b, err, sizeof err))
 		die(EXIT_TROUBLE, "%s", err);
 	buf_free(&b);
@@ -2901,7 +2903,9 @@ static void load_state(int64_t id)
 	char err[2048]; /* room for the fingerprint in a mismatch */
 	fingerprint(&fp);
 	buf_putc(&fp, 0);
-	if (snap_open(o.state_dir, id, SNAP_MAGIC, fp.p, &b, &sr, err, sizeof err))
+	if (S.late)
+		rec_flush(S.late); /* before snap_open cuts the file */
+	if (snap_open(o.state_dir, id, SNAP_MAGIC, fp.p, S.late_fd, &b, &sr, err, sizeof err))
 		die(EXIT_TROUBLE, "%s", err);
 	reset_state();
 	const unsigned char *p = sr.p, *end = sr.end;
@@ -3101,13 +3105,15 @@ static int run(void)
 	S.w = rec_writer_open(1, rec_want_framed(o.framed));
 	if (!rec_writer_framed(S.w))
 		S.out = rec_ndjson_out(S.w);
+	S.late_fd = -1;
 	if (o.late_path) {
 		/* appended to, as dedup, join and parse do: a pipeline resumed
-		 * after a crash must not wipe the late records of the run before */
-		int fd = open(o.late_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
-		if (fd < 0)
+		 * after a crash must not wipe the late records of the run before
+		 * (a restore cuts off only those after its barrier: snap_open) */
+		S.late_fd = open(o.late_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+		if (S.late_fd < 0)
 			die_errno(EXIT_TROUBLE, "cannot open late-record file '%s'", o.late_path);
-		S.late = rec_writer_open(fd, false);
+		S.late = rec_writer_open(S.late_fd, false);
 	}
 	if (o.state_dir) {
 		char err[512];
