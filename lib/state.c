@@ -225,47 +225,115 @@ const char *snap_bytes(struct snap_reader *r, size_t n)
 	return s;
 }
 
-/* The late-record file's mark: 0 for none (or a pipe or terminal, which
- * cannot be cut), else 1 and its device, inode and length. */
-static int put_late_mark(struct buf *b, int fd, char *err, size_t errlen)
+/* The late-record file as a snapshot saw it.  Only a regular file is
+ * marked: a pipe or terminal cannot be cut. */
+struct late_mark {
+	bool set;
+	uint64_t dev, ino, len;
+};
+
+/* Make what fd holds durable and mark it; -1 with err set when it cannot
+ * be synced. */
+static int mark_late(int fd, struct late_mark *m, char *err, size_t errlen)
 {
 	struct stat sb;
-	if (fd < 0 || fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
-		buf_putc(b, 0);
+	*m = (struct late_mark){0};
+	if (fd < 0 || fstat(fd, &sb) || !S_ISREG(sb.st_mode))
 		return 0;
-	}
 	if (fsync(fd)) {
 		snprintf(err, errlen, "cannot sync the late-record file: %s", strerror(errno));
 		return -1;
 	}
-	buf_putc(b, 1);
-	buf_uvarint(b, (uint64_t)sb.st_dev);
-	buf_uvarint(b, (uint64_t)sb.st_ino);
-	buf_uvarint(b, (uint64_t)sb.st_size);
+	*m = (struct late_mark){.set = true, .dev = sb.st_dev, .ino = sb.st_ino, .len = (uint64_t)sb.st_size};
 	return 0;
 }
 
-/* -1 with err set when the cut fails; a malformed mark sets r->bad */
-static int cut_to_late_mark(struct snap_reader *r, int fd, char *err, size_t errlen)
+static void put_late_mark(struct buf *b, const struct late_mark *m)
 {
+	buf_putc(b, m->set);
+	if (m->set) {
+		buf_uvarint(b, m->dev);
+		buf_uvarint(b, m->ino);
+		buf_uvarint(b, m->len);
+	}
+}
+
+/* r->bad on a malformed mark */
+static void get_late_mark(struct snap_reader *r, struct late_mark *m)
+{
+	*m = (struct late_mark){0};
 	const char *set = snap_bytes(r, 1);
 	if (!set || (unsigned char)*set > 1) {
 		r->bad = true;
-		return 0;
+		return;
 	}
-	if (!*set)
-		return 0;
-	uint64_t dev = snap_uvarint(r), ino = snap_uvarint(r), len = snap_uvarint(r);
+	if (*set) {
+		m->set = true;
+		m->dev = snap_uvarint(r);
+		m->ino = snap_uvarint(r);
+		m->len = snap_uvarint(r);
+	}
+}
+
+/* Whether fd is the marked file (another one: rotated or replaced) */
+static bool late_same_file(int fd, const struct late_mark *m, struct stat *sb)
+{
+	return m->set && fd >= 0 && !fstat(fd, sb) && S_ISREG(sb->st_mode) && (uint64_t)sb->st_dev == m->dev &&
+	       (uint64_t)sb->st_ino == m->ino;
+}
+
+/* Cut fd back to m when it is that file and longer; -1 with err set when
+ * cutting fails. */
+static int cut_late(int fd, const struct late_mark *m, char *err, size_t errlen)
+{
 	struct stat sb;
-	if (r->bad || fd < 0 || fstat(fd, &sb) || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_dev != dev ||
-	    (uint64_t)sb.st_ino != ino || (uint64_t)sb.st_size <= len)
+	if (!late_same_file(fd, m, &sb) || (uint64_t)sb.st_size <= m->len)
 		return 0;
-	if (ftruncate(fd, (off_t)len)) {
+	if (ftruncate(fd, (off_t)m->len)) {
 		snprintf(err, errlen, "cannot cut the late-record file back to its length at the snapshot: %s",
 			 strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+#define LATE_BASE_MAGIC "WLATE1"
+
+int state_late_base(const char *dir, int late_fd, char *err, size_t errlen)
+{
+	struct buf b = BUF_INIT;
+	struct late_mark m;
+	int rc = state_load(dir, 0, &b, err, errlen);
+	if (rc == 0) {
+		struct snap_reader r = snap_reader(&b);
+		size_t n = strlen(LATE_BASE_MAGIC);
+		const char *magic = snap_bytes(&r, n);
+		if (magic && !memcmp(magic, LATE_BASE_MAGIC, n))
+			get_late_mark(&r, &m);
+		else
+			r.bad = true;
+		struct stat sb;
+		if (r.bad) {
+			snprintf(err, errlen, "corrupt state snapshot 0 in '%s'", dir);
+			rc = -1;
+		} else if (late_same_file(late_fd, &m, &sb)) {
+			rc = cut_late(late_fd, &m, err, errlen);
+		} else {
+			rc = 1;
+		}
+	}
+	if (rc > 0) {
+		/* the first attempt, or its file is gone: mark this one */
+		buf_reset(&b);
+		rc = mark_late(late_fd, &m, err, errlen);
+		if (!rc && m.set) {
+			buf_puts(&b, LATE_BASE_MAGIC);
+			put_late_mark(&b, &m);
+			rc = state_save(dir, 0, &b, err, errlen);
+		}
+	}
+	buf_free(&b);
+	return rc;
 }
 
 int snap_put_header(struct buf *b, const char *magic, const char *fingerprint, int late_fd, char *err,
@@ -274,7 +342,11 @@ int snap_put_header(struct buf *b, const char *magic, const char *fingerprint, i
 	buf_puts(b, magic);
 	buf_uvarint(b, strlen(fingerprint));
 	buf_puts(b, fingerprint);
-	return put_late_mark(b, late_fd, err, errlen);
+	struct late_mark m;
+	if (mark_late(late_fd, &m, err, errlen))
+		return -1;
+	put_late_mark(b, &m);
+	return 0;
 }
 
 int snap_open(const char *dir, int64_t id, const char *magic, const char *fingerprint, int late_fd,
@@ -301,7 +373,9 @@ int snap_open(const char *dir, int64_t id, const char *magic, const char *finger
 			 dir, (int)flen, fp);
 		return -1;
 	}
-	if (cut_to_late_mark(r, late_fd, err, errlen))
+	struct late_mark late;
+	get_late_mark(r, &late);
+	if (!r->bad && cut_late(late_fd, &late, err, errlen))
 		return -1;
 	if (r->bad) {
 		snprintf(err, errlen, "corrupt state snapshot %" PRId64 " in '%s'", id, dir);

@@ -72,5 +72,12 @@ int snap_put_header(struct buf *b, const char *magic, const char *fingerprint, i
  * unreadable, corrupt or written with other options, or the cut fails. */
 int snap_open(const char *dir, int64_t id, const char *magic, const char *fingerprint, int late_fd,
 	      struct buf *out, struct snap_reader *r, char *err, size_t errlen);
+/* On restore 0 (nothing committed yet, a first attempt or another one):
+ * the late-record file late_fd as the first attempt found it.  The first
+ * restore 0 marks the file in snapshot 0; another attempt's cuts it back
+ * to that mark (remarking a file replaced since).  Snapshot 0 goes with
+ * the other old ones once a commit lets them go.  -1 with err set on
+ * failure. */
+int state_late_base(const char *dir, int late_fd, char *err, size_t errlen);
 
 #endif

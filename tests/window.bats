@@ -495,7 +495,7 @@ crash_and_resume() {
 
 @test "a restore cuts the late-record file back to its barrier: each late record once" {
 	gen_barriered >"$D/in"
-	local a=(--tumble 5s -t t -b k -a 'count(*) AS n') cut
+	local a=(--tumble 5s -t t -b k -a 'count(*) AS n') cut i
 	weir-window "${a[@]}" --late "$D/full-late" <"$D/in" >/dev/null 2>&1
 	# late records on both sides of barrier 3 (at lines 30, 37, 60, 75, 83)
 	[ "$(wc -l <"$D/full-late")" -eq 5 ]
@@ -507,6 +507,14 @@ crash_and_resume() {
 	{ echo '{"@weir":"restore","id":3}'; tail -n +$((cut + 1)) "$D/in"; } >"$D/replay"
 	weir-window "${a[@]}" --state "$D/s" --late "$D/late" <"$D/replay" >/dev/null 2>&1
 	run diff <(echo '{"old":"line"}'; cat "$D/full-late") "$D/late"
+	assert_success
+	# before the first commit: a second attempt's restore 0 cuts the file
+	# back to where the first attempt's found it
+	{ echo '{"@weir":"restore","id":0}'; cat "$D/in"; } >"$D/from0"
+	for i in 1 2; do
+		weir-window "${a[@]}" --state "$D/s0" --late "$D/late0" <"$D/from0" >/dev/null 2>&1
+	done
+	run diff "$D/full-late" "$D/late0"
 	assert_success
 	# a file put in its place since (rotated) is not cut: it is another file
 	mv "$D/late" "$D/late.1"

@@ -331,19 +331,21 @@ static _Noreturn void corrupt(int64_t id)
 
 static void restore(int64_t id)
 {
+	char err[2048]; /* room for the fingerprint in a mismatch */
+	if (st.late_w)
+		rec_flush(st.late_w); /* before the restore cuts the file */
 	if (id == 0) {
 		/* nothing committed yet: the initial state, and no snapshot
 		 * of an earlier attempt may be taken for one of this run */
 		clear_state();
 		wm_init(&st.wm, opt.delay);
 		state_prune(opt.state_dir, 0);
+		if (state_late_base(opt.state_dir, st.late_fd, err, sizeof err))
+			die(EXIT_TROUBLE, "%s", err);
 		return;
 	}
 	struct buf b = BUF_INIT;
-	char err[2048]; /* room for the fingerprint in a mismatch */
 	struct snap_reader sr;
-	if (st.late_w)
-		rec_flush(st.late_w); /* before snap_open cuts the file */
 	if (snap_open(opt.state_dir, id, SNAP_MAGIC, st.fingerprint, st.late_fd, &b, &sr, err, sizeof err))
 		die(EXIT_TROUBLE, "%s", err);
 	clear_state();

@@ -1206,6 +1206,9 @@ static _Noreturn void corrupt(int64_t id)
 
 static void restore(int64_t id)
 {
+	char err[2048]; /* room for the fingerprint in a mismatch */
+	if (st.late_w)
+		rec_flush(st.late_w); /* before the restore cuts the file */
 	if (id == 0) {
 		/* nothing committed yet: the initial state, and no snapshot
 		 * of an earlier attempt may be taken for one of this run */
@@ -1215,13 +1218,12 @@ static void restore(int64_t id)
 			wm_init(&st.s[i].wm, opt.delay[i] < 0 ? 0 : opt.delay[i]);
 		}
 		state_prune(opt.state_dir, 0);
+		if (state_late_base(opt.state_dir, st.late_fd, err, sizeof err))
+			die(EXIT_TROUBLE, "%s", err);
 		return;
 	}
 	struct buf b = BUF_INIT;
-	char err[2048]; /* room for the fingerprint in a mismatch */
 	struct snap_reader sr;
-	if (st.late_w)
-		rec_flush(st.late_w); /* before snap_open cuts the file */
 	if (snap_open(opt.state_dir, id, SNAP_MAGIC, st.fingerprint, st.late_fd, &b, &sr, err, sizeof err))
 		die(EXIT_TROUBLE, "%s", err);
 	st.wm = snap_int(&sr);

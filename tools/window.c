@@ -2888,6 +2888,9 @@ static _Noreturn void corrupt(int64_t id)
 
 static void load_state(int64_t id)
 {
+	char err[2048]; /* room for the fingerprint in a mismatch */
+	if (S.late)
+		rec_flush(S.late); /* before the restore cuts the file */
 	if (id == 0) {
 		/* nothing committed yet: the initial state, and no snapshot
 		 * of an earlier attempt may be taken for one of this run */
@@ -2896,15 +2899,14 @@ static void load_state(int64_t id)
 		wm_init(&S.wm, o.delay);
 		S.upstream = S.announced = WM_NONE;
 		state_prune(o.state_dir, 0);
+		if (state_late_base(o.state_dir, S.late_fd, err, sizeof err))
+			die(EXIT_TROUBLE, "%s", err);
 		return;
 	}
 	struct buf b = BUF_INIT, fp = BUF_INIT;
 	struct snap_reader sr;
-	char err[2048]; /* room for the fingerprint in a mismatch */
 	fingerprint(&fp);
 	buf_putc(&fp, 0);
-	if (S.late)
-		rec_flush(S.late); /* before snap_open cuts the file */
 	if (snap_open(o.state_dir, id, SNAP_MAGIC, fp.p, S.late_fd, &b, &sr, err, sizeof err))
 		die(EXIT_TROUBLE, "%s", err);
 	reset_state();
