@@ -618,6 +618,8 @@ void rec_write_buf(int fd, struct buf *b)
 	buf_reset(b);
 }
 
+int rec_writer_fd(const struct rec_writer *w) { return w->fd; }
+
 void rec_flush(struct rec_writer *w)
 {
 	rec_write_buf(w->fd, &w->out);

@@ -93,6 +93,7 @@ void rec_reader_close(struct rec_reader *r);
 /* framed when asked or when WEIR_FRAMED=1 is set for the whole pipeline */
 bool rec_want_framed(bool flag);
 struct rec_writer *rec_writer_open(int fd, bool framed);
+int rec_writer_fd(const struct rec_writer *w);
 bool rec_writer_framed(const struct rec_writer *w);
 /* Announce the schema of the records that follow (framed: a schema frame). */
 void rec_writer_schema(struct rec_writer *w, const struct type *t);

@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "diag.h"
+#include "record.h"
 
 #define SNAP_FMT "snapshot-%020" PRId64 ".bin"
 
@@ -232,13 +233,17 @@ struct late_mark {
 	uint64_t dev, ino, len;
 };
 
-/* Make what fd holds durable and mark it; -1 with err set when it cannot
- * be synced. */
-static int mark_late(int fd, struct late_mark *m, char *err, size_t errlen)
+/* Write out what the tool buffered for its late-record file, make it
+ * durable and mark it; -1 with err set when it cannot be synced. */
+static int mark_late(struct rec_writer *late, struct late_mark *m, char *err, size_t errlen)
 {
 	struct stat sb;
 	*m = (struct late_mark){0};
-	if (fd < 0 || fstat(fd, &sb) || !S_ISREG(sb.st_mode))
+	if (!late)
+		return 0;
+	rec_flush(late);
+	int fd = rec_writer_fd(late);
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode))
 		return 0;
 	if (fsync(fd)) {
 		snprintf(err, errlen, "cannot sync the late-record file: %s", strerror(errno));
@@ -275,21 +280,21 @@ static void get_late_mark(struct snap_reader *r, struct late_mark *m)
 	}
 }
 
-/* Whether fd is the marked file (another one: rotated or replaced) */
-static bool late_same_file(int fd, const struct late_mark *m, struct stat *sb)
-{
-	return m->set && fd >= 0 && !fstat(fd, sb) && S_ISREG(sb->st_mode) && (uint64_t)sb->st_dev == m->dev &&
-	       (uint64_t)sb->st_ino == m->ino;
-}
-
-/* Cut fd back to m when it is that file and longer; -1 with err set when
- * cutting fails. */
-static int cut_late(int fd, const struct late_mark *m, char *err, size_t errlen)
+/* Write out what the tool buffered for its late-record file and cut the
+ * file back to m when it is the marked one and longer: 0 then, 1 when it
+ * is not the marked file (none, or one rotated or replaced since), -1 with
+ * err set when cutting fails. */
+static int cut_late(struct rec_writer *late, const struct late_mark *m, char *err, size_t errlen)
 {
 	struct stat sb;
-	if (!late_same_file(fd, m, &sb) || (uint64_t)sb.st_size <= m->len)
-		return 0;
-	if (ftruncate(fd, (off_t)m->len)) {
+	if (!late)
+		return 1;
+	rec_flush(late);
+	int fd = rec_writer_fd(late);
+	if (!m->set || fstat(fd, &sb) || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_dev != m->dev ||
+	    (uint64_t)sb.st_ino != m->ino)
+		return 1;
+	if ((uint64_t)sb.st_size > m->len && ftruncate(fd, (off_t)m->len)) {
 		snprintf(err, errlen, "cannot cut the late-record file back to its length at the snapshot: %s",
 			 strerror(errno));
 		return -1;
@@ -299,7 +304,7 @@ static int cut_late(int fd, const struct late_mark *m, char *err, size_t errlen)
 
 #define LATE_BASE_MAGIC "WLATE1"
 
-int state_late_base(const char *dir, int late_fd, char *err, size_t errlen)
+int state_late_base(const char *dir, struct rec_writer *late, char *err, size_t errlen)
 {
 	struct buf b = BUF_INIT;
 	struct late_mark m;
@@ -312,20 +317,17 @@ int state_late_base(const char *dir, int late_fd, char *err, size_t errlen)
 			get_late_mark(&r, &m);
 		else
 			r.bad = true;
-		struct stat sb;
 		if (r.bad) {
 			snprintf(err, errlen, "corrupt state snapshot 0 in '%s'", dir);
 			rc = -1;
-		} else if (late_same_file(late_fd, &m, &sb)) {
-			rc = cut_late(late_fd, &m, err, errlen);
 		} else {
-			rc = 1;
+			rc = cut_late(late, &m, err, errlen);
 		}
 	}
 	if (rc > 0) {
 		/* the first attempt, or its file is gone: mark this one */
 		buf_reset(&b);
-		rc = mark_late(late_fd, &m, err, errlen);
+		rc = mark_late(late, &m, err, errlen);
 		if (!rc && m.set) {
 			buf_puts(&b, LATE_BASE_MAGIC);
 			put_late_mark(&b, &m);
@@ -336,20 +338,20 @@ int state_late_base(const char *dir, int late_fd, char *err, size_t errlen)
 	return rc;
 }
 
-int snap_put_header(struct buf *b, const char *magic, const char *fingerprint, int late_fd, char *err,
-		    size_t errlen)
+int snap_put_header(struct buf *b, const char *magic, const char *fingerprint, struct rec_writer *late,
+		    char *err, size_t errlen)
 {
 	buf_puts(b, magic);
 	buf_uvarint(b, strlen(fingerprint));
 	buf_puts(b, fingerprint);
 	struct late_mark m;
-	if (mark_late(late_fd, &m, err, errlen))
+	if (mark_late(late, &m, err, errlen))
 		return -1;
 	put_late_mark(b, &m);
 	return 0;
 }
 
-int snap_open(const char *dir, int64_t id, const char *magic, const char *fingerprint, int late_fd,
+int snap_open(const char *dir, int64_t id, const char *magic, const char *fingerprint, struct rec_writer *late,
 	      struct buf *out, struct snap_reader *r, char *err, size_t errlen)
 {
 	int rc = state_load(dir, id, out, err, errlen);
@@ -373,9 +375,9 @@ int snap_open(const char *dir, int64_t id, const char *magic, const char *finger
 			 dir, (int)flen, fp);
 		return -1;
 	}
-	struct late_mark late;
-	get_late_mark(r, &late);
-	if (!r->bad && cut_late(late_fd, &late, err, errlen))
+	struct late_mark mark;
+	get_late_mark(r, &mark);
+	if (!r->bad && cut_late(late, &mark, err, errlen) < 0)
 		return -1;
 	if (r->bad) {
 		snprintf(err, errlen, "corrupt state snapshot %" PRId64 " in '%s'", id, dir);

@@ -11,6 +11,8 @@
 
 #include "buf.h"
 
+struct rec_writer;
+
 /* Create DIR and its parents if needed; -1 with err set when it cannot be
  * used.  Also ignores SIGXFSZ, so that a file size limit fails a snapshot
  * with EFBIG instead of killing the process. */
@@ -55,29 +57,28 @@ const char *snap_bytes(struct snap_reader *r, size_t n);
 /* The header of a keyed tool's snapshot: the tool's magic, then the
  * fingerprint of the options that shape its state, so a restore under other
  * options fails instead of misreading the state; then the mark of its
- * late-record file (--late FILE; late_fd -1 without one), made durable
- * first (fsync).  -1 with err set when that fails.
+ * late-record file (--late FILE; late NULL without one), written out and
+ * made durable first (fsync).  -1 with err set when that fails.
  *
  * The mark keeps the file exactly-once across restarts: snapshot N records
  * the file as barrier N left it, and restoring N cuts off what was appended
  * after, which the replay from barrier N appends again.  Only a regular
  * file is marked, and only the same file (device and inode) is cut, never
  * lengthened: one rotated or replaced since is left alone. */
-int snap_put_header(struct buf *b, const char *magic, const char *fingerprint, int late_fd, char *err,
-		    size_t errlen);
+int snap_put_header(struct buf *b, const char *magic, const char *fingerprint, struct rec_writer *late,
+		    char *err, size_t errlen);
 /* Load snapshot `id` into out, check its header against magic and
- * fingerprint and cut the late-record file late_fd back to its mark (the
- * tool has written out what it buffered for it); on success *r reads what
- * follows the header.  -1 with err set when the snapshot is missing,
+ * fingerprint and cut the late-record file back to its mark (after writing
+ * out what late buffered); on success *r reads what follows the header.  -1 with err set when the snapshot is missing,
  * unreadable, corrupt or written with other options, or the cut fails. */
-int snap_open(const char *dir, int64_t id, const char *magic, const char *fingerprint, int late_fd,
+int snap_open(const char *dir, int64_t id, const char *magic, const char *fingerprint, struct rec_writer *late,
 	      struct buf *out, struct snap_reader *r, char *err, size_t errlen);
 /* On restore 0 (nothing committed yet, a first attempt or another one):
- * the late-record file late_fd as the first attempt found it.  The first
+ * the late-record file (late's) as the first attempt found it.  The first
  * restore 0 marks the file in snapshot 0; another attempt's cuts it back
  * to that mark (remarking a file replaced since).  Snapshot 0 goes with
  * the other old ones once a commit lets them go.  -1 with err set on
  * failure. */
-int state_late_base(const char *dir, int late_fd, char *err, size_t errlen);
+int state_late_base(const char *dir, struct rec_writer *late, char *err, size_t errlen);
 
 #endif

@@ -115,7 +115,6 @@ static struct {
 	uint64_t in, out, dups, late, bad;
 	struct buf key, scratch;
 	struct rec_writer *out_w, *late_w;
-	int late_fd; /* late_w's, for snapshots; -1 without one */
 	char fingerprint[512];      /* options a snapshot must agree with */
 } st;
 
@@ -280,7 +279,7 @@ static void snapshot(int64_t id)
 {
 	struct buf b = BUF_INIT;
 	char err[512];
-	if (snap_put_header(&b, SNAP_MAGIC, st.fingerprint, st.late_fd, err, sizeof err))
+	if (snap_put_header(&b, SNAP_MAGIC, st.fingerprint, st.late_w, err, sizeof err))
 		die(EXIT_TROUBLE, "%s", err);
 	buf_uvarint(&b, zigzag64(st.wm.max_seen));
 	buf_uvarint(&b, zigzag64(st.wm.wm));
@@ -332,21 +331,19 @@ static _Noreturn void corrupt(int64_t id)
 static void restore(int64_t id)
 {
 	char err[2048]; /* room for the fingerprint in a mismatch */
-	if (st.late_w)
-		rec_flush(st.late_w); /* before the restore cuts the file */
 	if (id == 0) {
 		/* nothing committed yet: the initial state, and no snapshot
 		 * of an earlier attempt may be taken for one of this run */
 		clear_state();
 		wm_init(&st.wm, opt.delay);
 		state_prune(opt.state_dir, 0);
-		if (state_late_base(opt.state_dir, st.late_fd, err, sizeof err))
+		if (state_late_base(opt.state_dir, st.late_w, err, sizeof err))
 			die(EXIT_TROUBLE, "%s", err);
 		return;
 	}
 	struct buf b = BUF_INIT;
 	struct snap_reader sr;
-	if (snap_open(opt.state_dir, id, SNAP_MAGIC, st.fingerprint, st.late_fd, &b, &sr, err, sizeof err))
+	if (snap_open(opt.state_dir, id, SNAP_MAGIC, st.fingerprint, st.late_w, &b, &sr, err, sizeof err))
 		die(EXIT_TROUBLE, "%s", err);
 	clear_state();
 	st.wm.max_seen = snap_int(&sr);
@@ -415,12 +412,11 @@ static int run(void)
 	struct rec_reader *r = rec_reader_open(fd, opt.input ? opt.input : "<stdin>");
 	st.out_w = rec_writer_open(1, rec_want_framed(opt.framed));
 	rec_reader_flush_before_block(r, st.out_w);
-	st.late_fd = -1;
 	if (opt.late) {
-		st.late_fd = open(opt.late, O_WRONLY | O_CREAT | O_APPEND, 0666);
-		if (st.late_fd < 0)
+		int lfd = open(opt.late, O_WRONLY | O_CREAT | O_APPEND, 0666);
+		if (lfd < 0)
 			die_errno(EXIT_TROUBLE, "cannot open '%s'", opt.late);
-		st.late_w = rec_writer_open(st.late_fd, false);
+		st.late_w = rec_writer_open(lfd, false);
 	}
 	if (opt.state_dir) {
 		char err[512];

@@ -197,7 +197,6 @@ static struct {
 	int64_t wm_sent;         /* last watermark written downstream */
 	int64_t restored;        /* restore id already loaded, -1 none */
 	struct rec_writer *out, *late_w;
-	int late_fd; /* late_w's, for snapshots; -1 without one */
 	struct arena tmp;        /* output rows, decoded state rows */
 	struct arena table;      /* the static table's values */
 	struct buf null_text;    /* the table's columns as nulls, for left rows without a match */
@@ -1162,7 +1161,7 @@ static void snapshot(int64_t id)
 {
 	struct buf b = BUF_INIT;
 	char err[512];
-	if (snap_put_header(&b, SNAP_MAGIC, st.fingerprint, st.late_fd, err, sizeof err))
+	if (snap_put_header(&b, SNAP_MAGIC, st.fingerprint, st.late_w, err, sizeof err))
 		die(EXIT_TROUBLE, "%s", err);
 	buf_uvarint(&b, zigzag64(st.wm));
 	for (int i = 0; i < 2; i++) {
@@ -1207,8 +1206,6 @@ static _Noreturn void corrupt(int64_t id)
 static void restore(int64_t id)
 {
 	char err[2048]; /* room for the fingerprint in a mismatch */
-	if (st.late_w)
-		rec_flush(st.late_w); /* before the restore cuts the file */
 	if (id == 0) {
 		/* nothing committed yet: the initial state, and no snapshot
 		 * of an earlier attempt may be taken for one of this run */
@@ -1218,13 +1215,13 @@ static void restore(int64_t id)
 			wm_init(&st.s[i].wm, opt.delay[i] < 0 ? 0 : opt.delay[i]);
 		}
 		state_prune(opt.state_dir, 0);
-		if (state_late_base(opt.state_dir, st.late_fd, err, sizeof err))
+		if (state_late_base(opt.state_dir, st.late_w, err, sizeof err))
 			die(EXIT_TROUBLE, "%s", err);
 		return;
 	}
 	struct buf b = BUF_INIT;
 	struct snap_reader sr;
-	if (snap_open(opt.state_dir, id, SNAP_MAGIC, st.fingerprint, st.late_fd, &b, &sr, err, sizeof err))
+	if (snap_open(opt.state_dir, id, SNAP_MAGIC, st.fingerprint, st.late_w, &b, &sr, err, sizeof err))
 		die(EXIT_TROUBLE, "%s", err);
 	st.wm = snap_int(&sr);
 	for (int i = 0; i < 2; i++) {
@@ -1633,12 +1630,11 @@ int main(int argc, char **argv)
 	setup();
 
 	st.out = rec_writer_open(1, rec_want_framed(opt.framed));
-	st.late_fd = -1;
 	if (opt.late) {
-		st.late_fd = open(opt.late, O_WRONLY | O_CREAT | O_APPEND, 0666);
-		if (st.late_fd < 0)
+		int fd = open(opt.late, O_WRONLY | O_CREAT | O_APPEND, 0666);
+		if (fd < 0)
 			die_errno(EXIT_TROUBLE, "cannot open '%s'", opt.late);
-		st.late_w = rec_writer_open(st.late_fd, false);
+		st.late_w = rec_writer_open(fd, false);
 	}
 	if (opt.state_dir) {
 		char err[512];

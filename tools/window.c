@@ -345,7 +345,6 @@ static struct st {
 	int64_t prefix_start, prefix_end;
 	bool prefix_ok;
 	struct rec_writer *w, *late;
-	int late_fd; /* the --late file's, for snapshots; -1 without one */
 	struct type *schema; /* framed output: announced columns */
 	bool *guessed; /* per column after the window's: see fits_column */
 	struct type *in_schema;     /* a copy: the reader's goes with the reader */
@@ -2818,7 +2817,7 @@ static void save_state(int64_t id)
 	fingerprint(&fp);
 	buf_putc(&fp, 0);
 	char err[512];
-	if (snap_put_header(&b, SNAP_MAGIC, fp.p, S.late_fd, err, sizeof err))
+	if (snap_put_header(&b, SNAP_MAGIC, fp.p, S.late, err, sizeof err))
 		die(EXIT_TROUBLE, "%s", err);
 	buf_putc(&b, S.panes); /* entries are panes; their fields follow */
 	put_i64(&b, S.wm.max_seen);
@@ -2889,8 +2888,6 @@ static _Noreturn void corrupt(int64_t id)
 static void load_state(int64_t id)
 {
 	char err[2048]; /* room for the fingerprint in a mismatch */
-	if (S.late)
-		rec_flush(S.late); /* before the restore cuts the file */
 	if (id == 0) {
 		/* nothing committed yet: the initial state, and no snapshot
 		 * of an earlier attempt may be taken for one of this run */
@@ -2899,7 +2896,7 @@ static void load_state(int64_t id)
 		wm_init(&S.wm, o.delay);
 		S.upstream = S.announced = WM_NONE;
 		state_prune(o.state_dir, 0);
-		if (state_late_base(o.state_dir, S.late_fd, err, sizeof err))
+		if (state_late_base(o.state_dir, S.late, err, sizeof err))
 			die(EXIT_TROUBLE, "%s", err);
 		return;
 	}
@@ -2907,7 +2904,7 @@ static void load_state(int64_t id)
 	struct snap_reader sr;
 	fingerprint(&fp);
 	buf_putc(&fp, 0);
-	if (snap_open(o.state_dir, id, SNAP_MAGIC, fp.p, S.late_fd, &b, &sr, err, sizeof err))
+	if (snap_open(o.state_dir, id, SNAP_MAGIC, fp.p, S.late, &b, &sr, err, sizeof err))
 		die(EXIT_TROUBLE, "%s", err);
 	reset_state();
 	const unsigned char *p = sr.p, *end = sr.end;
@@ -3107,15 +3104,14 @@ static int run(void)
 	S.w = rec_writer_open(1, rec_want_framed(o.framed));
 	if (!rec_writer_framed(S.w))
 		S.out = rec_ndjson_out(S.w);
-	S.late_fd = -1;
 	if (o.late_path) {
 		/* appended to, as dedup, join and parse do: a pipeline resumed
 		 * after a crash must not wipe the late records of the run before
 		 * (a restore cuts off only those after its barrier: snap_open) */
-		S.late_fd = open(o.late_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
-		if (S.late_fd < 0)
+		int fd = open(o.late_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+		if (fd < 0)
 			die_errno(EXIT_TROUBLE, "cannot open late-record file '%s'", o.late_path);
-		S.late = rec_writer_open(S.late_fd, false);
+		S.late = rec_writer_open(fd, false);
 	}
 	if (o.state_dir) {
 		char err[512];
