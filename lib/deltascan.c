@@ -73,65 +73,39 @@ static bool to_decimal(const struct value *v, int precision, int scale, int128_t
 	return true;
 }
 
-/* The member of obj a field of that name takes: the last exact match (as
- * value_get), else the first that matches ignoring case; -1 when none. */
-static long member_of(const struct value *obj, const char *name, size_t len)
+/* Which members of object ix->obj no field of a struct type takes, as
+ * flags from a: of members of one name the last (the one the record
+ * holds), when no field has its name or its field took a member whose name
+ * differs from it only in case (column names ignore case, so the two cannot
+ * both be kept).  member[f] is the member field f took (member_names_find),
+ * -1 for none; no two fields take one member, as no two field names are
+ * equal ignoring case. */
+static bool *strays(struct arena *a, const struct member_names *ix, const long *member, size_t nfields)
 {
-	const struct value *v = value_get(obj, name, len);
-	if (v)
-		return (long)((v - obj->a) / 2);
-	for (uint32_t i = 0; i < obj->n; i++) {
-		const struct value *k = &obj->a[2 * i];
-		if (k->type == V_STRING && len == k->n && !strncasecmp(k->s, name, k->n))
-			return (long)i;
-	}
-	return -1;
-}
-
-/* The member of obj that field f of st takes (see member_of). */
-static long taken_by(const struct type *st, const struct value *obj, long f)
-{
-	return member_of(obj, st->fields[f].name, strlen(st->fields[f].name));
-}
-
-/* Whether member i of obj is one the record holds (of members of one name,
- * the last) that no field of st takes: a name no field has, or one that
- * differs only in case from the member its field took (column names ignore
- * case, so the two cannot both be kept). */
-static bool is_stray(const struct type *st, const struct value *obj, uint32_t i)
-{
-	const struct value *k = &obj->a[2 * i];
-	if (k->type != V_STRING || value_shadowed(obj, i))
-		return false;
-	long f = type_field_index_n(st, k->s, k->n);
-	return f < 0 || taken_by(st, obj, f) != i;
-}
-
-/* The first stray member of obj that is not null, when fewer fields than
- * members matched; -1 when there is none.  A null member is as good as an
- * absent one: the table reads null for it either way, so refusing the
- * record for it would lose data to save none. */
-static long first_stray(const struct type *st, const struct value *obj, size_t matched)
-{
-	if (matched >= obj->n)
-		return -1;
+	const struct value *obj = ix->obj;
+	bool *stray = arena_alloc(a, obj->n ? obj->n : 1);
 	for (uint32_t i = 0; i < obj->n; i++)
-		if (obj->a[2 * i + 1].type != V_NULL && is_stray(st, obj, i))
-			return (long)i;
-	return -1;
+		stray[i] = obj->a[2 * i].type == V_STRING;
+	for (size_t f = 0; f < nfields; f++)
+		if (member[f] >= 0)
+			stray[member[f]] = false;
+	for (uint32_t i = 0; i < obj->n; i++)
+		if (stray[i] && member_names_shadowed(ix, i))
+			stray[i] = false;
+	return stray;
 }
 
-static bool stray_fail(const struct type *st, const struct value *obj, long m, struct buf *path, char *err,
+static bool stray_fail(const struct type *st, const struct member_names *ix, long m, struct buf *path, char *err,
 		       size_t errlen)
 {
-	const struct value *k = &obj->a[2 * m];
+	const struct value *obj = ix->obj, *k = &obj->a[2 * m];
 	long f = type_field_index_n(st, k->s, k->n);
 	if (path->len)
 		buf_putc(path, '.');
 	buf_put(path, k->s, k->n);
 	if (f < 0)
 		return cfail(path, err, errlen, " is not in the table schema");
-	const struct value *taken = &obj->a[2 * taken_by(st, obj, f)];
+	const struct value *taken = &obj->a[2 * member_names_find(ix, st->fields[f].name, strlen(st->fields[f].name))];
 	return cfail(path, err, errlen, " and '%.*s' are one column: column names ignore case", (int)taken->n,
 		     taken->s);
 }
@@ -232,11 +206,14 @@ bool delta_conform(struct arena *a, const struct type *t, bool nullable, const s
 			return cfail(path, err, errlen, ": expected an object, got %s", vtype_name(v->type));
 		struct value o = {.type = V_OBJECT, .n = (uint32_t)t->nfields};
 		o.a = arena_alloc(a, (t->nfields ? t->nfields : 1) * 2 * sizeof *o.a);
+		long *member = arena_alloc(a, (t->nfields ? t->nfields : 1) * sizeof *member);
+		struct member_names ix;
+		member_names_init(&ix, a, v);
 		size_t plen = path->len, matched = 0;
 		for (size_t i = 0; i < t->nfields; i++) {
 			const struct field *f = &t->fields[i];
 			size_t len = strlen(f->name);
-			long m = member_of(v, f->name, len);
+			long m = member[i] = member_names_find(&ix, f->name, len);
 			matched += m >= 0;
 			if (plen)
 				buf_putc(path, '.');
@@ -247,9 +224,16 @@ bool delta_conform(struct arena *a, const struct type *t, bool nullable, const s
 				return false;
 			path->len = plen;
 		}
-		long stray = first_stray(t, v, matched);
-		if (stray >= 0)
-			return stray_fail(t, v, stray, path, err, errlen);
+		/* fewer members taken than there are: some are strays.  A null
+		 * one is as good as an absent member (the table reads null for it
+		 * either way), so refusing the record for it would lose data to
+		 * save none. */
+		if (matched < v->n) {
+			const bool *stray = strays(a, &ix, member, t->nfields);
+			for (uint32_t m = 0; m < v->n; m++)
+				if (stray[m] && v->a[2 * m + 1].type != V_NULL)
+					return stray_fail(t, &ix, m, path, err, errlen);
+		}
 		*out = o;
 		return true;
 	}
@@ -480,10 +464,12 @@ static void fill_members(struct arena *a, const struct type *t, struct value *v)
 {
 	if (t->kind == T_STRUCT && v->type == V_OBJECT) {
 		struct value *o = arena_alloc(a, (t->nfields ? t->nfields : 1) * 2 * sizeof *o);
+		struct member_names ix;
+		member_names_init(&ix, a, v);
 		for (size_t i = 0; i < t->nfields; i++) {
 			const struct field *f = &t->fields[i];
 			size_t len = strlen(f->name);
-			long m = member_of(v, f->name, len);
+			long m = member_names_find(&ix, f->name, len);
 			o[2 * i] = value_str(f->name, len);
 			o[2 * i + 1] = m >= 0 ? v->a[2 * m + 1] : value_null();
 			fill_members(a, f->type, &o[2 * i + 1]);
@@ -635,16 +621,19 @@ bool delta_conform_record(struct delta_conformer *c, struct arena *a, const stru
 	}
 	if (layout != c->layout) {
 		/* members depend on the keys alone: the same for every record of the layout */
+		struct member_names ix;
+		member_names_init(&ix, a, v);
 		size_t matched = 0;
 		for (size_t i = 0; i < t->nfields; i++) {
-			c->member[i] = member_of(v, t->fields[i].name, c->len[i]);
+			c->member[i] = member_names_find(&ix, t->fields[i].name, c->len[i]);
 			matched += c->member[i] >= 0;
 		}
 		c->nunknown = 0;
 		if (matched < v->n) {
+			const bool *stray = strays(a, &ix, c->member, t->nfields);
 			c->unknown = xrealloc(c->unknown, v->n * sizeof *c->unknown);
 			for (uint32_t i = 0; i < v->n; i++)
-				if (is_stray(t, v, i))
+				if (stray[i])
 					c->unknown[c->nunknown++] = i;
 		}
 		c->layout = layout;
@@ -669,8 +658,11 @@ bool delta_conform_record(struct delta_conformer *c, struct arena *a, const stru
 		}
 	}
 	for (size_t i = 0; i < c->nunknown; i++)
-		if (v->a[2 * c->unknown[i] + 1].type != V_NULL)
-			return stray_fail(t, v, c->unknown[i], path, err, errlen);
+		if (v->a[2 * c->unknown[i] + 1].type != V_NULL) {
+			struct member_names ix;
+			member_names_init(&ix, a, v);
+			return stray_fail(t, &ix, c->unknown[i], path, err, errlen);
+		}
 	*out = o;
 	return true;
 }

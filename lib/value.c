@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "diag.h"
 
@@ -101,6 +102,91 @@ bool value_shadowed(const struct value *obj, uint32_t i)
 			return true;
 	}
 	return false;
+}
+
+/* Objects up to this many members are scanned, not indexed. */
+#define NAMES_SCAN 16
+
+static inline bool fold_eq(const struct value *k, const char *name, size_t len)
+{
+	return k->type == V_STRING && k->n == len && !strncasecmp(k->s, name, len);
+}
+
+static uint64_t fold_hash(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ n;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32 : c)) * 0x100000001b3ull;
+	}
+	return h ^ h >> 29;
+}
+
+/* The slot of ix->last for name: its member's, or the empty one it would take. */
+static uint32_t last_slot(const struct member_names *ix, const char *name, size_t len)
+{
+	uint32_t i = (uint32_t)hash_bytes(name, len, 0) & ix->mask;
+	for (; ix->last[i]; i = (i + 1) & ix->mask) {
+		const struct value *k = &ix->obj->a[2 * (ix->last[i] - 1)];
+		if (k->n == len && !memcmp(k->s, name, len))
+			break;
+	}
+	return i;
+}
+
+static uint32_t folded_slot(const struct member_names *ix, const char *name, size_t len)
+{
+	uint32_t i = (uint32_t)fold_hash(name, len) & ix->mask;
+	while (ix->first_folded[i] && !fold_eq(&ix->obj->a[2 * (ix->first_folded[i] - 1)], name, len))
+		i = (i + 1) & ix->mask;
+	return i;
+}
+
+void member_names_init(struct member_names *ix, struct arena *a, const struct value *obj)
+{
+	*ix = (struct member_names){.obj = obj};
+	if (obj->n <= NAMES_SCAN)
+		return;
+	uint32_t cap = 64;
+	while (cap < 2 * (uint64_t)obj->n)
+		cap *= 2;
+	ix->mask = cap - 1;
+	ix->last = arena_alloc(a, 2 * (size_t)cap * sizeof *ix->last);
+	ix->first_folded = ix->last + cap;
+	memset(ix->last, 0, 2 * (size_t)cap * sizeof *ix->last);
+	for (uint32_t m = 0; m < obj->n; m++) {
+		const struct value *k = &obj->a[2 * m];
+		ix->last[last_slot(ix, k->s, k->n)] = m + 1;
+		uint32_t f = folded_slot(ix, k->s, k->n);
+		if (!ix->first_folded[f])
+			ix->first_folded[f] = m + 1;
+	}
+}
+
+long member_names_find(const struct member_names *ix, const char *name, size_t len)
+{
+	const struct value *obj = ix->obj;
+	if (!ix->last) {
+		const struct value *v = value_get(obj, name, len);
+		if (v)
+			return (long)((v - obj->a) / 2);
+		for (uint32_t m = 0; m < obj->n; m++)
+			if (fold_eq(&obj->a[2 * m], name, len))
+				return (long)m;
+		return -1;
+	}
+	uint32_t m = ix->last[last_slot(ix, name, len)];
+	if (!m)
+		m = ix->first_folded[folded_slot(ix, name, len)];
+	return (long)m - 1;
+}
+
+bool member_names_shadowed(const struct member_names *ix, uint32_t i)
+{
+	if (!ix->last)
+		return value_shadowed(ix->obj, i);
+	const struct value *k = &ix->obj->a[2 * i];
+	return ix->last[last_slot(ix, k->s, k->n)] != i + 1;
 }
 
 struct value *value_getz(const struct value *obj, const char *key)

@@ -118,6 +118,25 @@ struct value *value_getz(const struct value *obj, const char *key);
 /* Whether member i of object obj has a namesake after it: of members of
  * one name the object holds the last, as value_get finds. */
 bool value_shadowed(const struct value *obj, uint32_t i);
+
+/* An object's member names, indexed when the object is too wide to scan
+ * once per lookup: matching a schema's fields and a record's members one
+ * scan each costs their product, which a record with thousands of members
+ * (keys that are data) turns into milliseconds per record.  Narrow objects
+ * get no index and are scanned. */
+struct member_names {
+	const struct value *obj;
+	uint32_t *last;  /* member + 1 by name: the last of each name (0: empty slot) */
+	uint32_t *first_folded; /* the first of each name ignoring ASCII case */
+	uint32_t mask;
+};
+void member_names_init(struct member_names *ix, struct arena *a, const struct value *obj);
+/* The member a column named name takes: the last member of exactly that
+ * name, else the first whose name equals it ignoring ASCII case (column
+ * names ignore case); -1 when there is none. */
+long member_names_find(const struct member_names *ix, const char *name, size_t len);
+/* value_shadowed, through the index */
+bool member_names_shadowed(const struct member_names *ix, uint32_t i);
 /* Dotted path "a.b.c" through nested objects; NULL when any step is missing. */
 struct value *value_path(const struct value *obj, const char *path);
 
