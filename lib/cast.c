@@ -303,16 +303,8 @@ static bool cast_float(struct cast *c, const struct type *t, const struct value 
 	if (t->kind == T_FLOAT && isfinite(d)) {
 		if (fabs(d) > FLT_MAX)
 			return fail(c, "out of range for float: %s", show(in, tmp, sizeof tmp));
-		/* keep the shortest text that names this float, so 0.1 stays 0.1
-		 * rather than becoming 0.10000000149011612 */
-		float f = (float)d;
-		char txt[32];
-		for (int prec = 6; prec <= 9; prec++) {
-			snprintf(txt, sizeof txt, "%.*g", prec, (double)f);
-			if (strtof(txt, NULL) == f)
-				break;
-		}
-		d = strtod(txt, NULL);
+		/* 0.1 stays 0.1 rather than becoming 0.10000000149011612 */
+		d = float_shortest((float)d);
 	}
 	*out = value_float(d);
 	return true;

@@ -1059,21 +1059,6 @@ int pq_num_row_groups(const struct pq_file *f)
 
 /* ---- physical → struct value ---- */
 
-static double float_widen(float x)
-{
-	/* the shortest text that reads back as the same float, read as a
-	 * double: a FLOAT 1.1 is 1.1, not 1.100000023841858 */
-	if (!isfinite(x))
-		return x;
-	char tmp[32];
-	for (int prec = 6; prec <= 9; prec++) {
-		snprintf(tmp, sizeof tmp, "%.*g", prec, (double)x);
-		if (strtof(tmp, NULL) == x)
-			break;
-	}
-	return strtod(tmp, NULL);
-}
-
 static double half_to_double(uint16_t h)
 {
 	int e = (h >> 10) & 31, m = h & 1023;
@@ -1172,7 +1157,7 @@ static bool plain_to_value(const struct pq_leaf *l, const uint8_t *p, uint32_t n
 		uint32_t u = le32(p);
 		float x;
 		memcpy(&x, &u, 4);
-		*v = value_float(float_widen(x));
+		*v = value_float(float_shortest(x));
 		return true;
 	}
 	case CV_DOUBLE: {

@@ -104,6 +104,19 @@ bool value_shadowed(const struct value *obj, uint32_t i)
 	return false;
 }
 
+double float_shortest(float x)
+{
+	if (!isfinite(x))
+		return x;
+	char tmp[32];
+	for (int prec = 6; prec <= 9; prec++) {
+		snprintf(tmp, sizeof tmp, "%.*g", prec, (double)x);
+		if (strtof(tmp, NULL) == x)
+			break;
+	}
+	return strtod(tmp, NULL);
+}
+
 /* Objects up to this many members are scanned, not indexed. */
 #define NAMES_SCAN 16
 

@@ -97,6 +97,9 @@ void arena_free(struct arena *a);
 static inline struct value value_null(void) { struct value v = {.type = V_NULL}; return v; }
 static inline struct value value_int(int64_t i) { struct value v = {.type = V_INT, .i = i}; return v; }
 static inline struct value value_float(double f) { struct value v = {.type = V_FLOAT, .f = f}; return v; }
+/* A float as the double its shortest text names: FLOAT 1.1 is 1.1, not
+ * 1.100000023841858 (what a FLOAT column's values print as). */
+double float_shortest(float x);
 static inline struct value value_bool(bool b) { struct value v = {.type = V_BOOL, .b = b}; return v; }
 static inline struct value value_str(const char *s, size_t n) { struct value v = {.type = V_STRING, .n = (uint32_t)n, .s = s}; return v; }
 static inline struct value value_typed_int(enum vtype t, int64_t i) { struct value v = {.type = (uint8_t)t, .i = i}; return v; }
