@@ -1982,12 +1982,13 @@ struct pq_cursor *pq_cursor_open(struct pq_file *f, const char *const *columns, 
 	for (size_t i = 0; i < nsel; i++) {
 		long k = (long)i;
 		if (columns) {
-			k = -1;
-			for (int j = 0; j < f->root->nkids && k < 0; j++)
+			/* the column of that name ignoring case (indexed: wide files
+			 * have thousands), unless another has it exactly, which a
+			 * Parquet file (unlike a Delta table) may hold */
+			k = type_field_index(f->schema, columns[i]);
+			for (int j = 0; k >= 0 && j < f->root->nkids && strcmp(f->root->names[k], columns[i]); j++)
 				if (!strcmp(f->root->names[j], columns[i]))
 					k = j;
-			if (k < 0)
-				k = type_field_index(f->schema, columns[i]);
 			if (k < 0) {
 				errf(err, errlen, "no column '%s' in the file", columns[i]);
 				pq_cursor_close(c);

@@ -58,6 +58,7 @@ void type_free(struct type *t)
 		type_free(t->fields[i].type);
 	}
 	free(t->fields);
+	free(t->by_name);
 	free(t);
 }
 
@@ -70,6 +71,10 @@ struct type *type_clone(const struct type *t)
 	c->elem = type_clone(t->elem);
 	c->key = type_clone(t->key);
 	c->val = type_clone(t->val);
+	if (t->by_name) {
+		c->by_name = xmalloc((t->by_name_mask + 1) * sizeof *c->by_name);
+		memcpy(c->by_name, t->by_name, (t->by_name_mask + 1) * sizeof *c->by_name);
+	}
 	if (t->nfields) {
 		c->fields = xcalloc(t->nfields, sizeof *c->fields);
 		for (size_t i = 0; i < t->nfields; i++) {
@@ -108,6 +113,51 @@ bool type_equal(const struct type *a, const struct type *b)
 	}
 }
 
+/* Structs up to this many fields are scanned, not indexed by name. */
+#define FIELDS_SCAN 16
+
+static uint64_t fold_hash(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ n;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32 : c)) * 0x100000001b3ull;
+	}
+	h ^= h >> 29;
+	return h * 0xbf58476d1ce4e5b9ull ^ h >> 32;
+}
+
+/* The slot of st->by_name for name: its field's, or the empty one it would take. */
+static size_t name_slot(const struct type *st, const char *name, size_t len)
+{
+	size_t i = fold_hash(name, len) & st->by_name_mask;
+	for (; st->by_name[i]; i = (i + 1) & st->by_name_mask) {
+		const char *fn = st->fields[st->by_name[i] - 1].name;
+		if (strlen(fn) == len && !strncasecmp(fn, name, len))
+			break;
+	}
+	return i;
+}
+
+/* Field i into the index (unless an earlier one has its name), grown at half full. */
+static void index_field(struct type *st, size_t i)
+{
+	if (!st->by_name || 2 * st->nfields > st->by_name_mask + 1) {
+		size_t cap = 64;
+		while (cap < 4 * st->nfields)
+			cap *= 2;
+		free(st->by_name);
+		st->by_name = xcalloc(cap, sizeof *st->by_name);
+		st->by_name_mask = cap - 1;
+		for (size_t j = 0; j < i; j++)
+			index_field(st, j);
+	}
+	const char *name = st->fields[i].name;
+	size_t at = name_slot(st, name, strlen(name));
+	if (!st->by_name[at])
+		st->by_name[at] = (uint32_t)i + 1;
+}
+
 struct field *type_add_field(struct type *st, const char *name, struct type *ft, bool nullable)
 {
 	st->fields = xrealloc(st->fields, (st->nfields + 1) * sizeof *st->fields);
@@ -116,6 +166,8 @@ struct field *type_add_field(struct type *st, const char *name, struct type *ft,
 	f->type = ft;
 	f->nullable = nullable;
 	f->metadata = xstrdup("{}");
+	if (st->nfields > FIELDS_SCAN && st->nfields <= UINT32_MAX)
+		index_field(st, st->nfields - 1);
 	return f;
 }
 
@@ -126,6 +178,10 @@ long type_field_index(const struct type *st, const char *name)
 
 long type_field_index_n(const struct type *st, const char *name, size_t len)
 {
+	if (st->by_name) {
+		uint32_t f = st->by_name[name_slot(st, name, len)];
+		return (long)f - 1;
+	}
 	for (size_t i = 0; i < st->nfields; i++)
 		if (strlen(st->fields[i].name) == len && !strncasecmp(st->fields[i].name, name, len))
 			return (long)i;

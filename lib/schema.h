@@ -30,6 +30,11 @@ struct type {
 	struct type *key, *val;   /* T_MAP */
 	struct field *fields;     /* T_STRUCT */
 	size_t nfields;
+	/* T_STRUCT of many fields: field + 1 by name ignoring ASCII case (the
+	 * first of each), kept by type_add_field, so that finding each of a wide
+	 * table's columns by name does not cost the square of their number */
+	uint32_t *by_name;
+	size_t by_name_mask;
 };
 
 struct field {

@@ -301,11 +301,11 @@ versions() {
 }
 
 @test "records too wide to scan by name are judged as narrow ones are" {
-	# lib/value.h indexes the names of objects over 16 members wide: every
-	# answer of the index against plain scans, for objects on both sides
+	# objects over 16 members and structs over 16 fields are indexed by
+	# name: every answer of the indexes against plain scans, both sides
 	cc -std=gnu11 -D_GNU_SOURCE -g -fsanitize=address,undefined -Wall -Werror -I"$TOP/lib" \
-		-o "$BATS_TEST_TMPDIR/member-names" "$TOP/tests/parse/member-names.c" "$TOP"/lib/{value,buf,diag}.c -lm
-	run "$BATS_TEST_TMPDIR/member-names"
+		-o "$BATS_TEST_TMPDIR/name-index" "$TOP/tests/parse/name-index.c" "$TOP"/lib/{schema,json,value,buf,diag,base64,timeutil}.c -lm
+	run "$BATS_TEST_TMPDIR/name-index"
 	assert_success
 	assert_output ""
 	# the refusals above, in records and structs padded with 30 null members
@@ -328,6 +328,15 @@ versions() {
 	{"id":1,"v":1,"s":null}
 	{"id":7,"v":7,"s":{"a":7}}
 	EOF
+	# a table of 40 columns: members and columns found by name ignoring
+	# case, a second column of one name refused
+	w=$BATS_TEST_TMPDIR/wide
+	weir-lake-write -s "$(seq 0 39 | awk '{ printf "%sc%d BIGINT", (NR > 1 ? ", " : ""), $1 }')" "$w" <<<'{"C5":5,"c39":39,"c0":0}'
+	run weir-lake-cat -c c39,C5,c1 --where 'C0 = 0' "$w"
+	assert_output '{"c39":39,"c5":5,"c1":null}'
+	run weir-lake-write --merge-schema "$w" <<<'{"c1":1,"x":1,"X":2}'
+	assert_failure 2
+	assert_output "weir-lake-write: record 1: field 'X' and 'x' are one column: column names ignore case"
 }
 
 @test "a framed stream's new struct members need --merge-schema; its type changes are refused by path" {

@@ -1,13 +1,16 @@
-/* member-names.c - member_names (lib/value.h) against plain scans: objects
- * of 0 to 300 members (both sides of the size from which they are indexed)
- * whose names repeat and differ in case, every member asked whether a later
- * one shadows it, every name of the pool (and ones no member has) looked up
- * for the member a column of that name takes.  Built and run by
+/* name-index.c - the indexes of names against plain scans.  member_names
+ * (lib/value.h): objects of 0 to 300 members (both sides of the size from
+ * which they are indexed) whose names repeat and differ in case, every
+ * member asked whether a later one shadows it, every name of the pool (and
+ * ones no member has) looked up for the member a column of that name takes.
+ * type_field_index_n (lib/schema.h): structs of 0 to 300 fields built by
+ * type_add_field, and their clones, every name looked up.  Built and run by
  * tests/lake-write.bats; prints each mismatch and exits 1 if any. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "schema.h"
 #include "value.h"
 
 /* The names members get: sets of one name in several cases, and names
@@ -39,7 +42,22 @@ static bool want_shadowed(const struct value *obj, uint32_t i)
 	return false;
 }
 
+static long want_field(const struct type *st, const char *name)
+{
+	for (size_t i = 0; i < st->nfields; i++)
+		if (!strcasecmp(st->fields[i].name, name))
+			return (long)i;
+	return -1;
+}
+
 static int failures;
+
+static void check_field(const struct type *st, const char *name, const char *what)
+{
+	long got = type_field_index(st, name), want = want_field(st, name);
+	if (got != want && failures++ < 20)
+		printf("%s of %zu fields: field \"%s\" = %ld, want %ld\n", what, st->nfields, name, got, want);
+}
 
 static void check_find(const struct member_names *ix, const char *name, int round)
 {
@@ -53,7 +71,7 @@ int main(void)
 	uint64_t state = 88172645463325252ull;
 	struct arena a = {0};
 	struct value items[2 * 300];
-	for (int round = 0; round < 3000; round++) {
+	for (int round = 0; round < 1000; round++) {
 		state ^= state << 13, state ^= state >> 7, state ^= state << 17;
 		uint32_t n = (uint32_t)(state % 301);
 		/* a narrow pool makes most names repeat, a wide one few */
@@ -76,6 +94,24 @@ int main(void)
 			check_find(&ix, pool[i], round);
 		for (size_t i = 0; i < sizeof absent / sizeof *absent; i++)
 			check_find(&ix, absent[i], round);
+
+		/* a struct of these names, each one added, looked up and cloned */
+		struct type *st = type_new(T_STRUCT);
+		for (uint32_t m = 0; m < n; m++) {
+			char name[40];
+			snprintf(name, sizeof name, "%s%u", items[2 * m].s, m % 7);
+			type_add_field(st, name, type_new(T_LONG), true);
+			check_field(st, name, "struct");
+		}
+		struct type *clone = type_clone(st);
+		for (uint32_t m = 0; m < n; m++) {
+			check_field(st, st->fields[m].name, "struct");
+			check_field(clone, st->fields[m].name, "clone");
+		}
+		for (size_t i = 0; i < sizeof absent / sizeof *absent; i++)
+			check_field(clone, absent[i], "clone");
+		type_free(st);
+		type_free(clone);
 	}
 	arena_free(&a);
 	if (failures)
