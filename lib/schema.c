@@ -116,21 +116,10 @@ bool type_equal(const struct type *a, const struct type *b)
 /* Structs up to this many fields are scanned, not indexed by name. */
 #define FIELDS_SCAN 16
 
-static uint64_t fold_hash(const char *s, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull ^ n;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32 : c)) * 0x100000001b3ull;
-	}
-	h ^= h >> 29;
-	return h * 0xbf58476d1ce4e5b9ull ^ h >> 32;
-}
-
 /* The slot of st->by_name for name: its field's, or the empty one it would take. */
 static size_t name_slot(const struct type *st, const char *name, size_t len)
 {
-	size_t i = fold_hash(name, len) & st->by_name_mask;
+	size_t i = hash_name_folded(name, len) & st->by_name_mask;
 	for (; st->by_name[i]; i = (i + 1) & st->by_name_mask) {
 		const char *fn = st->fields[st->by_name[i] - 1].name;
 		if (strlen(fn) == len && !strncasecmp(fn, name, len))

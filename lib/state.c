@@ -304,8 +304,9 @@ static int cut_late(struct rec_writer *late, const struct late_mark *m, char *er
 
 #define LATE_BASE_MAGIC "WLATE1"
 
-int state_late_base(const char *dir, struct rec_writer *late, char *err, size_t errlen)
+int state_restore_zero(const char *dir, struct rec_writer *late, char *err, size_t errlen)
 {
+	state_prune(dir, 0);
 	struct buf b = BUF_INIT;
 	struct late_mark m;
 	int rc = state_load(dir, 0, &b, err, errlen);

@@ -73,12 +73,14 @@ int snap_put_header(struct buf *b, const char *magic, const char *fingerprint, s
  * unreadable, corrupt or written with other options, or the cut fails. */
 int snap_open(const char *dir, int64_t id, const char *magic, const char *fingerprint, struct rec_writer *late,
 	      struct buf *out, struct snap_reader *r, char *err, size_t errlen);
-/* On restore 0 (nothing committed yet, a first attempt or another one):
- * the late-record file (late's) as the first attempt found it.  The first
- * restore 0 marks the file in snapshot 0; another attempt's cuts it back
- * to that mark (remarking a file replaced since).  Snapshot 0 goes with
- * the other old ones once a commit lets them go.  -1 with err set on
+/* Restore 0 (nothing committed yet, a first attempt or another one), what
+ * the state directory needs of it: every snapshot but 0 dropped (an
+ * earlier attempt's, which no barrier of this run may take for its own),
+ * and the late-record file (late's) as the first attempt found it.  The
+ * first restore 0 marks the file in snapshot 0; another attempt's cuts it
+ * back to that mark (remarking a file replaced since).  Snapshot 0 goes
+ * with the other old ones once a commit lets them go.  -1 with err set on
  * failure. */
-int state_late_base(const char *dir, struct rec_writer *late, char *err, size_t errlen);
+int state_restore_zero(const char *dir, struct rec_writer *late, char *err, size_t errlen);
 
 #endif

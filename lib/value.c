@@ -125,16 +125,6 @@ static inline bool fold_eq(const struct value *k, const char *name, size_t len)
 	return k->type == V_STRING && k->n == len && !strncasecmp(k->s, name, len);
 }
 
-static uint64_t fold_hash(const char *s, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull ^ n;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32 : c)) * 0x100000001b3ull;
-	}
-	return h ^ h >> 29;
-}
-
 /* The slot of ix->last for name: its member's, or the empty one it would take. */
 static uint32_t last_slot(const struct member_names *ix, const char *name, size_t len)
 {
@@ -149,7 +139,7 @@ static uint32_t last_slot(const struct member_names *ix, const char *name, size_
 
 static uint32_t folded_slot(const struct member_names *ix, const char *name, size_t len)
 {
-	uint32_t i = (uint32_t)fold_hash(name, len) & ix->mask;
+	uint32_t i = (uint32_t)hash_name_folded(name, len) & ix->mask;
 	while (ix->first_folded[i] && !fold_eq(&ix->obj->a[2 * (ix->first_folded[i] - 1)], name, len))
 		i = (i + 1) & ix->mask;
 	return i;
@@ -493,6 +483,19 @@ uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
 	h *= 0xc4ceb9fe1a85ec53ull;
 	h ^= h >> 33;
 	return h;
+}
+
+uint64_t hash_name_folded(const char *s, size_t n)
+{
+	/* FNV-1a over the bytes, upper case as lower, then a final mix: the
+	 * tables take the low bits, which must depend on every byte */
+	uint64_t h = 0xcbf29ce484222325ull ^ n;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32 : c)) * 0x100000001b3ull;
+	}
+	h ^= h >> 29;
+	return h * 0xbf58476d1ce4e5b9ull ^ h >> 32;
 }
 
 uint64_t value_hash(const struct value *v, uint64_t seed)

@@ -214,6 +214,9 @@ bool value_eq(const struct value *x, const struct value *y);
 /* Hash consistent with value_eq for keys (numbers of equal value hash equal). */
 uint64_t value_hash(const struct value *v, uint64_t seed);
 uint64_t hash_bytes(const void *p, size_t n, uint64_t seed);
+/* A name's hash ignoring ASCII case, as Delta compares column names: for
+ * the indexes of member and field names (member_names, struct type). */
+uint64_t hash_name_folded(const char *s, size_t n);
 
 /* Numeric views; return false when the value is not numeric. */
 bool value_to_double(const struct value *v, double *out);

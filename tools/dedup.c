@@ -336,8 +336,7 @@ static void restore(int64_t id)
 		 * of an earlier attempt may be taken for one of this run */
 		clear_state();
 		wm_init(&st.wm, opt.delay);
-		state_prune(opt.state_dir, 0);
-		if (state_late_base(opt.state_dir, st.late_w, err, sizeof err))
+		if (state_restore_zero(opt.state_dir, st.late_w, err, sizeof err))
 			die(EXIT_TROUBLE, "%s", err);
 		return;
 	}

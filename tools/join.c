@@ -1214,8 +1214,7 @@ static void restore(int64_t id)
 			clear_side(&st.s[i]);
 			wm_init(&st.s[i].wm, opt.delay[i] < 0 ? 0 : opt.delay[i]);
 		}
-		state_prune(opt.state_dir, 0);
-		if (state_late_base(opt.state_dir, st.late_w, err, sizeof err))
+		if (state_restore_zero(opt.state_dir, st.late_w, err, sizeof err))
 			die(EXIT_TROUBLE, "%s", err);
 		return;
 	}

@@ -2895,8 +2895,7 @@ static void load_state(int64_t id)
 		panes_reset();
 		wm_init(&S.wm, o.delay);
 		S.upstream = S.announced = WM_NONE;
-		state_prune(o.state_dir, 0);
-		if (state_late_base(o.state_dir, S.late, err, sizeof err))
+		if (state_restore_zero(o.state_dir, S.late, err, sizeof err))
 			die(EXIT_TROUBLE, "%s", err);
 		return;
 	}
